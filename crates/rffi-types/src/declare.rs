@@ -1,0 +1,412 @@
+//! Turning parsed declarations into types and symbols: `cdef` and type strings.
+
+use rffi_parse::{Attrs, BaseType, Decl, EnumDecl, Expr, Pos, RecordDecl, RecordKind, TypeExpr};
+
+use crate::error::{ErrorKind, Result, TypeError};
+use crate::layout::{Member, Rules};
+use crate::model::*;
+use crate::prim::Prim;
+use crate::registry::{Symbol, Types};
+use crate::target;
+
+/// Options of one `cdef` call, as cffi's `cdef(source, packed, pack, override)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CdefOptions {
+    /// Every struct of this source is packed (the same as `pack: Some(1)`).
+    pub packed: bool,
+    /// `#pragma pack(N)` around the whole source.
+    pub pack: Option<u32>,
+    /// Later declarations replace earlier ones instead of being refused.
+    pub override_: bool,
+}
+
+/// The options in force while one source is being declared.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Active {
+    pack: Option<usize>,
+    override_: bool,
+}
+
+fn declaration_error(msg: impl Into<String>) -> TypeError {
+    TypeError::new(ErrorKind::Declaration, msg)
+}
+
+fn redeclared(what: &str, name: &str) -> TypeError {
+    TypeError::new(
+        ErrorKind::Redeclaration,
+        format!(
+            "multiple declarations of {what} {name} (for interactive usage, try cdef(xx, override=True))"
+        ),
+    )
+}
+
+fn decl_pos(d: &Decl) -> Pos {
+    match d {
+        Decl::Function { pos, .. }
+        | Decl::Variable { pos, .. }
+        | Decl::Typedef { pos, .. }
+        | Decl::Tag { pos, .. }
+        | Decl::Define { pos, .. } => *pos,
+    }
+}
+
+/// The name under which `FILE` is kept among record tags; no C tag can contain a space.
+const FILE_TAG: &str = " FILE";
+
+impl Types {
+    /// Declares everything in `source`. Declarations before an error stay declared.
+    pub fn cdef(&mut self, source: &str, options: &CdefOptions) -> Result<()> {
+        let decls = rffi_parse::parse_cdef(source, &|name| self.typedefs.contains_key(name))?;
+        let pack = if options.packed {
+            Some(1)
+        } else {
+            options.pack.map(|p| p as usize)
+        };
+        if let Some(p) = pack {
+            if !p.is_power_of_two() {
+                return Err(TypeError::new(
+                    ErrorKind::BadValue,
+                    format!("pack={p} must be a power of two"),
+                ));
+            }
+        }
+        self.active = Active {
+            pack,
+            override_: options.override_,
+        };
+        if options.override_ {
+            self.type_strings.clear();
+        }
+        let result = decls
+            .iter()
+            .try_for_each(|d| self.declare(d).map_err(|e| e.located(decl_pos(d), source)));
+        self.active = Active::default();
+        result
+    }
+
+    /// The type named by a type string such as `"int *"` or `"struct point[3]"`;
+    /// parsed once per distinct string.
+    pub fn parse_type(&mut self, source: &str) -> Result<TypeId> {
+        if let Some(&id) = self.type_strings.get(source) {
+            return Ok(id);
+        }
+        let expr = rffi_parse::parse_type(source, &|name| self.typedefs.contains_key(name))?;
+        let id = self.resolve(&expr, None)?;
+        self.type_strings.insert(source.to_string(), id);
+        Ok(id)
+    }
+
+    fn declare(&mut self, d: &Decl) -> Result<()> {
+        match d {
+            Decl::Function { name, ty, .. } => {
+                let id = self.resolve(ty, None)?;
+                self.add_symbol(name, Symbol::Function(id), "function")
+            }
+            Decl::Variable {
+                name, ty, is_const, ..
+            } => {
+                let id = self.resolve(ty, None)?;
+                let symbol = match self.get(id) {
+                    Type::Function(_) => Symbol::Function(id),
+                    _ => Symbol::Variable {
+                        ty: id,
+                        is_const: *is_const,
+                    },
+                };
+                self.add_symbol(name, symbol, "variable")
+            }
+            Decl::Typedef { name, ty, .. } => {
+                let id = self.resolve(ty, Some(name))?;
+                match self.typedefs.get(name) {
+                    Some(&old) if old != id && !self.active.override_ => {
+                        Err(redeclared("typedef", name))
+                    }
+                    _ => {
+                        self.typedefs.insert(name.clone(), id);
+                        Ok(())
+                    }
+                }
+            }
+            Decl::Tag { base, .. } => self.resolve_base(base, None).map(|_| ()),
+            Decl::Define { name, value, .. } => {
+                let v = self.eval(value)?;
+                self.add_constant(name, v)
+            }
+        }
+    }
+
+    fn add_symbol(&mut self, name: &str, symbol: Symbol, what: &str) -> Result<()> {
+        if self.symbols.contains_key(name) && !self.active.override_ {
+            return Err(redeclared(what, name));
+        }
+        self.symbols.insert(name.to_string(), symbol);
+        Ok(())
+    }
+
+    fn add_constant(&mut self, name: &str, value: i128) -> Result<()> {
+        match self.symbols.get(name) {
+            Some(Symbol::Constant(v)) if *v == value => Ok(()),
+            Some(_) if !self.active.override_ => Err(redeclared("constant", name)),
+            _ => {
+                self.symbols
+                    .insert(name.to_string(), Symbol::Constant(value));
+                Ok(())
+            }
+        }
+    }
+
+    /// The type of a syntactic type. `name_hint` names an anonymous struct,
+    /// union or enum defined directly in a typedef, as cffi does.
+    pub(crate) fn resolve(&mut self, ty: &TypeExpr, name_hint: Option<&str>) -> Result<TypeId> {
+        match ty {
+            TypeExpr::Base(b) => self.resolve_base(b, name_hint),
+            TypeExpr::Pointer(inner) => {
+                let inner = self.resolve(inner, None)?;
+                Ok(self.pointer_to(inner))
+            }
+            TypeExpr::Array(item, len) => self.resolve_array(item, len.as_ref()),
+            TypeExpr::Function {
+                ret,
+                params,
+                variadic,
+            } => {
+                let ret = self.resolve(ret, None)?;
+                if matches!(self.get(ret), Type::Array(..) | Type::Function(_)) {
+                    return Err(declaration_error(format!(
+                        "a function cannot return '{}'",
+                        self.cname(ret)
+                    )));
+                }
+                let params = params
+                    .iter()
+                    .map(|p| self.resolve_param(&p.ty))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(self.intern(Type::Function(FuncType {
+                    ret,
+                    params,
+                    variadic: *variadic,
+                })))
+            }
+        }
+    }
+
+    fn resolve_array(&mut self, item: &TypeExpr, len: Option<&Expr>) -> Result<TypeId> {
+        let item = self.resolve(item, None)?;
+        if self.size_of(item).is_err() {
+            return Err(TypeError::new(
+                ErrorKind::UnknownSize,
+                format!("array item of unknown size: '{}'", self.cname(item)),
+            ));
+        }
+        let len = match len {
+            Some(e) => Some(self.eval_count(e, "array length")?),
+            None => None,
+        };
+        let id = self.array_of(item, len);
+        self.size_of(id).map(|_| id).or_else(|e| match len {
+            None => Ok(id),
+            Some(_) => Err(e),
+        })
+    }
+
+    /// C adjusts array parameters to pointers and function parameters to
+    /// function pointers.
+    fn resolve_param(&mut self, ty: &TypeExpr) -> Result<TypeId> {
+        let id = self.resolve(ty, None)?;
+        Ok(match self.get(id).clone() {
+            Type::Array(item, _) => self.pointer_to(item),
+            Type::Function(_) => self.pointer_to(id),
+            Type::Void => return Err(declaration_error("a parameter cannot have type 'void'")),
+            _ => id,
+        })
+    }
+
+    fn resolve_base(&mut self, base: &BaseType, name_hint: Option<&str>) -> Result<TypeId> {
+        match base {
+            BaseType::Void => Ok(self.void()),
+            BaseType::Primitive(name) => self.builtin(name),
+            BaseType::Named(name) => match self.typedefs.get(name) {
+                Some(&id) => Ok(id),
+                None => self.builtin(name),
+            },
+            BaseType::Record(r) => self.declare_record(r, name_hint),
+            BaseType::Enum(e) => self.declare_enum(e, name_hint),
+        }
+    }
+
+    fn builtin(&mut self, name: &str) -> Result<TypeId> {
+        if name == "FILE" {
+            let rid = self.record_by_tag(RecordKind::Struct, FILE_TAG, "FILE");
+            return Ok(self.intern(Type::Record(rid)));
+        }
+        match Prim::from_name(name) {
+            Some(p) => Ok(self.prim(p)),
+            None => Err(declaration_error(format!("unknown identifier '{name}'"))),
+        }
+    }
+
+    fn record_by_tag(&mut self, kind: RecordKind, tag: &str, name: &str) -> RecordId {
+        if let Some(&rid) = self.record_tags.get(&(kind, tag.to_string())) {
+            return rid;
+        }
+        let rid = RecordId(self.records.len() as u32);
+        self.records.push(Record {
+            kind,
+            name: name.to_string(),
+            tag: Some(tag.to_string()),
+            layout: None,
+        });
+        self.record_tags.insert((kind, tag.to_string()), rid);
+        rid
+    }
+
+    fn anonymous_name(&mut self, keyword: &str, hint: Option<&str>) -> String {
+        match hint {
+            Some(h) => h.to_string(),
+            None => {
+                self.anonymous_count += 1;
+                format!("{keyword} ${}", self.anonymous_count)
+            }
+        }
+    }
+
+    fn declare_record(&mut self, r: &RecordDecl, name_hint: Option<&str>) -> Result<TypeId> {
+        let keyword = match r.kind {
+            RecordKind::Struct => "struct",
+            RecordKind::Union => "union",
+        };
+        let rid = match &r.name {
+            Some(tag) => self.record_by_tag(r.kind, tag, &format!("{keyword} {tag}")),
+            None => {
+                let rid = RecordId(self.records.len() as u32);
+                let name = self.anonymous_name(keyword, name_hint);
+                self.records.push(Record {
+                    kind: r.kind,
+                    name,
+                    tag: None,
+                    layout: None,
+                });
+                rid
+            }
+        };
+        if let Some(fields) = &r.fields {
+            let record = &self.records[rid.0 as usize];
+            if record.layout.is_some() && !self.active.override_ {
+                return Err(declaration_error(format!(
+                    "duplicate declaration of {}",
+                    record.name
+                )));
+            }
+            let members = fields
+                .iter()
+                .map(|f| {
+                    Ok(Member {
+                        name: f.name.clone(),
+                        ty: self.resolve(&f.ty, None)?,
+                        bits: match &f.bits {
+                            Some(b) => Some(self.eval_count(b, "bitfield width")?),
+                            None => None,
+                        },
+                        packed: f.attrs.packed,
+                        aligned: self.eval_aligned(&f.attrs)?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let rules = Rules {
+                packed: r.attrs.packed,
+                aligned: self.eval_aligned(&r.attrs)?,
+                pack: self.active.pack,
+            };
+            let layout = self.lay_out(r.kind, &members, rules)?;
+            self.records[rid.0 as usize].layout = Some(layout);
+        }
+        Ok(self.intern(Type::Record(rid)))
+    }
+
+    fn eval_aligned(&mut self, attrs: &Attrs) -> Result<Option<usize>> {
+        match &attrs.aligned {
+            None => Ok(None),
+            Some(None) => Ok(Some(target::MAX_ALIGN)),
+            Some(Some(e)) => {
+                let a = self.eval_count(e, "alignment")?;
+                if !a.is_power_of_two() {
+                    return Err(TypeError::new(
+                        ErrorKind::BadValue,
+                        format!("requested alignment {a} is not a power of two"),
+                    ));
+                }
+                Ok(Some(a))
+            }
+        }
+    }
+
+    fn declare_enum(&mut self, e: &EnumDecl, name_hint: Option<&str>) -> Result<TypeId> {
+        let existing = e.name.as_ref().and_then(|t| self.enum_tags.get(t).copied());
+        let eid = match existing {
+            Some(eid) => eid,
+            None => {
+                let eid = EnumId(self.enums.len() as u32);
+                let name = match &e.name {
+                    Some(tag) => format!("enum {tag}"),
+                    None => self.anonymous_name("enum", name_hint),
+                };
+                self.enums.push(EnumDef {
+                    name,
+                    tag: e.name.clone(),
+                    variants: None,
+                    base: Prim::UINT,
+                });
+                if let Some(tag) = &e.name {
+                    self.enum_tags.insert(tag.clone(), eid);
+                }
+                eid
+            }
+        };
+        if let Some(variants) = &e.variants {
+            if self.enums[eid.0 as usize].variants.is_some() && !self.active.override_ {
+                return Err(declaration_error(format!(
+                    "duplicate declaration of {}",
+                    self.enums[eid.0 as usize].name
+                )));
+            }
+            let mut values = Vec::with_capacity(variants.len());
+            let mut next = 0i128;
+            for v in variants {
+                let value = match &v.value {
+                    Some(x) => self.eval(x)?,
+                    None => next,
+                };
+                next = value + 1;
+                self.add_constant(&v.name, value)?;
+                values.push((v.name.clone(), value));
+            }
+            let def = &mut self.enums[eid.0 as usize];
+            def.base = enum_base(values.iter().map(|(_, v)| *v));
+            def.variants = Some(values);
+        }
+        Ok(self.intern(Type::Enum(eid)))
+    }
+}
+
+/// The integer type GCC gives an enum with these values.
+fn enum_base(values: impl Iterator<Item = i128>) -> Prim {
+    let (mut lo, mut hi) = (0i128, 0i128);
+    for v in values {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    let int = Prim::INT;
+    let int_bits = int.size() as u32 * 8;
+    if lo < 0 {
+        let fits_int = lo >= -(1i128 << (int_bits - 1)) && hi < (1i128 << (int_bits - 1));
+        if fits_int {
+            Prim::INT
+        } else {
+            Prim::LONG
+        }
+    } else if hi < (1i128 << int_bits) {
+        Prim::UINT
+    } else {
+        Prim::ULONG
+    }
+}

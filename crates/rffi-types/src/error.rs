@@ -1,0 +1,63 @@
+use rffi_parse::{ParseError, Pos};
+
+/// Which kind of mistake an error reports; the bindings map it to the
+/// exception cffi raises for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The text is not C of the cdef dialect (cffi: `CDefError`).
+    Parse,
+    /// The text parses but declares something invalid or unknown (`CDefError`).
+    Declaration,
+    /// A name declared twice in different ways (cffi: `FFIError`).
+    Redeclaration,
+    /// A type whose size is asked but unknown: opaque, void, function (`ValueError`).
+    UnknownSize,
+    /// A struct or union has no such field (`KeyError`).
+    NoSuchField,
+    /// An operation the type does not support (`TypeError`).
+    Unsupported,
+    /// A value out of range: negative array length, division by zero (`ValueError`).
+    BadValue,
+}
+
+/// An error of the type model: what went wrong, and where when it came from source text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct TypeError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl TypeError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> TypeError {
+        TypeError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Adds the position and the text of the offending line, the way parse
+    /// errors show them.
+    pub fn located(mut self, pos: Pos, source: &str) -> TypeError {
+        if pos.line == 0 {
+            return self;
+        }
+        let line = source.lines().nth(pos.line as usize - 1).unwrap_or("");
+        self.message = format!(
+            "{} at line {}, column {}: \"{}\"",
+            self.message,
+            pos.line,
+            pos.column,
+            line.trim()
+        );
+        self
+    }
+}
+
+impl From<ParseError> for TypeError {
+    fn from(e: ParseError) -> TypeError {
+        TypeError::new(ErrorKind::Parse, e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, TypeError>;

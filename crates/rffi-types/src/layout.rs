@@ -1,0 +1,216 @@
+//! Struct and union layout by GCC's rules for the System V ABIs (x86-64,
+//! aarch64): alignment, padding, bitfields, `packed`, `#pragma pack(N)` and
+//! `aligned(N)`.
+//!
+//! Positions are counted in bits so that bitfields and ordinary members share
+//! one cursor.
+
+use rffi_parse::RecordKind;
+
+use crate::error::{ErrorKind, Result, TypeError};
+use crate::model::{BitField, Field, RecordLayout, Type, TypeId};
+use crate::registry::Types;
+
+/// A member as declared, its type resolved.
+#[derive(Clone, Debug)]
+pub(crate) struct Member {
+    /// `None` for anonymous records and unnamed bitfields.
+    pub name: Option<String>,
+    pub ty: TypeId,
+    pub bits: Option<usize>,
+    /// `__attribute__((packed))` on the member.
+    pub packed: bool,
+    /// `__attribute__((aligned(N)))` on the member.
+    pub aligned: Option<usize>,
+}
+
+/// What applies to the whole record.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Rules {
+    /// `__attribute__((packed))` on the record.
+    pub packed: bool,
+    /// `__attribute__((aligned(N)))` on the record.
+    pub aligned: Option<usize>,
+    /// `#pragma pack(N)` (cffi's `pack=N`; `packed=True` is `pack=1`).
+    pub pack: Option<usize>,
+}
+
+/// The state of laying out one record.
+struct Cursor {
+    union: bool,
+    /// Next free bit (structs) or the largest end seen (unions).
+    end: usize,
+    align: usize,
+    fields: Vec<Field>,
+}
+
+fn round_up(v: usize, to: usize) -> usize {
+    v.div_ceil(to) * to
+}
+
+fn field_error(m: &Member, what: &str) -> TypeError {
+    let name = m.name.as_deref().unwrap_or("<anonymous>");
+    TypeError::new(ErrorKind::Declaration, format!("field '{name}' {what}"))
+}
+
+/// GCC's `excess_unit_span`: would a bitfield of `width` bits at bit `pos`
+/// touch more `align`-sized units than its type has?
+fn spans_too_many_units(pos: usize, width: usize, align_bits: usize, size_bits: usize) -> bool {
+    let within = pos % align_bits;
+    (within + width).div_ceil(align_bits) > size_bits / align_bits
+}
+
+impl Types {
+    pub(crate) fn lay_out(
+        &self,
+        kind: RecordKind,
+        members: &[Member],
+        rules: Rules,
+    ) -> Result<RecordLayout> {
+        let mut c = Cursor {
+            union: kind == RecordKind::Union,
+            end: 0,
+            align: 1,
+            fields: Vec::new(),
+        };
+        let mut flexible = false;
+        for (i, m) in members.iter().enumerate() {
+            let last = i + 1 == members.len();
+            if let Type::Array(_, None) = self.get(m.ty) {
+                if !last || c.union || m.bits.is_some() {
+                    return Err(field_error(m, "has incomplete array type not at the end"));
+                }
+                flexible = true;
+            }
+            match m.bits {
+                Some(width) => self.place_bitfield(&mut c, m, width, rules)?,
+                None => self.place_member(&mut c, m, rules)?,
+            }
+        }
+        let mut align = c.align;
+        if let Some(a) = rules.aligned {
+            align = align.max(a);
+        }
+        Ok(RecordLayout {
+            size: round_up(c.end.div_ceil(8), align),
+            align,
+            fields: c.fields,
+            flexible,
+            user_aligned: rules.aligned.is_some(),
+        })
+    }
+
+    /// Size and alignment of a member's type; a flexible array counts as empty.
+    fn member_size_align(&self, m: &Member) -> Result<(usize, usize)> {
+        if let Type::Array(_, None) = self.get(m.ty) {
+            return Ok((0, self.item_align(m.ty)?));
+        }
+        self.size_align(m.ty)
+            .map_err(|_| field_error(m, &format!("has incomplete type '{}'", self.cname(m.ty))))
+    }
+
+    fn type_user_aligned(&self, ty: TypeId) -> bool {
+        match self.get(ty) {
+            Type::Array(item, _) => self.type_user_aligned(*item),
+            _ => self.record_layout(ty).is_some_and(|l| l.user_aligned),
+        }
+    }
+
+    fn place_member(&self, c: &mut Cursor, m: &Member, rules: Rules) -> Result<()> {
+        let (size, type_align) = self.member_size_align(m)?;
+        let mut align = type_align.max(m.aligned.unwrap_or(1));
+        let user_aligned = m.aligned.is_some() || self.type_user_aligned(m.ty);
+        if (rules.packed || m.packed) && !user_aligned {
+            align = 1;
+        }
+        if let Some(p) = rules.pack {
+            align = align.min(p);
+        }
+        let start = if c.union {
+            0
+        } else {
+            round_up(c.end, align * 8)
+        };
+        c.align = c.align.max(align);
+        c.fields.push(Field {
+            name: m.name.clone().unwrap_or_default(),
+            ty: m.ty,
+            offset: start / 8,
+            bits: None,
+        });
+        self.advance(c, start + size * 8);
+        Ok(())
+    }
+
+    fn place_bitfield(&self, c: &mut Cursor, m: &Member, width: usize, rules: Rules) -> Result<()> {
+        if self.integer_prim(m.ty).is_none() {
+            return Err(field_error(m, "is a bitfield of a non-integer type"));
+        }
+        let (size, align) = self.member_size_align(m)?;
+        if width > size * 8 {
+            return Err(field_error(m, "has a width larger than its type"));
+        }
+        if width == 0 {
+            if m.name.is_some() {
+                return Err(field_error(m, "is a named bitfield of width zero"));
+            }
+            // A zero-width bitfield moves the next member to a unit boundary of
+            // its type; neither `packed` nor `pack` changes that.
+            if !c.union {
+                c.end = round_up(c.end, align * 8);
+            }
+            return Ok(());
+        }
+        let packed = rules.packed || m.packed;
+        let mut start = if c.union { 0 } else { c.end };
+        if let Some(a) = m.aligned {
+            start = round_up(start, a * 8);
+            c.align = c.align.max(a);
+        }
+        if rules.pack.is_none()
+            && !packed
+            && spans_too_many_units(start, width, align * 8, size * 8)
+        {
+            start = round_up(start, align * 8);
+        }
+        if let Some(name) = &m.name {
+            // Only named bitfields give the record their type's alignment.
+            let field_align = match rules.pack {
+                Some(p) => align.min(p),
+                None if packed => 1,
+                None => align,
+            };
+            c.align = c.align.max(field_align);
+            c.fields.push(Field {
+                name: name.clone(),
+                ty: m.ty,
+                offset: start / 8,
+                bits: Some(BitField {
+                    shift: (start % 8) as u32,
+                    width: width as u32,
+                }),
+            });
+        }
+        self.advance(c, start + width);
+        Ok(())
+    }
+
+    fn advance(&self, c: &mut Cursor, end: usize) {
+        c.end = if c.union { c.end.max(end) } else { end };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_span() {
+        // int (32 bits) at bit 30, 4 wide: crosses into the next int.
+        assert!(spans_too_many_units(30, 4, 32, 32));
+        assert!(!spans_too_many_units(28, 4, 32, 32));
+        // long long aligned to 4 (i386) may span two 4-byte units.
+        assert!(!spans_too_many_units(16, 40, 32, 64));
+        assert!(spans_too_many_units(16, 60, 32, 64));
+    }
+}

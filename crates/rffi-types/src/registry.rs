@@ -1,0 +1,303 @@
+//! The registry: interning of types and the queries on them.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use rffi_parse::RecordKind;
+
+use crate::error::{ErrorKind, Result, TypeError};
+use crate::model::*;
+use crate::prim::Prim;
+use crate::target;
+
+/// A declared name that is not a type: what `lib.<name>` finds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Symbol {
+    /// A function; the id is of its function type.
+    Function(TypeId),
+    /// A global variable; `is_const` when the object itself is const.
+    Variable { ty: TypeId, is_const: bool },
+    /// An enumerator or a `#define`.
+    Constant(i128),
+}
+
+/// All types and declarations of one FFI: the state that `cdef` builds up.
+#[derive(Clone, Debug)]
+pub struct Types {
+    types: Vec<Type>,
+    interned: HashMap<Type, TypeId>,
+    pub(crate) records: Vec<Record>,
+    pub(crate) enums: Vec<EnumDef>,
+    pub(crate) typedefs: IndexMap<String, TypeId>,
+    pub(crate) record_tags: HashMap<(RecordKind, String), RecordId>,
+    pub(crate) enum_tags: HashMap<String, EnumId>,
+    pub(crate) symbols: IndexMap<String, Symbol>,
+    pub(crate) type_strings: HashMap<String, TypeId>,
+    pub(crate) anonymous_count: u32,
+    pub(crate) active: crate::declare::Active,
+}
+
+impl Default for Types {
+    fn default() -> Self {
+        Types::new()
+    }
+}
+
+impl Types {
+    pub fn new() -> Types {
+        Types {
+            types: Vec::new(),
+            interned: HashMap::new(),
+            records: Vec::new(),
+            enums: Vec::new(),
+            typedefs: IndexMap::new(),
+            record_tags: HashMap::new(),
+            enum_tags: HashMap::new(),
+            symbols: IndexMap::new(),
+            type_strings: HashMap::new(),
+            anonymous_count: 0,
+            active: Default::default(),
+        }
+    }
+
+    /// The id of `ty`, the same for the same type every time.
+    pub fn intern(&mut self, ty: Type) -> TypeId {
+        if let Some(&id) = self.interned.get(&ty) {
+            return id;
+        }
+        let id = TypeId(self.types.len() as u32);
+        self.types.push(ty.clone());
+        self.interned.insert(ty, id);
+        id
+    }
+
+    pub fn get(&self, id: TypeId) -> &Type {
+        &self.types[id.index()]
+    }
+
+    pub fn void(&mut self) -> TypeId {
+        self.intern(Type::Void)
+    }
+
+    pub fn prim(&mut self, p: Prim) -> TypeId {
+        self.intern(Type::Prim(p))
+    }
+
+    pub fn pointer_to(&mut self, id: TypeId) -> TypeId {
+        self.intern(Type::Pointer(id))
+    }
+
+    pub fn array_of(&mut self, id: TypeId, len: Option<usize>) -> TypeId {
+        self.intern(Type::Array(id, len))
+    }
+
+    pub fn record(&self, id: RecordId) -> &Record {
+        &self.records[id.0 as usize]
+    }
+
+    pub fn enum_def(&self, id: EnumId) -> &EnumDef {
+        &self.enums[id.0 as usize]
+    }
+
+    /// The layout of a struct or union type; `None` for other types and opaque ones.
+    pub fn record_layout(&self, id: TypeId) -> Option<&RecordLayout> {
+        match self.get(id) {
+            Type::Record(r) => self.record(*r).layout.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The type a typedef names, if declared.
+    pub fn typedef(&self, name: &str) -> Option<TypeId> {
+        self.typedefs.get(name).copied()
+    }
+
+    /// Typedef names in declaration order.
+    pub fn typedef_names(&self) -> impl Iterator<Item = &str> {
+        self.typedefs.keys().map(String::as_str)
+    }
+
+    /// A declared function, variable or constant.
+    pub fn symbol(&self, name: &str) -> Option<&Symbol> {
+        self.symbols.get(name)
+    }
+
+    /// Every declared function, variable and constant, in declaration order.
+    pub fn symbols(&self) -> impl Iterator<Item = (&str, &Symbol)> {
+        self.symbols.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The value of an enumerator or `#define`.
+    pub fn constant(&self, name: &str) -> Option<i128> {
+        match self.symbols.get(name) {
+            Some(Symbol::Constant(v)) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Records and enums with a tag or name, for `ffi.list_types()`.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.records.iter()
+    }
+
+    pub fn enums(&self) -> impl Iterator<Item = &EnumDef> {
+        self.enums.iter()
+    }
+
+    /// `sizeof`; an error for void, functions, opaque records and `T[]`.
+    pub fn size_of(&self, id: TypeId) -> Result<usize> {
+        self.size_align(id).map(|(s, _)| s)
+    }
+
+    /// `_Alignof`; an error where the size is unknown.
+    pub fn align_of(&self, id: TypeId) -> Result<usize> {
+        self.size_align(id).map(|(_, a)| a)
+    }
+
+    /// Size and alignment together.
+    pub fn size_align(&self, id: TypeId) -> Result<(usize, usize)> {
+        let unknown = || {
+            TypeError::new(
+                ErrorKind::UnknownSize,
+                format!("ctype '{}' is of unknown size", self.cname(id)),
+            )
+        };
+        match self.get(id) {
+            Type::Void | Type::Function(_) => Err(unknown()),
+            Type::Prim(p) => Ok((p.size(), p.align())),
+            Type::Pointer(_) => Ok(target::POINTER),
+            Type::Array(_, None) => Err(unknown()),
+            Type::Array(item, Some(n)) => {
+                let (s, a) = self.size_align(*item)?;
+                let total = s.checked_mul(*n).ok_or_else(|| {
+                    TypeError::new(ErrorKind::BadValue, "array size would overflow")
+                })?;
+                Ok((total, a))
+            }
+            Type::Record(r) => self
+                .record(*r)
+                .layout
+                .as_ref()
+                .map(|l| (l.size, l.align))
+                .ok_or_else(unknown),
+            Type::Enum(e) => {
+                let p = self.enum_def(*e).base;
+                Ok((p.size(), p.align()))
+            }
+        }
+    }
+
+    /// The alignment of the items of an array, known even for `T[]`.
+    pub fn item_align(&self, id: TypeId) -> Result<usize> {
+        match self.get(id) {
+            Type::Array(item, _) => self.item_align(*item),
+            _ => self.align_of(id),
+        }
+    }
+
+    /// The byte offset of a member, following a path of names (`"a.b"`) through
+    /// nested and anonymous members.
+    pub fn offset_of(&self, id: TypeId, path: &str) -> Result<usize> {
+        let mut ty = id;
+        let mut offset = 0;
+        for name in path.split('.') {
+            let field = self.field(ty, name)?;
+            if field.bits.is_some() {
+                return Err(TypeError::new(
+                    ErrorKind::Unsupported,
+                    "not supported for bitfields",
+                ));
+            }
+            offset += field.offset;
+            ty = field.ty;
+        }
+        Ok(offset)
+    }
+
+    /// A member found by name, looking inside anonymous members too; its
+    /// offset is from the start of `id`.
+    pub fn field(&self, id: TypeId, name: &str) -> Result<Field> {
+        self.find_field(self.require_layout(id)?, name)
+            .ok_or_else(|| TypeError::new(ErrorKind::NoSuchField, format!("'{name}'")))
+    }
+
+    /// The layout of a complete struct or union, or the error saying why there is none.
+    pub fn require_layout(&self, id: TypeId) -> Result<&RecordLayout> {
+        self.record_layout(id).ok_or_else(|| {
+            let what = match self.get(id) {
+                Type::Record(_) => "is opaque",
+                _ => "is not a struct or union",
+            };
+            TypeError::new(
+                ErrorKind::Unsupported,
+                format!("ctype '{}' {what}", self.cname(id)),
+            )
+        })
+    }
+
+    fn find_field(&self, layout: &RecordLayout, name: &str) -> Option<Field> {
+        for f in &layout.fields {
+            if f.name == name {
+                return Some(f.clone());
+            }
+            if f.name.is_empty() {
+                if let Some(inner) = self.record_layout(f.ty) {
+                    if let Some(mut found) = self.find_field(inner, name) {
+                        found.offset += f.offset;
+                        return Some(found);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The members of a struct or union with anonymous members flattened into
+    /// their parent, offsets from the start of `id` (what cffi's `fields` lists).
+    pub fn flat_fields(&self, id: TypeId) -> Result<Vec<Field>> {
+        let layout = self.require_layout(id)?;
+        let mut out = Vec::new();
+        self.flatten_into(layout, 0, &mut out);
+        Ok(out)
+    }
+
+    fn flatten_into(&self, layout: &RecordLayout, base: usize, out: &mut Vec<Field>) {
+        for f in &layout.fields {
+            match (f.name.is_empty(), self.record_layout(f.ty)) {
+                (true, Some(inner)) => self.flatten_into(inner, base + f.offset, out),
+                _ => out.push(Field {
+                    offset: base + f.offset,
+                    ..f.clone()
+                }),
+            }
+        }
+    }
+
+    /// The direct members of a struct or union as declared (anonymous members
+    /// named `""`).
+    pub fn fields(&self, id: TypeId) -> Result<Vec<Field>> {
+        Ok(self.require_layout(id)?.fields.clone())
+    }
+
+    /// The function signature of a function type or a pointer to one.
+    pub fn function(&self, id: TypeId) -> Option<&FuncType> {
+        match self.get(id) {
+            Type::Function(f) => Some(f),
+            Type::Pointer(p) => match self.get(*p) {
+                Type::Function(f) => Some(f),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The integer type that holds values of `id`: itself for integer
+    /// primitives, the base of an enum. `None` for other types.
+    pub fn integer_prim(&self, id: TypeId) -> Option<Prim> {
+        match self.get(id) {
+            Type::Prim(p) if p.is_integer() => Some(*p),
+            Type::Enum(e) => Some(self.enum_def(*e).base),
+            _ => None,
+        }
+    }
+}
