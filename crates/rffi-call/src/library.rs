@@ -22,7 +22,7 @@ impl Library {
     /// when `path` is `None`. `flags` are `RTLD_*`; 0 means `RTLD_NOW`.
     pub fn open(path: Option<&str>, flags: i32) -> Result<Library, CallError> {
         let flags = if flags == 0 { RTLD_NOW } else { flags };
-        let name = path.unwrap_or("<process>").to_string();
+        let name = path.unwrap_or("<None>").to_string();
         // SAFETY: loading a library runs its initialisers; choosing which
         // library to trust is the caller's decision, as with dlopen itself.
         let handle = unsafe { Handle::open(path, flags) }.map_err(|e| CallError::Open {
@@ -88,7 +88,7 @@ mod tests {
         assert!(!lib.symbol("strlen").unwrap().is_null());
         let err = lib.symbol("no_such_symbol_rffi").unwrap_err();
         assert!(err.to_string().starts_with(
-            "function/symbol 'no_such_symbol_rffi' not found in library '<process>': "
+            "function/symbol 'no_such_symbol_rffi' not found in library '<None>': "
         ));
     }
 

@@ -28,6 +28,12 @@ pub struct CallPlan {
     frame_size: usize,
 }
 
+// SAFETY: a prepared CIF and its libffi types are never written again; ffi_call
+// only reads them, so sharing a plan between threads is sound.
+unsafe impl Send for CallPlan {}
+// SAFETY: as above.
+unsafe impl Sync for CallPlan {}
+
 /// The bytes of one call's arguments, on the stack for common calls.
 pub struct Frame {
     inline: [u128; Frame::INLINE],
