@@ -15,7 +15,11 @@ pub struct Pos {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decl {
     /// `int f(int);` — `ty` is always a [`TypeExpr::Function`].
-    Function { name: String, ty: TypeExpr, pos: Pos },
+    Function {
+        name: String,
+        ty: TypeExpr,
+        pos: Pos,
+    },
     /// `extern int counter;`, `double gains[4];`. `is_const` is true when the
     /// object itself is const (`const int x;`, `char *const p;`), not when it
     /// merely points to const data (`const char *greeting;`).
@@ -26,7 +30,11 @@ pub enum Decl {
         pos: Pos,
     },
     /// `typedef T name;`
-    Typedef { name: String, ty: TypeExpr, pos: Pos },
+    Typedef {
+        name: String,
+        ty: TypeExpr,
+        pos: Pos,
+    },
     /// A declaration that only names or defines a tag: `struct ctx;`,
     /// `struct point { int x, y; };`, `enum color { RED };`. Tags defined inside
     /// other declarations appear inline in their [`TypeExpr`] instead.
@@ -130,7 +138,10 @@ pub struct Enumerator {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     /// An integer literal with its value and whether it had a `U` suffix.
-    Int { value: u64, unsigned: bool },
+    Int {
+        value: u64,
+        unsigned: bool,
+    },
     /// A character constant such as `'a'`.
     Char(u32),
     /// An identifier: an enumerator or an earlier `#define`.
