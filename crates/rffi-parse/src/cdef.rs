@@ -153,3 +153,276 @@ fn declared(conv: &Conv, specs: &Specs, init: &Node<InitDeclarator>) -> Result<D
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::*;
+    use crate::test_support::*;
+
+    fn record(ty: &TypeExpr) -> &RecordDecl {
+        match ty {
+            TypeExpr::Base(BaseType::Record(r)) => r,
+            TypeExpr::Pointer(inner) => record(inner),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_and_comment_only_sources() {
+        assert_eq!(cdef(""), vec![]);
+        assert_eq!(cdef("  \n\t\n"), vec![]);
+        assert_eq!(cdef("/* nothing */ // here\n"), vec![]);
+    }
+
+    #[test]
+    fn functions_and_globals() {
+        let decls = cdef("extern int counter;\ndouble gains[4];\nconst char *greeting;\nstatic int hidden;\nint f(int);");
+        let want = vec![
+            Decl::Variable {
+                name: "counter".into(),
+                ty: prim("int"),
+                is_const: false,
+                pos: pos(1, 12),
+            },
+            Decl::Variable {
+                name: "gains".into(),
+                ty: arr(prim("double"), Some(4)),
+                is_const: false,
+                pos: pos(2, 8),
+            },
+            Decl::Variable {
+                name: "greeting".into(),
+                ty: ptr(prim("char")),
+                is_const: false,
+                pos: pos(3, 13),
+            },
+            Decl::Variable {
+                name: "hidden".into(),
+                ty: prim("int"),
+                is_const: false,
+                pos: pos(4, 12),
+            },
+            Decl::Function {
+                name: "f".into(),
+                ty: func(prim("int"), vec![prim("int")], false),
+                pos: pos(5, 5),
+            },
+        ];
+        assert_eq!(decls, want);
+    }
+
+    #[test]
+    fn several_declarators_give_several_decls() {
+        let decls = cdef("int a, *b;");
+        assert_eq!(decls.len(), 2);
+        assert!(
+            matches!(&decls[1], Decl::Variable { name, ty, .. } if name == "b" && *ty == ptr(prim("int")))
+        );
+        let decls = cdef("typedef struct s { int x; } S, *PS;");
+        let [Decl::Typedef {
+            name: s, ty: s_ty, ..
+        }, Decl::Typedef {
+            name: ps,
+            ty: ps_ty,
+            ..
+        }] = decls.as_slice()
+        else {
+            panic!("{decls:?}")
+        };
+        assert_eq!((s.as_str(), ps.as_str()), ("S", "PS"));
+        assert!(record(s_ty).fields.is_some());
+        assert!(matches!(ps_ty, TypeExpr::Pointer(_)));
+    }
+
+    #[test]
+    fn typedefs_of_anonymous_structs_and_function_pointers() {
+        let Decl::Typedef { name, ty, .. } = one("typedef struct { int a; } anon_t;") else {
+            panic!()
+        };
+        let r = record(&ty);
+        assert_eq!(
+            (
+                name.as_str(),
+                r.name.as_deref(),
+                r.fields.as_ref().map(Vec::len)
+            ),
+            ("anon_t", None, Some(1))
+        );
+        let Decl::Typedef { ty, .. } = one("typedef int (*cmp_t)(const void *, const void *);")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            ty,
+            ptr(func(prim("int"), vec![ptr(void()), ptr(void())], false))
+        );
+    }
+
+    #[test]
+    fn typedefs_are_type_names_for_the_rest_of_the_source() {
+        let decls = cdef("typedef unsigned long word;\nword w;\nvoid g(word, known_t *, size_t);");
+        assert_eq!(decls.len(), 3);
+        assert!(matches!(&decls[1], Decl::Variable { ty, .. } if *ty == named("word")));
+        let Decl::Function {
+            ty: TypeExpr::Function { params, .. },
+            ..
+        } = &decls[2]
+        else {
+            panic!()
+        };
+        assert_eq!(params[1].ty, ptr(named("known_t")));
+        assert_eq!(params[2].ty, named("size_t"));
+    }
+
+    #[test]
+    fn tag_only_declarations() {
+        let decls = cdef("struct ctx;\nstruct p { int x; };\nenum e { A };\nunion u;");
+        assert_eq!(decls.len(), 4);
+        assert!(decls.iter().all(|d| matches!(d, Decl::Tag { .. })));
+        assert_eq!(
+            decls[2],
+            Decl::Tag {
+                base: BaseType::Enum(Box::new(EnumDecl {
+                    name: Some("e".into()),
+                    variants: Some(vec![Enumerator {
+                        name: "A".into(),
+                        value: None,
+                        pos: pos(3, 10)
+                    }]),
+                    pos: pos(3, 1),
+                })),
+                pos: pos(3, 1),
+            }
+        );
+    }
+
+    #[test]
+    fn qualifiers_and_gnu_spellings_are_accepted() {
+        let t = func(void(), vec![ptr(prim("char")), ptr(prim("int"))], false);
+        assert_eq!(
+            decl_ty("void f(char *restrict, volatile int *__restrict__);"),
+            t
+        );
+        assert_eq!(
+            decl_ty("__extension__ extern __inline int g(void);"),
+            func(prim("int"), vec![], false)
+        );
+        assert_eq!(
+            decl_ty("inline static __inline__ int h(void);"),
+            func(prim("int"), vec![], false)
+        );
+        let TypeExpr::Function { params, .. } = decl_ty("void k(int *__restrict p);") else {
+            panic!()
+        };
+        assert_eq!(
+            params,
+            vec![Param {
+                name: Some("p".into()),
+                ty: ptr(prim("int"))
+            }]
+        );
+    }
+
+    #[test]
+    fn defines_are_integer_constants_in_source_order() {
+        let decls = cdef("#define A 10\nint x;\n#define B (-3)\n#define M (1 << 4)\n#define C 0x10UL\n#define O 017ll\n");
+        let names: Vec<_> = decls
+            .iter()
+            .map(|d| match d {
+                Decl::Define { name, .. } | Decl::Variable { name, .. } => name.as_str(),
+                _ => "?",
+            })
+            .collect();
+        assert_eq!(names, ["A", "x", "B", "M", "C", "O"]);
+        let value = |i: usize| match &decls[i] {
+            Decl::Define { value, .. } => value.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(value(0), int(10));
+        assert_eq!(value(2), Expr::Unary(UnaryOp::Neg, Box::new(int(3))));
+        assert_eq!(
+            value(3),
+            Expr::Binary(BinaryOp::Shl, Box::new(int(1)), Box::new(int(4)))
+        );
+        assert_eq!(
+            value(4),
+            Expr::Int {
+                value: 16,
+                unsigned: true
+            }
+        );
+        assert_eq!(value(5), int(15));
+        assert!(matches!(&decls[2], Decl::Define { pos: p, .. } if *p == pos(3, 9)));
+    }
+
+    #[test]
+    fn bad_defines_are_refused_with_cffis_message() {
+        for src in [
+            "#define S \"text\"",
+            "#define F(x) x",
+            "#define E",
+            "#define D 1.5e3",
+            "#define X 1 }; int y; enum { Z = 2",
+        ] {
+            let e = cdef_err(src);
+            assert!(
+                e.message.contains("#define NAME") || e.message.contains("floating"),
+                "{src}: {e}"
+            );
+        }
+        let e = cdef_err("int a;\n#define FOO ...");
+        assert!(e.message.contains("ABI mode"));
+        assert_eq!((e.line, e.column), (2, 13));
+    }
+
+    #[test]
+    fn directives_and_bodies_are_refused_at_their_position() {
+        let e = cdef_err("int a;\n#include <stdio.h>\n");
+        assert_eq!(
+            (e.line, e.column, e.line_text.as_str()),
+            (2, 2, "#include <stdio.h>")
+        );
+        assert!(cdef_err("#ifdef X\nint a;\n#endif")
+            .message
+            .contains("#ifdef"));
+        assert!(cdef_err("#if 1\n#endif").message.contains("#if"));
+        assert!(cdef_err("#pragma pack(1)").message.contains("#pragma"));
+        let e = cdef_err("int f(void)\n{ return 0; }");
+        assert_eq!(e.message, "function definitions are not supported in cdef");
+        assert_eq!((e.line, e.column), (2, 1));
+    }
+
+    #[test]
+    fn syntax_errors_carry_position_and_line() {
+        let e = cdef_err("int f(int;");
+        assert_eq!(
+            e.to_string(),
+            "cannot parse \"int f(int;\" at line 1, column 10: expected a declarator"
+        );
+        // lang-c reads a missing `;` as the start of a K&R definition, so the
+        // error shows up at the end of the next declaration.
+        let e = cdef_err("int a;\nint b\nint c;");
+        assert_eq!((e.line, e.column, e.line_text.as_str()), (3, 7, "int c;"));
+        let e = cdef_err("int a;\nstruct s { int x }\n;");
+        assert_eq!((e.line, e.column), (2, 18));
+        assert!(
+            e.to_string().starts_with(
+                "cannot parse \"struct s { int x }\" at line 2, column 18: expected ';'"
+            ),
+            "{e}"
+        );
+        let e = cdef_err("struct s { int a; ");
+        assert!(e.message.starts_with("unexpected end of input"), "{e}");
+        let e = cdef_err("foo_t x;");
+        assert_eq!(e.message, "unknown type name \"foo_t\"");
+        assert!(cdef_err("long char c;").message.contains("\"long char\""));
+        assert!(cdef_err("unsigned float c;")
+            .message
+            .contains("invalid combination"));
+        assert!(cdef_err("int x /* open")
+            .message
+            .contains("unterminated comment"));
+        assert!(cdef_err("int x = 1;").message.contains("initializers"));
+        assert!(cdef_err("typedef int;").message.contains("no name"));
+    }
+}

@@ -161,3 +161,100 @@ fn param(conv: &Conv, p: &Node<ParameterDeclaration>) -> Result<Param> {
         ty: declared.ty,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::*;
+    use crate::test_support::*;
+
+    #[test]
+    fn pointer_to_array_and_array_of_pointers() {
+        assert_eq!(decl_ty("int *a[3];"), arr(ptr(prim("int")), Some(3)));
+        assert_eq!(decl_ty("int (*p)[5];"), ptr(arr(prim("int"), Some(5))));
+        assert_eq!(
+            decl_ty("int a[2][3];"),
+            arr(arr(prim("int"), Some(3)), Some(2))
+        );
+        assert_eq!(decl_ty("char **pp;"), ptr(ptr(prim("char"))));
+    }
+
+    #[test]
+    fn function_returning_pointer_to_array() {
+        let want = ptr(func(
+            ptr(arr(prim("int"), Some(3))),
+            vec![prim("int")],
+            false,
+        ));
+        assert_eq!(decl_ty("int (*(*f)(int))[3];"), want);
+    }
+
+    #[test]
+    fn function_pointer_parameters_and_array_parameters_stay_as_written() {
+        let cb = ptr(func(void(), vec![prim("int")], false));
+        let want = TypeExpr::Function {
+            ret: Box::new(prim("int")),
+            params: vec![
+                Param {
+                    name: Some("cb".into()),
+                    ty: cb,
+                },
+                Param {
+                    name: Some("v".into()),
+                    ty: arr(prim("double"), Some(4)),
+                },
+                Param {
+                    name: None,
+                    ty: arr(prim("int"), None),
+                },
+            ],
+            variadic: false,
+        };
+        assert_eq!(decl_ty("int f(void (*cb)(int), double v[4], int[]);"), want);
+    }
+
+    #[test]
+    fn void_and_empty_parameter_lists_give_no_params() {
+        assert_eq!(decl_ty("int f(void);"), func(prim("int"), vec![], false));
+        assert_eq!(decl_ty("int f();"), func(prim("int"), vec![], false));
+        assert!(cdef_err("int f(void, int);").message.contains("void"));
+    }
+
+    #[test]
+    fn variadic_functions() {
+        let want = func(prim("int"), vec![ptr(prim("char"))], true);
+        assert_eq!(decl_ty("int printf(const char *, ...);"), want);
+    }
+
+    #[test]
+    fn function_returning_function_pointer() {
+        let handler = ptr(func(void(), vec![prim("int")], false));
+        let want = func(
+            handler,
+            vec![prim("int"), ptr(func(void(), vec![prim("int")], false))],
+            false,
+        );
+        assert_eq!(decl_ty("void (*signal(int, void (*)(int)))(int);"), want);
+    }
+
+    #[test]
+    fn kr_identifier_lists_are_refused() {
+        let e = cdef_err("int f(a, b);");
+        assert!(e.message.contains("K&R"), "{e}");
+        assert_eq!((e.line, e.column), (1, 7));
+        let e = cdef_err("int f(a) int a;");
+        assert!(e.message.contains("K&R"), "{e}");
+    }
+
+    #[test]
+    fn top_level_const_is_the_objects_own() {
+        let is_const = |src: &str| match one(src) {
+            Decl::Variable { is_const, .. } => is_const,
+            other => panic!("{other:?}"),
+        };
+        assert!(is_const("const int x;"));
+        assert!(is_const("char *const p;"));
+        assert!(is_const("const int table[4];"));
+        assert!(!is_const("const char *greeting;"));
+        assert!(!is_const("int (*const *pp);"));
+    }
+}

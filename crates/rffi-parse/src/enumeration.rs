@@ -35,3 +35,50 @@ pub(crate) fn enumeration(conv: &Conv, e: &Node<EnumType>) -> Result<EnumDecl> {
         pos: conv.pos(e.span),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::*;
+    use crate::test_support::*;
+
+    #[test]
+    fn implicit_explicit_and_expression_values() {
+        let Decl::Tag {
+            base: BaseType::Enum(e),
+            pos: p,
+        } = one("enum color { RED, GREEN = 1 << 3, BLUE = GREEN + 1, Z = 'z' };")
+        else {
+            panic!()
+        };
+        assert_eq!((e.name.as_deref(), p), (Some("color"), pos(1, 1)));
+        let v = e.variants.unwrap();
+        assert_eq!(
+            (v[0].name.as_str(), &v[0].value, v[0].pos),
+            ("RED", &None, pos(1, 14))
+        );
+        let shl = Expr::Binary(BinaryOp::Shl, Box::new(int(1)), Box::new(int(3)));
+        assert_eq!(v[1].value, Some(shl));
+        let green = Expr::Ident("GREEN".into(), pos(1, 42));
+        assert_eq!(
+            v[2].value,
+            Some(Expr::Binary(
+                BinaryOp::Add,
+                Box::new(green),
+                Box::new(int(1))
+            ))
+        );
+        assert_eq!(v[3].value, Some(Expr::Char(122)));
+    }
+
+    #[test]
+    fn enum_references() {
+        let Decl::Variable {
+            ty: TypeExpr::Base(BaseType::Enum(e)),
+            ..
+        } = one("enum color c;")
+        else {
+            panic!()
+        };
+        assert_eq!((e.name.as_deref(), e.variants), (Some("color"), None));
+    }
+}

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use crate::error::ParseError;
+use crate::keywords::is_keyword;
 use crate::lexer::{Kind, Token};
 use crate::position::SourceText;
 use crate::refuse::find_kr_list;
@@ -29,7 +30,8 @@ pub(crate) fn syntax_error(
     let next = tokens.iter().find(|t| t.end > failure.offset);
     let found = next
         .filter(|t| t.kind == Kind::Ident && t.start == failure.offset)
-        .map(|t| t.text(text));
+        .map(|t| t.text(text))
+        .filter(|word| !is_keyword(word));
     let message = describe(&failure.expected, found);
     match next {
         None => src.error(

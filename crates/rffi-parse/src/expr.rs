@@ -104,3 +104,58 @@ fn binary_op(op: &BinaryOperator) -> Option<BinaryOp> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::*;
+    use crate::test_support::*;
+
+    fn len_of(source: &str) -> Expr {
+        match decl_ty(source) {
+            TypeExpr::Array(_, Some(e)) => e,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn array_lengths_are_kept_unevaluated() {
+        let e = len_of("int a[N * 2];");
+        let n = Expr::Ident("N".into(), pos(1, 7));
+        assert_eq!(
+            e,
+            Expr::Binary(BinaryOp::Mul, Box::new(n), Box::new(int(2)))
+        );
+        let e = len_of("int a[sizeof(int) / sizeof(known_t)];");
+        let Expr::Binary(BinaryOp::Div, l, r) = e else {
+            panic!()
+        };
+        assert_eq!(*l, Expr::SizeOf(Box::new(prim("int"))));
+        assert_eq!(*r, Expr::SizeOf(Box::new(named("known_t"))));
+    }
+
+    #[test]
+    fn unary_casts_conditionals_and_suffixes() {
+        let e = len_of("int a[-(~0x10UL) ? (int)1 : !2];");
+        let Expr::Conditional(c, t, f) = e else {
+            panic!()
+        };
+        let hex = Expr::Int {
+            value: 16,
+            unsigned: true,
+        };
+        let not = Expr::Unary(UnaryOp::BitNot, Box::new(hex));
+        assert_eq!(*c, Expr::Unary(UnaryOp::Neg, Box::new(not)));
+        assert_eq!(*t, Expr::Cast(Box::new(prim("int")), Box::new(int(1))));
+        assert_eq!(*f, Expr::Unary(UnaryOp::Not, Box::new(int(2))));
+    }
+
+    #[test]
+    fn non_constant_expressions_are_refused() {
+        assert!(cdef_err("int a[x = 1];").message.contains("constant"));
+        assert!(cdef_err("int a[1.5];").message.contains("floating"));
+        assert!(cdef_err("int a[sizeof x];").message.contains("sizeof"));
+        assert!(cdef_err("int a[99999999999999999999];")
+            .message
+            .contains("too large"));
+    }
+}

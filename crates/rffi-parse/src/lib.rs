@@ -70,6 +70,8 @@ mod refuse;
 mod specifiers;
 mod syntax;
 mod tag_attrs;
+#[cfg(test)]
+mod test_support;
 mod typename;
 
 pub use ast::*;

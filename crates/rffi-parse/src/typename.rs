@@ -12,7 +12,8 @@ use crate::context::{Conv, Result};
 use crate::declarator::declare;
 use crate::expected::syntax_error;
 use crate::guard::{check_limits, Refusal};
-use crate::lexer::{tokenize, Token};
+use crate::keywords::is_keyword;
+use crate::lexer::{tokenize, Kind, Token};
 use crate::position::SourceText;
 use crate::specifiers::qualifier_specs;
 use crate::syntax::{is_type_name, parse_unit, Fragment};
@@ -45,6 +46,10 @@ pub(crate) fn parse_type_string(
         return Err(src.error(0, "expected a type"));
     }
     let typenames = |n: &str| is_type_name(n, is_typename);
+    let first = tokens[0].text(&text);
+    if tokens[0].kind == Kind::Ident && !is_keyword(first) && !typenames(first) {
+        return Err(src.error(tokens[0].start, format!("unknown type name \"{first}\"")));
+    }
     let fragment = Fragment {
         prefix: PREFIX,
         body: &text,
@@ -102,4 +107,83 @@ fn check_balanced(text: &str, tokens: &[Token]) -> std::result::Result<(), Refus
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::*;
+    use crate::test_support::*;
+
+    #[test]
+    fn primitive_type_strings() {
+        for (text, want) in [
+            ("int", "int"),
+            ("unsigned", "unsigned int"),
+            ("long int", "long"),
+            ("signed char", "signed char"),
+            ("long long int", "long long"),
+            ("float _Complex", "float _Complex"),
+            ("_Bool", "_Bool"),
+        ] {
+            assert_eq!(ty(text), prim(want), "{text}");
+        }
+        assert_eq!(ty("void"), void());
+        assert_eq!(ty("void *"), ptr(void()));
+        assert_eq!(ty("const char *"), ptr(prim("char")));
+    }
+
+    #[test]
+    fn derived_type_strings() {
+        assert_eq!(ty("int *"), ptr(prim("int")));
+        assert_eq!(ty("char *[3]"), arr(ptr(prim("char")), Some(3)));
+        assert_eq!(ty("int[]"), arr(prim("int"), None));
+        assert_eq!(ty("int[10][20]"), arr(arr(prim("int"), Some(20)), Some(10)));
+        assert_eq!(ty("int(*)[5]"), ptr(arr(prim("int"), Some(5))));
+        let f = func(prim("int"), vec![prim("int"), prim("double")], false);
+        assert_eq!(ty("int(*)(int, double)"), ptr(f));
+        assert_eq!(ty("void(*)(void)"), ptr(func(void(), vec![], false)));
+        assert_eq!(ty("int(int)"), func(prim("int"), vec![prim("int")], false));
+    }
+
+    #[test]
+    fn tagged_and_named_type_strings() {
+        let TypeExpr::Pointer(inner) = ty("struct point *") else {
+            panic!()
+        };
+        let TypeExpr::Base(BaseType::Record(r)) = *inner else {
+            panic!()
+        };
+        assert_eq!(
+            (r.kind, r.name.as_deref(), r.fields),
+            (RecordKind::Struct, Some("point"), None)
+        );
+        let TypeExpr::Base(BaseType::Enum(e)) = ty("enum color") else {
+            panic!()
+        };
+        assert_eq!((e.name.as_deref(), e.variants), (Some("color"), None));
+        assert_eq!(ty("known_t *"), ptr(named("known_t")));
+        assert_eq!(ty("size_t"), named("size_t"));
+        assert_eq!(ty(" int /* comment */ * "), ptr(prim("int")));
+    }
+
+    #[test]
+    fn bad_type_strings_are_errors_with_positions() {
+        let e = ty_err("unknown_t *");
+        assert_eq!(e.message, "unknown type name \"unknown_t\"");
+        assert_eq!((e.line, e.column), (1, 1));
+        assert_eq!(ty_err("").message, "expected a type");
+        assert_eq!(
+            ty_err("long char").message,
+            "invalid combination of type specifiers \"long char\""
+        );
+        assert!(ty_err("unsigned float")
+            .message
+            .contains("invalid combination"));
+        assert!(ty_err("int x").message.starts_with("expected"));
+        let e = ty_err("int) + (1");
+        assert_eq!((e.column, e.message.as_str()), (4, "unbalanced ')'"));
+        let e = ty_err("int (*");
+        assert!(e.message.starts_with("unexpected end of input"), "{e}");
+        assert_eq!(e.column, 7);
+    }
 }
