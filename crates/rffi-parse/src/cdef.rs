@@ -1,0 +1,428 @@
+//! A whole cdef source to declarations: comments and directives first, then
+//! the pre-checks, then lang-c, then the conversion of each declaration.
+
+use std::collections::HashSet;
+
+use lang_c::ast::{Declaration, ExternalDeclaration, InitDeclarator};
+use lang_c::span::Node;
+
+use crate::ast::{BaseType, Decl, Pos, TypeExpr};
+use crate::comments::strip_comments;
+use crate::context::{Conv, Result};
+use crate::declarator::declare;
+use crate::define::define;
+use crate::directive::take_directives;
+use crate::expected::syntax_error;
+use crate::guard::{check_limits, Refusal};
+use crate::lexer::tokenize;
+use crate::position::SourceText;
+use crate::refuse::find_function_body;
+use crate::specifiers::{declaration_specs, Specs, Storage};
+use crate::syntax::{is_type_name, parse_unit, Fragment};
+use crate::tag_attrs::take_tag_attrs;
+
+/// Parses a cdef source; see [`crate::parse_cdef`].
+pub(crate) fn parse_source(source: &str, is_typename: &dyn Fn(&str) -> bool) -> Result<Vec<Decl>> {
+    let src = SourceText::new(source);
+    let refused = |r: Refusal| src.error(r.offset, r.message);
+    let mut text = strip_comments(source).map_err(|e| src.error(e.0, "unterminated comment"))?;
+    let defines = take_directives(&mut text).map_err(refused)?;
+    let mut tokens = tokenize(&text);
+    check_limits(&text, &tokens).map_err(refused)?;
+    find_function_body(&text, &tokens).map_err(refused)?;
+    let typenames = |n: &str| is_type_name(n, is_typename);
+    let record_attrs = take_tag_attrs(&src, &mut text, &mut tokens, &typenames)?;
+    let mut decls = Vec::new();
+    if !tokens.is_empty() {
+        let fragment = Fragment {
+            prefix: "",
+            body: &text,
+            suffix: "",
+            user_start: 0,
+        };
+        let (unit, origin) = parse_unit(&fragment, &tokens, &typenames)
+            .map_err(|f| syntax_error(&src, &text, &tokens, &f, &typenames))?;
+        let conv = Conv {
+            src: &src,
+            origin,
+            record_attrs: &record_attrs,
+        };
+        for ext in unit.0.iter().filter(|e| !origin.before_fragment(e.span)) {
+            external(&conv, ext, &mut decls)?;
+        }
+    }
+    let local: HashSet<&str> = decls.iter().filter_map(typedef_name).collect();
+    let with_local = |n: &str| local.contains(n) || typenames(n);
+    let defined = defines.iter().map(|d| define(&src, d, &with_local));
+    let defined = defined.collect::<Result<Vec<_>>>()?;
+    Ok(merge_in_order(decls, defined))
+}
+
+fn typedef_name(decl: &Decl) -> Option<&str> {
+    match decl {
+        Decl::Typedef { name, .. } => Some(name),
+        _ => None,
+    }
+}
+
+/// Merges two lists that are each in source order.
+fn merge_in_order(decls: Vec<Decl>, defines: Vec<Decl>) -> Vec<Decl> {
+    if defines.is_empty() {
+        return decls;
+    }
+    let mut all: Vec<Decl> = decls.into_iter().chain(defines).collect();
+    all.sort_by_key(|d| {
+        let p = decl_pos(d);
+        (p.line, p.column)
+    });
+    all
+}
+
+fn decl_pos(decl: &Decl) -> Pos {
+    match decl {
+        Decl::Function { pos, .. }
+        | Decl::Variable { pos, .. }
+        | Decl::Typedef { pos, .. }
+        | Decl::Tag { pos, .. }
+        | Decl::Define { pos, .. } => *pos,
+    }
+}
+
+fn external(conv: &Conv, ext: &Node<ExternalDeclaration>, out: &mut Vec<Decl>) -> Result<()> {
+    match &ext.node {
+        ExternalDeclaration::Declaration(d) => declaration(conv, d, out),
+        ExternalDeclaration::FunctionDefinition(_) => {
+            Err(conv.error(ext.span, "function definitions are not supported in cdef"))
+        }
+        ExternalDeclaration::StaticAssert(_) => {
+            Err(conv.error(ext.span, "_Static_assert is not supported in cdef"))
+        }
+    }
+}
+
+fn declaration(conv: &Conv, d: &Node<Declaration>, out: &mut Vec<Decl>) -> Result<()> {
+    let specs = declaration_specs(conv, &d.node.specifiers, d.span)?;
+    if specs.storage == Storage::Register {
+        return Err(conv.error(d.span, "'register' is not allowed at file scope"));
+    }
+    if d.node.declarators.is_empty() {
+        out.push(tag_only(conv, d, specs)?);
+        return Ok(());
+    }
+    for init in &d.node.declarators {
+        out.push(declared(conv, &specs, init)?);
+    }
+    Ok(())
+}
+
+/// A declaration without declarators, which must name or define a tag.
+fn tag_only(conv: &Conv, d: &Node<Declaration>, specs: Specs) -> Result<Decl> {
+    if specs.storage == Storage::Typedef {
+        return Err(conv.error(d.span, "typedef declares no name"));
+    }
+    let pos = match &specs.base {
+        BaseType::Record(r) => r.pos,
+        BaseType::Enum(e) => e.pos,
+        _ => return Err(conv.error(d.span, "declaration declares nothing")),
+    };
+    Ok(Decl::Tag {
+        base: specs.base,
+        pos,
+    })
+}
+
+fn declared(conv: &Conv, specs: &Specs, init: &Node<InitDeclarator>) -> Result<Decl> {
+    if let Some(i) = &init.node.initializer {
+        return Err(conv.error(i.span, "initializers are not supported in cdef"));
+    }
+    let base = TypeExpr::Base(specs.base.clone());
+    let declared = declare(conv, base, specs.is_const, &init.node.declarator)?;
+    let Some((name, span)) = declared.name else {
+        return Err(conv.error(init.span, "expected a name"));
+    };
+    let pos = conv.pos(span);
+    let ty = declared.ty;
+    Ok(match (specs.storage, &ty) {
+        (Storage::Typedef, _) => Decl::Typedef { name, ty, pos },
+        (_, TypeExpr::Function { .. }) => Decl::Function { name, ty, pos },
+        _ => Decl::Variable {
+            name,
+            ty,
+            is_const: declared.is_const,
+            pos,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::*;
+    use crate::test_support::*;
+
+    fn record(ty: &TypeExpr) -> &RecordDecl {
+        match ty {
+            TypeExpr::Base(BaseType::Record(r)) => r,
+            TypeExpr::Pointer(inner) => record(inner),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_and_comment_only_sources() {
+        assert_eq!(cdef(""), vec![]);
+        assert_eq!(cdef("  \n\t\n"), vec![]);
+        assert_eq!(cdef("/* nothing */ // here\n"), vec![]);
+    }
+
+    #[test]
+    fn functions_and_globals() {
+        let decls = cdef("extern int counter;\ndouble gains[4];\nconst char *greeting;\nstatic int hidden;\nint f(int);");
+        let want = vec![
+            Decl::Variable {
+                name: "counter".into(),
+                ty: prim("int"),
+                is_const: false,
+                pos: pos(1, 12),
+            },
+            Decl::Variable {
+                name: "gains".into(),
+                ty: arr(prim("double"), Some(4)),
+                is_const: false,
+                pos: pos(2, 8),
+            },
+            Decl::Variable {
+                name: "greeting".into(),
+                ty: ptr(prim("char")),
+                is_const: false,
+                pos: pos(3, 13),
+            },
+            Decl::Variable {
+                name: "hidden".into(),
+                ty: prim("int"),
+                is_const: false,
+                pos: pos(4, 12),
+            },
+            Decl::Function {
+                name: "f".into(),
+                ty: func(prim("int"), vec![prim("int")], false),
+                pos: pos(5, 5),
+            },
+        ];
+        assert_eq!(decls, want);
+    }
+
+    #[test]
+    fn several_declarators_give_several_decls() {
+        let decls = cdef("int a, *b;");
+        assert_eq!(decls.len(), 2);
+        assert!(
+            matches!(&decls[1], Decl::Variable { name, ty, .. } if name == "b" && *ty == ptr(prim("int")))
+        );
+        let decls = cdef("typedef struct s { int x; } S, *PS;");
+        let [Decl::Typedef {
+            name: s, ty: s_ty, ..
+        }, Decl::Typedef {
+            name: ps,
+            ty: ps_ty,
+            ..
+        }] = decls.as_slice()
+        else {
+            panic!("{decls:?}")
+        };
+        assert_eq!((s.as_str(), ps.as_str()), ("S", "PS"));
+        assert!(record(s_ty).fields.is_some());
+        assert!(matches!(ps_ty, TypeExpr::Pointer(_)));
+    }
+
+    #[test]
+    fn typedefs_of_anonymous_structs_and_function_pointers() {
+        let Decl::Typedef { name, ty, .. } = one("typedef struct { int a; } anon_t;") else {
+            panic!()
+        };
+        let r = record(&ty);
+        assert_eq!(
+            (
+                name.as_str(),
+                r.name.as_deref(),
+                r.fields.as_ref().map(Vec::len)
+            ),
+            ("anon_t", None, Some(1))
+        );
+        let Decl::Typedef { ty, .. } = one("typedef int (*cmp_t)(const void *, const void *);")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            ty,
+            ptr(func(prim("int"), vec![ptr(void()), ptr(void())], false))
+        );
+    }
+
+    #[test]
+    fn typedefs_are_type_names_for_the_rest_of_the_source() {
+        let decls = cdef("typedef unsigned long word;\nword w;\nvoid g(word, known_t *, size_t);");
+        assert_eq!(decls.len(), 3);
+        assert!(matches!(&decls[1], Decl::Variable { ty, .. } if *ty == named("word")));
+        let Decl::Function {
+            ty: TypeExpr::Function { params, .. },
+            ..
+        } = &decls[2]
+        else {
+            panic!()
+        };
+        assert_eq!(params[1].ty, ptr(named("known_t")));
+        assert_eq!(params[2].ty, named("size_t"));
+    }
+
+    #[test]
+    fn tag_only_declarations() {
+        let decls = cdef("struct ctx;\nstruct p { int x; };\nenum e { A };\nunion u;");
+        assert_eq!(decls.len(), 4);
+        assert!(decls.iter().all(|d| matches!(d, Decl::Tag { .. })));
+        assert_eq!(
+            decls[2],
+            Decl::Tag {
+                base: BaseType::Enum(Box::new(EnumDecl {
+                    name: Some("e".into()),
+                    variants: Some(vec![Enumerator {
+                        name: "A".into(),
+                        value: None,
+                        pos: pos(3, 10)
+                    }]),
+                    pos: pos(3, 1),
+                })),
+                pos: pos(3, 1),
+            }
+        );
+    }
+
+    #[test]
+    fn qualifiers_and_gnu_spellings_are_accepted() {
+        let t = func(void(), vec![ptr(prim("char")), ptr(prim("int"))], false);
+        assert_eq!(
+            decl_ty("void f(char *restrict, volatile int *__restrict__);"),
+            t
+        );
+        assert_eq!(
+            decl_ty("__extension__ extern __inline int g(void);"),
+            func(prim("int"), vec![], false)
+        );
+        assert_eq!(
+            decl_ty("inline static __inline__ int h(void);"),
+            func(prim("int"), vec![], false)
+        );
+        let TypeExpr::Function { params, .. } = decl_ty("void k(int *__restrict p);") else {
+            panic!()
+        };
+        assert_eq!(
+            params,
+            vec![Param {
+                name: Some("p".into()),
+                ty: ptr(prim("int"))
+            }]
+        );
+    }
+
+    #[test]
+    fn defines_are_integer_constants_in_source_order() {
+        let decls = cdef("#define A 10\nint x;\n#define B (-3)\n#define M (1 << 4)\n#define C 0x10UL\n#define O 017ll\n");
+        let names: Vec<_> = decls
+            .iter()
+            .map(|d| match d {
+                Decl::Define { name, .. } | Decl::Variable { name, .. } => name.as_str(),
+                _ => "?",
+            })
+            .collect();
+        assert_eq!(names, ["A", "x", "B", "M", "C", "O"]);
+        let value = |i: usize| match &decls[i] {
+            Decl::Define { value, .. } => value.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(value(0), int(10));
+        assert_eq!(value(2), Expr::Unary(UnaryOp::Neg, Box::new(int(3))));
+        assert_eq!(
+            value(3),
+            Expr::Binary(BinaryOp::Shl, Box::new(int(1)), Box::new(int(4)))
+        );
+        assert_eq!(
+            value(4),
+            Expr::Int {
+                value: 16,
+                unsigned: true
+            }
+        );
+        assert_eq!(value(5), int(15));
+        assert!(matches!(&decls[2], Decl::Define { pos: p, .. } if *p == pos(3, 9)));
+    }
+
+    #[test]
+    fn bad_defines_are_refused_with_cffis_message() {
+        for src in [
+            "#define S \"text\"",
+            "#define F(x) x",
+            "#define E",
+            "#define D 1.5e3",
+            "#define X 1 }; int y; enum { Z = 2",
+        ] {
+            let e = cdef_err(src);
+            assert!(
+                e.message.contains("#define NAME") || e.message.contains("floating"),
+                "{src}: {e}"
+            );
+        }
+        let e = cdef_err("int a;\n#define FOO ...");
+        assert!(e.message.contains("ABI mode"));
+        assert_eq!((e.line, e.column), (2, 13));
+    }
+
+    #[test]
+    fn directives_and_bodies_are_refused_at_their_position() {
+        let e = cdef_err("int a;\n#include <stdio.h>\n");
+        assert_eq!(
+            (e.line, e.column, e.line_text.as_str()),
+            (2, 2, "#include <stdio.h>")
+        );
+        assert!(cdef_err("#ifdef X\nint a;\n#endif")
+            .message
+            .contains("#ifdef"));
+        assert!(cdef_err("#if 1\n#endif").message.contains("#if"));
+        assert!(cdef_err("#pragma pack(1)").message.contains("#pragma"));
+        let e = cdef_err("int f(void)\n{ return 0; }");
+        assert_eq!(e.message, "function definitions are not supported in cdef");
+        assert_eq!((e.line, e.column), (2, 1));
+    }
+
+    #[test]
+    fn syntax_errors_carry_position_and_line() {
+        let e = cdef_err("int f(int;");
+        assert_eq!(
+            e.to_string(),
+            "cannot parse \"int f(int;\" at line 1, column 10: expected a declarator"
+        );
+        // lang-c reads a missing `;` as the start of a K&R definition, so the
+        // error shows up at the end of the next declaration.
+        let e = cdef_err("int a;\nint b\nint c;");
+        assert_eq!((e.line, e.column, e.line_text.as_str()), (3, 7, "int c;"));
+        let e = cdef_err("int a;\nstruct s { int x }\n;");
+        assert_eq!((e.line, e.column), (2, 18));
+        assert!(
+            e.to_string().starts_with(
+                "cannot parse \"struct s { int x }\" at line 2, column 18: expected ';'"
+            ),
+            "{e}"
+        );
+        let e = cdef_err("struct s { int a; ");
+        assert!(e.message.starts_with("unexpected end of input"), "{e}");
+        let e = cdef_err("foo_t x;");
+        assert_eq!(e.message, "unknown type name \"foo_t\"");
+        assert!(cdef_err("long char c;").message.contains("\"long char\""));
+        assert!(cdef_err("unsigned float c;")
+            .message
+            .contains("invalid combination"));
+        assert!(cdef_err("int x /* open")
+            .message
+            .contains("unterminated comment"));
+        assert!(cdef_err("int x = 1;").message.contains("initializers"));
+        assert!(cdef_err("typedef int;").message.contains("no name"));
+    }
+}

@@ -1,0 +1,189 @@
+//! Type names: the abstract types of casts and `sizeof`, and the type strings
+//! given to `ffi.new`/`ffi.cast`, parsed inside a `sizeof(...)` wrapper.
+
+use std::collections::HashMap;
+
+use lang_c::ast::{Declaration, Expression, ExternalDeclaration, Initializer, TypeName};
+use lang_c::span::Node;
+
+use crate::ast::TypeExpr;
+use crate::comments::strip_comments;
+use crate::context::{Conv, Result};
+use crate::declarator::declare;
+use crate::expected::syntax_error;
+use crate::guard::{check_limits, Refusal};
+use crate::keywords::is_keyword;
+use crate::lexer::{tokenize, Kind, Token};
+use crate::position::SourceText;
+use crate::specifiers::qualifier_specs;
+use crate::syntax::{is_type_name, parse_unit, Fragment};
+
+const PREFIX: &str = "int __rffi_type_probe = sizeof(";
+const SUFFIX: &str = ");";
+
+/// A lang-c type name to a [`TypeExpr`].
+pub(crate) fn type_name(conv: &Conv, t: &Node<TypeName>) -> Result<TypeExpr> {
+    let specs = qualifier_specs(conv, &t.node.specifiers, t.span)?;
+    let base = TypeExpr::Base(specs.base);
+    match &t.node.declarator {
+        None => Ok(base),
+        Some(d) => Ok(declare(conv, base, specs.is_const, d)?.ty),
+    }
+}
+
+/// Parses a whole type string.
+pub(crate) fn parse_type_string(
+    source: &str,
+    is_typename: &dyn Fn(&str) -> bool,
+) -> Result<TypeExpr> {
+    let src = SourceText::new(source);
+    let text = strip_comments(source).map_err(|e| src.error(e.0, "unterminated comment"))?;
+    let tokens = tokenize(&text);
+    let refused = |r: Refusal| src.error(r.offset, r.message);
+    check_limits(&text, &tokens).map_err(refused)?;
+    check_balanced(&text, &tokens).map_err(refused)?;
+    if tokens.is_empty() {
+        return Err(src.error(0, "expected a type"));
+    }
+    let typenames = |n: &str| is_type_name(n, is_typename);
+    let first = tokens[0].text(&text);
+    if tokens[0].kind == Kind::Ident && !is_keyword(first) && !typenames(first) {
+        return Err(src.error(tokens[0].start, format!("unknown type name \"{first}\"")));
+    }
+    let fragment = Fragment {
+        prefix: PREFIX,
+        body: &text,
+        suffix: SUFFIX,
+        user_start: 0,
+    };
+    let (unit, origin) = parse_unit(&fragment, &tokens, &typenames)
+        .map_err(|f| syntax_error(&src, &text, &tokens, &f, &typenames))?;
+    let record_attrs = HashMap::new();
+    let conv = Conv {
+        src: &src,
+        origin,
+        record_attrs: &record_attrs,
+    };
+    let probe = unit.0.last().and_then(|d| match &d.node {
+        ExternalDeclaration::Declaration(decl) => sizeof_operand(decl),
+        _ => None,
+    });
+    match probe {
+        Some(Expression::SizeOfTy(s)) => type_name(&conv, &s.node.0),
+        Some(Expression::SizeOfVal(v)) => Err(not_a_type(&src, &v.node.0.node, tokens[0].start)),
+        _ => Err(src.error(tokens[0].start, "expected a type")),
+    }
+}
+
+/// The operand of `sizeof` in the wrapper's initializer.
+fn sizeof_operand(decl: &Node<Declaration>) -> Option<&Expression> {
+    let init = decl.node.declarators.first()?.node.initializer.as_ref()?;
+    match &init.node {
+        Initializer::Expression(e) => Some(&e.node),
+        Initializer::List(_) => None,
+    }
+}
+
+fn not_a_type(src: &SourceText, operand: &Expression, offset: usize) -> crate::ParseError {
+    match operand {
+        Expression::Identifier(id) => {
+            src.error(offset, format!("unknown type name \"{}\"", id.node.name))
+        }
+        _ => src.error(offset, "expected a type"),
+    }
+}
+
+/// Refuses a `)` or `]` with no opener, which could close the wrapper.
+fn check_balanced(text: &str, tokens: &[Token]) -> std::result::Result<(), Refusal> {
+    let mut depth = 0usize;
+    for token in tokens {
+        if token.is_punct(text, "(") || token.is_punct(text, "[") {
+            depth += 1;
+        } else if token.is_punct(text, ")") || token.is_punct(text, "]") {
+            depth = depth.checked_sub(1).ok_or_else(|| Refusal {
+                offset: token.start,
+                message: format!("unbalanced '{}'", token.text(text)),
+            })?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::*;
+    use crate::test_support::*;
+
+    #[test]
+    fn primitive_type_strings() {
+        for (text, want) in [
+            ("int", "int"),
+            ("unsigned", "unsigned int"),
+            ("long int", "long"),
+            ("signed char", "signed char"),
+            ("long long int", "long long"),
+            ("float _Complex", "float _Complex"),
+            ("_Bool", "_Bool"),
+        ] {
+            assert_eq!(ty(text), prim(want), "{text}");
+        }
+        assert_eq!(ty("void"), void());
+        assert_eq!(ty("void *"), ptr(void()));
+        assert_eq!(ty("const char *"), ptr(prim("char")));
+    }
+
+    #[test]
+    fn derived_type_strings() {
+        assert_eq!(ty("int *"), ptr(prim("int")));
+        assert_eq!(ty("char *[3]"), arr(ptr(prim("char")), Some(3)));
+        assert_eq!(ty("int[]"), arr(prim("int"), None));
+        assert_eq!(ty("int[10][20]"), arr(arr(prim("int"), Some(20)), Some(10)));
+        assert_eq!(ty("int(*)[5]"), ptr(arr(prim("int"), Some(5))));
+        let f = func(prim("int"), vec![prim("int"), prim("double")], false);
+        assert_eq!(ty("int(*)(int, double)"), ptr(f));
+        assert_eq!(ty("void(*)(void)"), ptr(func(void(), vec![], false)));
+        assert_eq!(ty("int(int)"), func(prim("int"), vec![prim("int")], false));
+    }
+
+    #[test]
+    fn tagged_and_named_type_strings() {
+        let TypeExpr::Pointer(inner) = ty("struct point *") else {
+            panic!()
+        };
+        let TypeExpr::Base(BaseType::Record(r)) = *inner else {
+            panic!()
+        };
+        assert_eq!(
+            (r.kind, r.name.as_deref(), r.fields),
+            (RecordKind::Struct, Some("point"), None)
+        );
+        let TypeExpr::Base(BaseType::Enum(e)) = ty("enum color") else {
+            panic!()
+        };
+        assert_eq!((e.name.as_deref(), e.variants), (Some("color"), None));
+        assert_eq!(ty("known_t *"), ptr(named("known_t")));
+        assert_eq!(ty("size_t"), named("size_t"));
+        assert_eq!(ty(" int /* comment */ * "), ptr(prim("int")));
+    }
+
+    #[test]
+    fn bad_type_strings_are_errors_with_positions() {
+        let e = ty_err("unknown_t *");
+        assert_eq!(e.message, "unknown type name \"unknown_t\"");
+        assert_eq!((e.line, e.column), (1, 1));
+        assert_eq!(ty_err("").message, "expected a type");
+        assert_eq!(
+            ty_err("long char").message,
+            "invalid combination of type specifiers \"long char\""
+        );
+        assert!(ty_err("unsigned float")
+            .message
+            .contains("invalid combination"));
+        assert!(ty_err("int x").message.starts_with("expected"));
+        let e = ty_err("int) + (1");
+        assert_eq!((e.column, e.message.as_str()), (4, "unbalanced ')'"));
+        let e = ty_err("int (*");
+        assert!(e.message.starts_with("unexpected end of input"), "{e}");
+        assert_eq!(e.column, 7);
+    }
+}
