@@ -1,0 +1,112 @@
+//! Shared libraries: opening, finding symbols, closing.
+
+use std::ffi::c_void;
+
+use libloading::os::unix::Library as Handle;
+
+use crate::error::CallError;
+
+pub use libc::{
+    RTLD_DEEPBIND, RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NODELETE, RTLD_NOLOAD, RTLD_NOW,
+};
+
+/// An opened shared library (or the running process, for `None`).
+#[derive(Debug)]
+pub struct Library {
+    handle: Option<Handle>,
+    name: String,
+}
+
+impl Library {
+    /// Opens `path`, or the process itself with everything already loaded
+    /// when `path` is `None`. `flags` are `RTLD_*`; 0 means `RTLD_NOW`.
+    pub fn open(path: Option<&str>, flags: i32) -> Result<Library, CallError> {
+        let flags = if flags == 0 { RTLD_NOW } else { flags };
+        let name = path.unwrap_or("<None>").to_string();
+        // SAFETY: loading a library runs its initialisers; choosing which
+        // library to trust is the caller's decision, as with dlopen itself.
+        let handle = unsafe { Handle::open(path, flags) }.map_err(|e| CallError::Open {
+            name: name.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Library {
+            handle: Some(handle),
+            name,
+        })
+    }
+
+    /// The name it was opened with.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether [`close`](Library::close) has been called.
+    pub fn is_closed(&self) -> bool {
+        self.handle.is_none()
+    }
+
+    /// The address of an exported function or variable.
+    pub fn symbol(&self, symbol: &str) -> Result<*mut c_void, CallError> {
+        let handle = self
+            .handle
+            .as_ref()
+            .ok_or_else(|| CallError::Closed(self.name.clone()))?;
+        let not_found = |reason: String| CallError::NoSymbol {
+            symbol: symbol.to_string(),
+            library: self.name.clone(),
+            reason,
+        };
+        if symbol.contains('\0') {
+            return Err(not_found("the name contains a NUL byte".into()));
+        }
+        // SAFETY: the symbol is read as an untyped address and never called
+        // or dereferenced here; typing it is the call plan's job.
+        let sym = unsafe { handle.get::<*mut c_void>(symbol.as_bytes()) }
+            .map_err(|e| not_found(e.to_string()))?;
+        Ok(sym.into_raw())
+    }
+
+    /// `dlclose`. Later lookups fail with [`CallError::Closed`].
+    pub fn close(&mut self) -> Result<(), CallError> {
+        match self.handle.take() {
+            Some(h) => h.close().map_err(|e| CallError::Open {
+                name: self.name.clone(),
+                reason: e.to_string(),
+            }),
+            None => Err(CallError::Closed(self.name.clone())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_process_exports_libc() {
+        let lib = Library::open(None, 0).unwrap();
+        assert!(!lib.symbol("strlen").unwrap().is_null());
+        let err = lib.symbol("no_such_symbol_rffi").unwrap_err();
+        assert!(err.to_string().starts_with(
+            "function/symbol 'no_such_symbol_rffi' not found in library '<None>': "
+        ));
+    }
+
+    #[test]
+    fn missing_library_is_an_error_naming_it() {
+        let err = Library::open(Some("/nonexistent/libnothing.so"), 0).unwrap_err();
+        assert!(
+            err.to_string().contains("/nonexistent/libnothing.so"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn closed_library_refuses_lookups() {
+        let mut lib = Library::open(Some("libm.so.6"), 0).unwrap();
+        assert!(lib.symbol("cos").is_ok());
+        lib.close().unwrap();
+        assert!(lib.is_closed());
+        assert!(matches!(lib.symbol("cos"), Err(CallError::Closed(_))));
+    }
+}

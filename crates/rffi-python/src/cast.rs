@@ -1,0 +1,134 @@
+//! `ffi.cast`: C's explicit conversions.
+
+use std::sync::Arc;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyComplex, PyFloat, PyString};
+use rffi_call::Value;
+use rffi_types::{truncate, TypeId};
+
+use crate::cdata::CData;
+use crate::convert;
+use crate::owner::Owner;
+use crate::registry::{Registry, Shape};
+
+/// What a value being cast carries.
+enum Source {
+    Int(i128),
+    Float(f64),
+    Complex(f64, f64),
+    /// A pointer or array cdata: its address, and what keeps it alive.
+    Address(usize, Owner, TypeId),
+}
+
+fn source(obj: &Bound<'_, PyAny>) -> PyResult<Source> {
+    if let Ok(c) = obj.cast::<CData>() {
+        let c = c.get();
+        return Ok(match c.shape() {
+            Shape::Pointer { .. } | Shape::Array { .. } | Shape::Function => {
+                Source::Address(c.addr, c.owner.clone(), c.ty)
+            }
+            _ => match (c.integer_value()?, c.complex_value()?) {
+                (Some(i), _) => Source::Int(i),
+                (None, Some((re, 0.0))) => Source::Float(re),
+                (None, Some((re, im))) => Source::Complex(re, im),
+                _ => {
+                    return Err(PyTypeError::new_err(format!(
+                        "cannot cast cdata '{}'",
+                        c.reg.cname(c.ty)
+                    )))
+                }
+            },
+        });
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return Ok(Source::Float(f.value()));
+    }
+    if let Ok(c) = obj.cast::<PyComplex>() {
+        return Ok(Source::Complex(c.real(), c.imag()));
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        if let [byte] = b.as_bytes() {
+            return Ok(Source::Int(i128::from(*byte)));
+        }
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        let text = s.to_cow()?;
+        let mut chars = text.chars();
+        if let (Some(ch), None) = (chars.next(), chars.next()) {
+            return Ok(Source::Int(i128::from(u32::from(ch))));
+        }
+    }
+    match convert::to_integer(obj) {
+        Ok(i) => Ok(Source::Int(i)),
+        Err(_) if obj.is_instance_of::<pyo3::types::PyInt>() => {
+            // Beyond i128: only the low bits matter to any C integer.
+            let low: u128 = obj.call_method1("__and__", (u128::MAX,))?.extract()?;
+            Ok(Source::Int(low as i128))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub fn cast(reg: &Arc<Registry>, ty: TypeId, value: &Bound<'_, PyAny>) -> PyResult<CData> {
+    let shape = reg.shape(ty);
+    let src = source(value)?;
+    let cannot = |from: &str| {
+        PyTypeError::new_err(format!(
+            "cannot cast {from} to ctype '{}'",
+            reg.cname(ty)
+        ))
+    };
+    match shape {
+        Shape::Pointer { .. } | Shape::Array { .. } => {
+            let (addr, owner) = match src {
+                Source::Int(i) => (truncate(i, std::mem::size_of::<usize>(), false) as usize, Owner::None),
+                Source::Float(f) => (f as i128 as usize, Owner::None),
+                Source::Address(a, owner, _) => (a, owner),
+                Source::Complex(..) => return Err(cannot("complex")),
+            };
+            Ok(CData::plain(reg, ty, addr, owner))
+        }
+        Shape::Int { .. } | Shape::Char | Shape::WideChar { .. } | Shape::Bool => {
+            let v = match src {
+                Source::Int(i) => i,
+                Source::Float(f) => f as i128,
+                Source::Address(a, ..) => a as i128,
+                Source::Complex(..) => return Err(cannot("complex")),
+            };
+            let v = match shape {
+                Shape::Bool => i128::from(v != 0),
+                _ => {
+                    let s = shape.scalar().expect("integers are scalars");
+                    let (size, signed) = match s {
+                        rffi_call::Scalar::Int { size, signed } => (size as usize, signed),
+                        _ => (8, true),
+                    };
+                    truncate(v, size, signed)
+                }
+            };
+            CData::value(reg, ty, Value::Int(v))
+        }
+        Shape::Float { .. } | Shape::LongDouble => match src {
+            Source::Int(i) => CData::value(reg, ty, Value::Float(i as f64)),
+            Source::Float(f) => CData::value(reg, ty, Value::Float(f)),
+            Source::Address(_, _, from) => Err(PyTypeError::new_err(format!(
+                "cannot cast ctype '{}' to ctype '{}'",
+                reg.cname(from),
+                reg.cname(ty)
+            ))),
+            Source::Complex(..) => Err(cannot("complex")),
+        },
+        Shape::Complex { .. } => match src {
+            Source::Int(i) => CData::value(reg, ty, Value::Complex(i as f64, 0.0)),
+            Source::Float(f) => CData::value(reg, ty, Value::Complex(f, 0.0)),
+            Source::Complex(re, im) => CData::value(reg, ty, Value::Complex(re, im)),
+            Source::Address(..) => Err(cannot("a pointer")),
+        },
+        Shape::Void | Shape::Record { .. } | Shape::Function => Err(PyTypeError::new_err(format!(
+            "cannot cast to ctype '{}'",
+            reg.cname(ty)
+        ))),
+    }
+}

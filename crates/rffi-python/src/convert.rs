@@ -1,0 +1,550 @@
+//! Python objects to C values in memory and back, with cffi's rules and messages.
+
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyIndexError, PyKeyError, PyOverflowError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyComplex, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use rffi_call::{memory, Scalar, Value};
+use rffi_types::{Type, TypeId};
+
+use crate::cdata::{CData, Origin};
+use crate::errors::IntoPyResult;
+use crate::owner::{Memory, Owner};
+use crate::registry::{Registry, Shape};
+
+/// Temporaries a call argument needs while the call runs: lists turned into
+/// arrays, bytes passed as `char *`.
+#[derive(Default)]
+pub struct Keep {
+    pub memory: Vec<Arc<Memory>>,
+    pub objects: Vec<Py<PyAny>>,
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    if let Ok(c) = obj.cast::<CData>() {
+        let c = c.get();
+        return format!("cdata '{}'", c.reg.cname(c.ty));
+    }
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".into())
+}
+
+fn init_error(reg: &Registry, ty: TypeId, expected: &str, obj: &Bound<'_, PyAny>) -> PyErr {
+    PyTypeError::new_err(format!(
+        "initializer for ctype '{}' must be a {expected}, not {}",
+        reg.cname(ty),
+        type_name(obj)
+    ))
+}
+
+/// The integer value of `obj` as C would take it for an integer type: Python
+/// ints, integer cdata, and objects with `__index__`; floats are refused.
+pub fn to_integer(obj: &Bound<'_, PyAny>) -> PyResult<i128> {
+    if let Ok(i) = obj.cast::<PyInt>() {
+        return i.extract::<i128>().or_else(|_| {
+            Err(PyOverflowError::new_err(format!("integer {i} does not fit")))
+        });
+    }
+    if let Ok(c) = obj.cast::<CData>() {
+        if let Some(v) = c.get().integer_value()? {
+            return Ok(v);
+        }
+    }
+    if obj.is_instance_of::<PyFloat>() || !obj.hasattr("__index__")? {
+        return Err(PyTypeError::new_err("an integer is required"));
+    }
+    to_integer(&obj.call_method0("__index__")?)
+}
+
+/// Checks that `v` fits an integer type of `size` bytes.
+pub fn check_range(reg: &Registry, ty: TypeId, v: i128, size: u8, signed: bool) -> PyResult<()> {
+    let bits = u32::from(size) * 8;
+    let (lo, hi) = if signed {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+    } else {
+        (0, (1i128 << bits) - 1)
+    };
+    if v < 0 && !signed {
+        return Err(PyOverflowError::new_err(
+            "can't convert negative number to unsigned",
+        ));
+    }
+    if v < lo || v > hi {
+        return Err(PyOverflowError::new_err(format!(
+            "integer {v} does not fit '{}'",
+            reg.cname(ty)
+        )));
+    }
+    Ok(())
+}
+
+fn to_float(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    if let Ok(c) = obj.cast::<CData>() {
+        let c = c.get();
+        return match c.float_value()? {
+            Some(v) => Ok(v),
+            None => Err(PyTypeError::new_err(format!(
+                "float() not supported on cdata '{}'",
+                c.reg.cname(c.ty)
+            ))),
+        };
+    }
+    if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() {
+        return Err(PyTypeError::new_err(format!(
+            "must be real number, not {}",
+            type_name(obj)
+        )));
+    }
+    obj.extract::<f64>()
+}
+
+/// The code of a one-character `bytes` (or `char` cdata).
+fn to_char(reg: &Registry, ty: TypeId, obj: &Bound<'_, PyAny>) -> PyResult<i128> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        if b.as_bytes().len() == 1 {
+            return Ok(i128::from(b.as_bytes()[0]));
+        }
+    }
+    if let Ok(c) = obj.cast::<CData>() {
+        let c = c.get();
+        if c.reg.shape(c.ty) == Shape::Char {
+            return c.integer_value().map(|v| v.unwrap_or(0));
+        }
+    }
+    Err(init_error(reg, ty, "bytes of length 1", obj))
+}
+
+fn to_wide_char(reg: &Registry, ty: TypeId, size: u8, obj: &Bound<'_, PyAny>) -> PyResult<i128> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        let text = s.to_cow()?;
+        let mut chars = text.chars();
+        if let (Some(ch), None) = (chars.next(), chars.next()) {
+            if size == 2 && u32::from(ch) > 0xFFFF {
+                return Err(init_error(reg, ty, "unicode string of length 1", obj).and_larger());
+            }
+            return Ok(i128::from(u32::from(ch)));
+        }
+    }
+    if let Ok(c) = obj.cast::<CData>() {
+        let c = c.get();
+        if matches!(c.reg.shape(c.ty), Shape::WideChar { .. }) {
+            return c.integer_value().map(|v| v.unwrap_or(0));
+        }
+    }
+    Err(init_error(reg, ty, "unicode string of length 1", obj))
+}
+
+trait LargerChar {
+    fn and_larger(self) -> PyErr;
+}
+
+impl LargerChar for PyErr {
+    fn and_larger(self) -> PyErr {
+        let msg = Python::attach(|py| self.value(py).to_string());
+        let head = msg.rsplit_once(", not").map(|(h, _)| h).unwrap_or(&msg);
+        PyTypeError::new_err(format!("{head}, not larger-than-0xFFFF character"))
+    }
+}
+
+/// Writes the value of `obj` at `addr` as a C value of type `ty`, following
+/// cffi's rules for initializers and assignments.
+pub fn write(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId, addr: usize, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+    let shape = reg.shape(ty);
+    let p = addr as *mut u8;
+    match shape {
+        Shape::Int { size, signed, is_enum } => {
+            let v = if is_enum && obj.is_instance_of::<PyString>() {
+                enum_value_by_name(reg, ty, obj)?
+            } else {
+                to_integer(obj)?
+            };
+            check_range(reg, ty, v, size, signed)?;
+            write_scalar(p, shape, Value::Int(v));
+        }
+        Shape::Bool => {
+            let v = to_integer(obj)?;
+            if !(0..=1).contains(&v) {
+                return Err(PyOverflowError::new_err(format!(
+                    "integer {v} does not fit '_Bool'"
+                )));
+            }
+            write_scalar(p, shape, Value::Int(v));
+        }
+        Shape::Char => write_scalar(p, shape, Value::Int(to_char(reg, ty, obj)?)),
+        Shape::WideChar { size } => {
+            write_scalar(p, shape, Value::Int(to_wide_char(reg, ty, size, obj)?))
+        }
+        Shape::Float { .. } | Shape::LongDouble => {
+            write_scalar(p, shape, Value::Float(to_float(obj)?))
+        }
+        Shape::Complex { .. } => {
+            let c: num_complex_like::C = num_complex_like::extract(obj)?;
+            write_scalar(p, shape, Value::Complex(c.0, c.1));
+        }
+        Shape::Pointer { .. } => {
+            let target = pointer_value(reg, ty, obj)?;
+            write_scalar(p, shape, Value::Pointer(target));
+        }
+        Shape::Array { item, len } => write_array(py, reg, ty, item, len, addr, obj)?,
+        Shape::Record { union } => write_record(py, reg, ty, union, addr, obj)?,
+        Shape::Void | Shape::Function => {
+            return Err(PyTypeError::new_err(format!(
+                "cannot initialize ctype '{}'",
+                reg.cname(ty)
+            )))
+        }
+    }
+    Ok(())
+}
+
+fn write_scalar(p: *mut u8, shape: Shape, v: Value) {
+    if let Some(s) = shape.scalar() {
+        // SAFETY: callers pass addresses of memory holding a value of this
+        // type, checked against its owner by the cdata layer.
+        unsafe { memory::write(p, s, v) }
+    }
+}
+
+mod num_complex_like {
+    use super::*;
+    pub struct C(pub f64, pub f64);
+    pub fn extract(obj: &Bound<'_, PyAny>) -> PyResult<C> {
+        if let Ok(c) = obj.cast::<PyComplex>() {
+            return Ok(C(c.real(), c.imag()));
+        }
+        if let Ok(c) = obj.cast::<CData>() {
+            if let Some((re, im)) = c.get().complex_value()? {
+                return Ok(C(re, im));
+            }
+        }
+        Ok(C(to_float(obj)?, 0.0))
+    }
+}
+
+fn enum_value_by_name(reg: &Registry, ty: TypeId, obj: &Bound<'_, PyAny>) -> PyResult<i128> {
+    let name: String = obj.extract()?;
+    let found = reg.with(|t| match t.get(ty) {
+        Type::Enum(e) => t
+            .enum_def(*e)
+            .variants
+            .as_ref()
+            .and_then(|vs| vs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)),
+        _ => None,
+    });
+    found.ok_or_else(|| PyTypeError::new_err("an integer is required"))
+}
+
+/// The address a pointer of type `ty` gets from `obj`: a compatible cdata
+/// pointer or array.
+pub fn pointer_value(reg: &Registry, ty: TypeId, obj: &Bound<'_, PyAny>) -> PyResult<usize> {
+    let Ok(c) = obj.cast::<CData>() else {
+        return Err(init_error(reg, ty, "cdata pointer", obj));
+    };
+    let c = c.get();
+    let compatible = reg.with(|t| pointer_compatible(t, ty, c.ty));
+    match compatible {
+        Some(true) => Ok(c.pointer_target()),
+        Some(false) => Err(PyTypeError::new_err(format!(
+            "implicit cast from '{}' to a different pointer type: (check that the types are as you expect; use an explicit ffi.cast() if they are correct)",
+            reg.cname(c.ty)
+        ))),
+        None => Err(init_error(reg, ty, "cdata pointer", obj)),
+    }
+}
+
+/// Whether a cdata of type `from` may initialize a pointer of type `to`:
+/// `None` when `from` is not a pointer or array at all.
+fn pointer_compatible(t: &rffi_types::Types, to: TypeId, from: TypeId) -> Option<bool> {
+    let from_item = match t.get(from) {
+        Type::Pointer(i) | Type::Array(i, _) => *i,
+        _ => return None,
+    };
+    let Type::Pointer(to_item) = t.get(to) else {
+        return Some(false);
+    };
+    let is_void = |id: TypeId| matches!(t.get(id), Type::Void);
+    Some(from == to || from_item == *to_item || is_void(*to_item) || is_void(from_item))
+}
+
+fn write_array(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    item: TypeId,
+    len: Option<usize>,
+    addr: usize,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let item_shape = reg.shape(item);
+    let item_size = reg.size_of(item).unwrap_or(0);
+    let room = len.unwrap_or(usize::MAX);
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        if matches!(item_shape, Shape::Char | Shape::Int { size: 1, .. }) {
+            let bytes = b.as_bytes();
+            if bytes.len() > room {
+                return Err(PyIndexError::new_err(format!(
+                    "initializer bytes is too long for '{}' (got {} characters)",
+                    reg.cname(ty),
+                    bytes.len()
+                )));
+            }
+            // SAFETY: the array at `addr` has room for `bytes.len()` items of one byte.
+            unsafe { memory::write_bytes(addr as *mut u8, bytes) };
+            return Ok(());
+        }
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        if let Shape::WideChar { size } = item_shape {
+            let units = wide_units(&s.to_cow()?, size);
+            if units.len() > room {
+                return Err(PyIndexError::new_err(format!(
+                    "initializer unicode string is too long for '{}' (got {} characters)",
+                    reg.cname(ty),
+                    units.len()
+                )));
+            }
+            for (i, u) in units.iter().enumerate() {
+                write_scalar((addr + i * item_size) as *mut u8, item_shape, Value::Int(i128::from(*u)));
+            }
+            return Ok(());
+        }
+    }
+    if let Ok(c) = obj.cast::<CData>() {
+        let c = c.get();
+        if c.ty == ty {
+            let size = c.byte_size();
+            // SAFETY: both arrays have the same type and so the same size.
+            unsafe { std::ptr::copy(c.addr as *const u8, addr as *mut u8, size) };
+            return Ok(());
+        }
+    }
+    let items = sequence_items(obj).ok_or_else(|| init_error(reg, ty, "list or tuple", obj))?;
+    if items.len() > room {
+        return Err(PyIndexError::new_err(format!(
+            "too many initializers for '{}' (got {})",
+            reg.cname(ty),
+            items.len()
+        )));
+    }
+    for (i, it) in items.iter().enumerate() {
+        write(py, reg, item, addr + i * item_size, it)?;
+    }
+    Ok(())
+}
+
+/// A string as code units of a wide character type: UTF-16 for 2 bytes.
+pub fn wide_units(text: &str, size: u8) -> Vec<u32> {
+    if size == 2 {
+        text.encode_utf16().map(u32::from).collect()
+    } else {
+        text.chars().map(u32::from).collect()
+    }
+}
+
+fn sequence_items<'py>(obj: &Bound<'py, PyAny>) -> Option<Vec<Bound<'py, PyAny>>> {
+    if let Ok(l) = obj.cast::<PyList>() {
+        return Some(l.iter().collect());
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        return Some(t.iter().collect());
+    }
+    None
+}
+
+fn write_record(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    union: bool,
+    addr: usize,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    if let Ok(c) = obj.cast::<CData>() {
+        let c = c.get();
+        if c.ty == ty {
+            let size = reg.size_of(ty).unwrap_or(0);
+            // SAFETY: source and destination hold a value of the same record type.
+            unsafe { std::ptr::copy(c.addr as *const u8, addr as *mut u8, size) };
+            return Ok(());
+        }
+    }
+    let fields = reg.with(|t| t.flat_fields(ty)).py()?;
+    if let Some(items) = sequence_items(obj) {
+        let allowed = if union { 1.min(fields.len()) } else { fields.len() };
+        if items.len() > allowed {
+            return Err(PyValueError::new_err(format!(
+                "too many initializers for '{}' (got {})",
+                reg.cname(ty),
+                items.len()
+            )));
+        }
+        for (f, it) in fields.iter().zip(items.iter()) {
+            write_field(py, reg, addr, f, it)?;
+        }
+        return Ok(());
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        for (k, v) in d.iter() {
+            let name: String = k.extract()?;
+            let f = fields
+                .iter()
+                .find(|f| f.name == name)
+                .ok_or_else(|| PyKeyError::new_err(name.clone()))?;
+            write_field(py, reg, addr, f, &v)?;
+        }
+        return Ok(());
+    }
+    Err(init_error(reg, ty, "list or tuple or dict or struct-cdata", obj))
+}
+
+/// Writes one member of the record at `base`, bitfields included.
+pub fn write_field(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    base: usize,
+    f: &rffi_types::Field,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    match f.bits {
+        None => write(py, reg, f.ty, base + f.offset, obj),
+        Some(bf) => {
+            let v = to_integer(obj)?;
+            let signed = reg.shape(f.ty).scalar().is_some_and(|s| matches!(s, Scalar::Int { signed: true, .. }));
+            let w = bf.width;
+            let (lo, hi) = if signed {
+                (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
+            } else {
+                (0, (1i128 << w) - 1)
+            };
+            if v < lo || v > hi {
+                return Err(PyOverflowError::new_err(format!(
+                    "value {v} outside the range allowed by the bit field width: {lo} <= x <= {hi}"
+                )));
+            }
+            // SAFETY: the record at `base` contains this bitfield.
+            unsafe { memory::write_bits(base as *mut u8, f.offset, bf, v) };
+            Ok(())
+        }
+    }
+}
+
+/// Reads the member `f` of the record at `base` that `owner` keeps alive.
+pub fn read_field(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    base: usize,
+    f: &rffi_types::Field,
+    owner: &Owner,
+) -> PyResult<Py<PyAny>> {
+    match f.bits {
+        None => read(py, reg, f.ty, base + f.offset, owner),
+        Some(bf) => {
+            let shape = reg.shape(f.ty);
+            let signed = matches!(shape.scalar(), Some(Scalar::Int { signed: true, .. }));
+            // SAFETY: the record at `base` contains this bitfield.
+            let v = unsafe { memory::read_bits(base as *const u8, f.offset, bf, signed) };
+            scalar_to_py(py, reg, f.ty, shape, Value::Int(v))
+        }
+    }
+}
+
+/// The Python value of the C value of type `ty` at `addr`: a number, bytes or
+/// str for primitives, a cdata for pointers, arrays and records.
+pub fn read(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId, addr: usize, owner: &Owner) -> PyResult<Py<PyAny>> {
+    let shape = reg.shape(ty);
+    match shape {
+        Shape::Pointer { .. } => {
+            // SAFETY: `addr` holds a pointer, per the cdata layer's checks.
+            let Value::Pointer(target) = (unsafe { memory::read(addr as *const u8, Scalar::Pointer) }) else {
+                unreachable!("pointers read as pointers")
+            };
+            CData::plain(reg, ty, target, Owner::None).into_py_any(py)
+        }
+        Shape::Array { .. } => CData::plain(reg, ty, addr, owner.clone()).into_py_any(py),
+        Shape::Record { .. } => CData {
+            origin: Origin::Reference,
+            ..CData::plain(reg, ty, addr, owner.clone())
+        }
+        .into_py_any(py),
+        Shape::Void | Shape::Function => Err(PyTypeError::new_err(format!(
+            "cannot read a value of ctype '{}'",
+            reg.cname(ty)
+        ))),
+        _ => {
+            let s = shape.scalar().expect("primitive shapes are scalars");
+            // SAFETY: `addr` holds a value of this primitive type.
+            let v = unsafe { memory::read(addr as *const u8, s) };
+            scalar_to_py(py, reg, ty, shape, v)
+        }
+    }
+}
+
+/// A primitive C value as Python: `long double` stays a cdata, as in cffi.
+pub fn scalar_to_py(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId, shape: Shape, v: Value) -> PyResult<Py<PyAny>> {
+    match (shape, v) {
+        (Shape::Bool, Value::Int(i)) => (i != 0).into_py_any(py),
+        (Shape::Char, Value::Int(i)) => PyBytes::new(py, &[i as u8]).into_py_any(py),
+        (Shape::WideChar { .. }, Value::Int(i)) => match char::from_u32(i as u32) {
+            Some(c) => c.into_py_any(py),
+            None => Err(PyValueError::new_err(format!(
+                "character U+{:X} is not a valid unicode code point",
+                i as u32
+            ))),
+        },
+        (Shape::LongDouble, _) => CData::value(reg, ty, v)?.into_py_any(py),
+        (_, Value::Int(i)) => i.into_py_any(py),
+        (_, Value::Float(f)) => f.into_py_any(py),
+        (_, Value::Complex(re, im)) => PyComplex::from_doubles(py, re, im).into_py_any(py),
+        (_, Value::Pointer(p)) => p.into_py_any(py),
+    }
+}
+
+use pyo3::IntoPyObjectExt;
+
+/// Writes a call argument: like [`write`], plus what only calls accept:
+/// `bytes` for `char *`, and a list or tuple for `T *` (a temporary array).
+pub fn write_arg(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    addr: usize,
+    obj: &Bound<'_, PyAny>,
+    keep: &mut Keep,
+) -> PyResult<()> {
+    let Shape::Pointer { item } = reg.shape(ty) else {
+        return write(py, reg, ty, addr, obj);
+    };
+    if obj.is_instance_of::<CData>() {
+        return write(py, reg, ty, addr, obj);
+    }
+    let item_shape = reg.shape(item);
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        if matches!(item_shape, Shape::Char | Shape::Int { size: 1, .. } | Shape::Void) {
+            let target = b.as_bytes().as_ptr() as usize;
+            keep.objects.push(obj.clone().unbind());
+            write_scalar(addr as *mut u8, Shape::Pointer { item }, Value::Pointer(target));
+            return Ok(());
+        }
+    }
+    if let Some(items) = sequence_items(obj) {
+        if item_shape == Shape::Void {
+            return Err(init_error(reg, ty, "cdata pointer", obj));
+        }
+        let item_size = reg.size_of(item).unwrap_or(0);
+        let align = reg.with(|t| t.align_of(item)).unwrap_or(1);
+        let mem = Memory::zeroed(item_size * items.len(), align)?;
+        for (i, it) in items.iter().enumerate() {
+            write(py, reg, item, mem.addr() + i * item_size, it)?;
+        }
+        write_scalar(addr as *mut u8, Shape::Pointer { item }, Value::Pointer(mem.addr()));
+        keep.memory.push(mem);
+        return Ok(());
+    }
+    if obj.is_instance_of::<PyString>() && item_shape == Shape::Char {
+        return Err(init_error(reg, ty, "bytes or list or tuple", obj));
+    }
+    write(py, reg, ty, addr, obj)
+}

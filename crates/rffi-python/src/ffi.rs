@@ -1,0 +1,406 @@
+//! The `FFI` class: cffi's ABI-mode entry point.
+
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyInt, PyList, PyString, PyTuple};
+use pyo3::IntoPyObjectExt;
+use rffi_types::{CdefOptions, Type, TypeId};
+
+use crate::buffer::{self, Buffer};
+use crate::cdata::{new_owned, CData, Origin};
+use crate::convert;
+use crate::ctype::CType;
+use crate::errors::{CDefError, FFIError, IntoPyResult};
+use crate::library::Lib;
+use crate::owner::{Memory, Owner};
+use crate::registry::{Registry, Shape};
+
+#[pyclass(name = "FFI", module = "rffi", subclass, frozen)]
+pub struct Ffi {
+    reg: Arc<Registry>,
+    null: Py<CData>,
+}
+
+impl Ffi {
+    /// The type named by a string or given as a ctype object.
+    fn resolve(&self, cdecl: &Bound<'_, PyAny>) -> PyResult<TypeId> {
+        if let Ok(s) = cdecl.cast::<PyString>() {
+            return self.reg.parse(&s.to_cow()?);
+        }
+        if let Ok(c) = cdecl.cast::<CType>() {
+            return Ok(c.get().id);
+        }
+        Err(PyTypeError::new_err(format!(
+            "expected a str or ctype object, got '{}'",
+            cdecl.get_type().name()?
+        )))
+    }
+
+    /// A type from a string, a ctype or the type of a cdata.
+    fn type_of_any(&self, x: &Bound<'_, PyAny>) -> PyResult<TypeId> {
+        if let Ok(c) = x.cast::<CData>() {
+            return Ok(c.get().ty);
+        }
+        if x.is_instance_of::<PyString>() || x.is_instance_of::<CType>() {
+            return self.resolve(x);
+        }
+        Err(PyTypeError::new_err("expected a 'cdata' or 'ctype' object"))
+    }
+
+    fn cdata_arg<'a, 'py>(x: &'a Bound<'py, PyAny>, what: &str) -> PyResult<&'a Bound<'py, CData>> {
+        x.cast::<CData>()
+            .map_err(|_| PyTypeError::new_err(format!("{what}: expected a cdata object, got '{}'", x.get_type().name().map(|n| n.to_string()).unwrap_or_default())))
+    }
+
+    /// Walks `fields` (names into records, integers into arrays) from `ty`,
+    /// giving the final type and its offset.
+    fn walk(&self, mut ty: TypeId, fields: &Bound<'_, PyTuple>) -> PyResult<(TypeId, usize)> {
+        let mut offset = 0usize;
+        for f in fields.iter() {
+            if let Ok(name) = f.extract::<String>() {
+                let field = self.reg.with(|t| {
+                    let rec = match t.get(ty) {
+                        Type::Pointer(item) if offset == 0 => *item,
+                        _ => ty,
+                    };
+                    t.field(rec, &name)
+                });
+                let field = field.py()?;
+                if field.bits.is_some() {
+                    return Err(PyTypeError::new_err("not supported for bitfields"));
+                }
+                offset += field.offset;
+                ty = field.ty;
+            } else {
+                let i: usize = f.extract()?;
+                let (item, size) = self.reg.with(|t| match t.get(ty) {
+                    Type::Array(item, _) | Type::Pointer(item) => (Some(*item), t.size_of(*item).unwrap_or(0)),
+                    _ => (None, 0),
+                });
+                let item = item.ok_or_else(|| PyTypeError::new_err(format!("cdata '{}' is not an array", self.reg.cname(ty))))?;
+                offset += i * size;
+                ty = item;
+            }
+        }
+        Ok((ty, offset))
+    }
+}
+
+fn array_length_for(reg: &Registry, item: TypeId, init: &Bound<'_, PyAny>) -> PyResult<usize> {
+    if let Ok(n) = init.cast::<PyInt>() {
+        let n: isize = n.extract()?;
+        if n < 0 {
+            return Err(PyValueError::new_err("negative array length"));
+        }
+        return Ok(n as usize);
+    }
+    if let Ok(b) = init.cast::<PyBytes>() {
+        return Ok(b.as_bytes().len() + 1);
+    }
+    if let Ok(s) = init.cast::<PyString>() {
+        if let Shape::WideChar { size } = reg.shape(item) {
+            return Ok(convert::wide_units(&s.to_cow()?, size).len() + 1);
+        }
+    }
+    if let Ok(l) = init.cast::<PyList>() {
+        return Ok(l.len());
+    }
+    if let Ok(t) = init.cast::<PyTuple>() {
+        return Ok(t.len());
+    }
+    Err(PyTypeError::new_err(format!(
+        "expected new array length or list/tuple/str, not {}",
+        init.get_type().name()?
+    )))
+}
+
+#[pymethods]
+impl Ffi {
+    #[new]
+    fn py_new(py: Python<'_>) -> PyResult<Ffi> {
+        let reg = Registry::new();
+        let void_ptr = reg.parse("void *")?;
+        let null = Py::new(py, CData::plain(&reg, void_ptr, 0, Owner::None))?;
+        Ok(Ffi { reg, null })
+    }
+
+    #[classattr]
+    fn error(py: Python<'_>) -> Py<PyAny> {
+        py.get_type::<FFIError>().into_any().unbind()
+    }
+
+    #[classattr]
+    #[pyo3(name = "CData")]
+    fn cdata_class(py: Python<'_>) -> Py<PyAny> {
+        py.get_type::<CData>().into_any().unbind()
+    }
+
+    #[classattr]
+    #[pyo3(name = "CType")]
+    fn ctype_class(py: Python<'_>) -> Py<PyAny> {
+        py.get_type::<CType>().into_any().unbind()
+    }
+
+    #[getter(NULL)]
+    fn null(&self, py: Python<'_>) -> Py<CData> {
+        self.null.clone_ref(py)
+    }
+
+    #[pyo3(signature = (csource, packed = false, pack = None, r#override = false))]
+    fn cdef(&self, csource: &str, packed: bool, pack: Option<u32>, r#override: bool) -> PyResult<()> {
+        let options = CdefOptions {
+            packed,
+            pack,
+            override_: r#override,
+        };
+        let result = self.reg.with(|t| t.cdef(csource, &options));
+        if r#override {
+            self.reg.forget_plans();
+        }
+        result.py()
+    }
+
+    #[pyo3(signature = (name, flags = 0))]
+    fn dlopen(&self, py: Python<'_>, name: Option<&Bound<'_, PyAny>>, flags: i32) -> PyResult<Lib> {
+        let path = match name {
+            None => None,
+            Some(n) if n.is_none() => None,
+            Some(n) => Some(n.call_method0("__fspath__").unwrap_or_else(|_| n.clone()).extract::<String>()?),
+        };
+        Lib::open(py, &self.reg, path.as_deref(), flags)
+    }
+
+    fn dlclose(&self, lib: &Bound<'_, Lib>) -> PyResult<()> {
+        lib.get().close()
+    }
+
+    #[pyo3(name = "new", signature = (cdecl, init = None))]
+    fn new_cdata(&self, py: Python<'_>, cdecl: &Bound<'_, PyAny>, init: Option<&Bound<'_, PyAny>>) -> PyResult<CData> {
+        let ty = self.resolve(cdecl)?;
+        let init = init.filter(|i| !i.is_none());
+        match self.reg.shape(ty) {
+            Shape::Pointer { item } => {
+                let (size, align) = self.reg.with(|t| t.size_align(item)).map_err(|_| {
+                    PyTypeError::new_err(format!(
+                        "cannot instantiate ctype '{}' of unknown size",
+                        self.reg.cname(item)
+                    ))
+                })?;
+                let mem = Memory::zeroed(size, align)?;
+                if let Some(init) = init {
+                    convert::write(py, &self.reg, item, mem.addr(), init)?;
+                }
+                Ok(new_owned(&self.reg, ty, mem, None))
+            }
+            Shape::Array { item, len } => {
+                let n = match (len, init) {
+                    (Some(n), _) => n,
+                    (None, Some(init)) => array_length_for(&self.reg, item, init)?,
+                    (None, None) => {
+                        return Err(PyTypeError::new_err(format!(
+                            "ctype '{}' needs a length or an initializer",
+                            self.reg.cname(ty)
+                        )))
+                    }
+                };
+                let (size, align) = self.reg.with(|t| t.size_align(item)).py()?;
+                let total = size.checked_mul(n).ok_or_else(|| PyValueError::new_err("array too large"))?;
+                let mem = Memory::zeroed(total, align)?;
+                if let Some(init) = init.filter(|i| !i.is_instance_of::<PyInt>()) {
+                    let sized = self.reg.with(|t| t.array_of(item, Some(n)));
+                    convert::write(py, &self.reg, sized, mem.addr(), init)?;
+                }
+                Ok(new_owned(&self.reg, ty, mem, if len.is_none() { Some(n) } else { None }))
+            }
+            _ => Err(PyTypeError::new_err(format!(
+                "expected a pointer or array ctype, got '{}'",
+                self.reg.cname(ty)
+            ))),
+        }
+    }
+
+    fn cast(&self, cdecl: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<CData> {
+        let ty = self.resolve(cdecl)?;
+        crate::cast::cast(&self.reg, ty, value)
+    }
+
+    #[pyo3(signature = (cdecl, python_buffer = None, require_writable = false))]
+    fn from_buffer(
+        &self,
+        py: Python<'_>,
+        cdecl: &Bound<'_, PyAny>,
+        python_buffer: Option<&Bound<'_, PyAny>>,
+        require_writable: bool,
+    ) -> PyResult<CData> {
+        let (ty, obj) = match python_buffer {
+            Some(obj) => (self.resolve(cdecl)?, obj.clone()),
+            None => (self.reg.parse("char[]")?, cdecl.clone()),
+        };
+        let Shape::Array { item, len } = self.reg.shape(ty) else {
+            return Err(PyTypeError::new_err(format!(
+                "expected an array ctype, got '{}'",
+                self.reg.cname(ty)
+            )));
+        };
+        let (addr, bytes, hold) = buffer::hold(py, &obj, require_writable)?;
+        let item_size = self.reg.size_of(item).unwrap_or(1).max(1);
+        let n = match len {
+            Some(n) if n * item_size > bytes => {
+                return Err(PyValueError::new_err(format!(
+                    "buffer is too small ({bytes} bytes) for '{}' ({} bytes)",
+                    self.reg.cname(ty),
+                    n * item_size
+                )))
+            }
+            Some(n) => n,
+            None => bytes / item_size,
+        };
+        let from = obj.get_type().name()?.to_string();
+        Ok(CData {
+            len: if len.is_none() { Some(n) } else { None },
+            origin: Origin::Buffer { len: n, from },
+            ..CData::plain(&self.reg, ty, addr, Owner::object(hold.into_any()))
+        })
+    }
+
+    #[pyo3(signature = (cdata, size = -1))]
+    fn buffer(&self, cdata: &Bound<'_, PyAny>, size: isize) -> PyResult<Buffer> {
+        let c = Self::cdata_arg(cdata, "buffer()")?.get();
+        let size = if size < 0 { c.byte_size() } else { size as usize };
+        Ok(Buffer {
+            addr: c.addr,
+            size,
+            owner: match &c.owner {
+                Owner::None => Owner::object(cdata.clone().unbind()),
+                other => other.clone(),
+            },
+        })
+    }
+
+    #[pyo3(signature = (cdata, maxlen = -1))]
+    fn string(&self, py: Python<'_>, cdata: &Bound<'_, PyAny>, maxlen: isize) -> PyResult<Py<PyAny>> {
+        let c = Self::cdata_arg(cdata, "string()")?.get();
+        crate::strings::string(py, c, maxlen)
+    }
+
+    fn unpack(&self, py: Python<'_>, cdata: &Bound<'_, PyAny>, length: usize) -> PyResult<Py<PyAny>> {
+        let c = Self::cdata_arg(cdata, "unpack()")?.get();
+        crate::strings::unpack(py, c, length)
+    }
+
+    fn sizeof(&self, x: &Bound<'_, PyAny>) -> PyResult<usize> {
+        if let Ok(c) = x.cast::<CData>() {
+            let c = c.get();
+            if let Shape::Array { .. } = c.shape() {
+                return Ok(c.byte_size());
+            }
+        }
+        let ty = self.type_of_any(x)?;
+        self.reg.with(|t| t.size_of(ty)).py()
+    }
+
+    fn alignof(&self, x: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let ty = self.type_of_any(x)?;
+        self.reg.with(|t| t.align_of(ty)).py()
+    }
+
+    #[pyo3(signature = (cdecl, *fields))]
+    fn offsetof(&self, cdecl: &Bound<'_, PyAny>, fields: &Bound<'_, PyTuple>) -> PyResult<usize> {
+        let ty = self.resolve(cdecl)?;
+        let rec_ok = self.reg.with(|t| matches!(t.get(ty), Type::Record(_) | Type::Array(..)));
+        if !rec_ok {
+            return Err(PyTypeError::new_err(format!(
+                "expected a struct or union ctype, got '{}'",
+                self.reg.cname(ty)
+            )));
+        }
+        Ok(self.walk(ty, fields)?.1)
+    }
+
+    #[pyo3(name = "typeof")]
+    fn type_of(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<CType>> {
+        if let Ok(c) = x.cast::<CData>() {
+            return self.reg.ctype(py, c.get().ty);
+        }
+        if let Ok(s) = x.cast::<PyString>() {
+            let ty = self.reg.parse(&s.to_cow()?)?;
+            if self.reg.shape(ty) == Shape::Function {
+                return Err(CDefError::new_err(format!(
+                    "the type '{}' is a function type, not a pointer-to-function type",
+                    self.reg.cname(ty)
+                )));
+            }
+            return self.reg.ctype(py, ty);
+        }
+        if x.is_instance_of::<CType>() {
+            return Ok(x.cast::<CType>()?.clone().unbind());
+        }
+        Err(PyTypeError::new_err(x.get_type().repr()?.to_string()))
+    }
+
+    #[pyo3(signature = (cdata, *fields_or_indexes))]
+    fn addressof(&self, py: Python<'_>, cdata: &Bound<'_, PyAny>, fields_or_indexes: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        if let Ok(lib) = cdata.cast::<Lib>() {
+            let name: String = fields_or_indexes.get_item(0)?.extract()?;
+            return lib.get().symbol_pointer(py, &name);
+        }
+        let c = Self::cdata_arg(cdata, "addressof()")?.get();
+        if !matches!(c.shape(), Shape::Record { .. } | Shape::Array { .. } | Shape::Pointer { .. }) {
+            return Err(PyTypeError::new_err(format!(
+                "expected a cdata struct/union/array/pointer object, got cdata '{}'",
+                self.reg.cname(c.ty)
+            )));
+        }
+        let (ty, offset) = self.walk(c.ty, fields_or_indexes)?;
+        let ptr = self.reg.with(|t| t.pointer_to(ty));
+        CData::plain(&self.reg, ptr, c.addr + offset, c.owner.clone()).into_py_any(py)
+    }
+
+    #[pyo3(signature = (cdecl, replace_with = ""))]
+    fn getctype(&self, cdecl: &Bound<'_, PyAny>, replace_with: &str) -> PyResult<String> {
+        let ty = self.resolve(cdecl)?;
+        Ok(self.reg.with(|t| t.cname_with(ty, replace_with)))
+    }
+
+    #[getter]
+    fn get_errno(&self) -> i32 {
+        rffi_call::errno::saved()
+    }
+
+    #[setter]
+    fn set_errno(&self, value: i32) {
+        rffi_call::errno::set_saved(value)
+    }
+
+    fn memmove(&self, py: Python<'_>, dest: &Bound<'_, PyAny>, src: &Bound<'_, PyAny>, n: usize) -> PyResult<()> {
+        let (d, dlen, _dh) = raw_region(py, dest, true)?;
+        let (s, slen, _sh) = raw_region(py, src, false)?;
+        if dlen.is_some_and(|l| n > l) || slen.is_some_and(|l| n > l) {
+            return Err(PyValueError::new_err(format!("memmove() of {n} bytes is larger than a buffer")));
+        }
+        if n > 0 && (d == 0 || s == 0) {
+            return Err(PyRuntimeError::new_err("memmove() with a NULL pointer"));
+        }
+        // SAFETY: both regions are at least `n` bytes when their size is known;
+        // raw pointers are trusted as in C, but never NULL here.
+        unsafe { std::ptr::copy(s as *const u8, d as *mut u8, n) };
+        Ok(())
+    }
+}
+
+/// The address and (if known) size of a cdata or a Python buffer for memmove.
+fn raw_region(py: Python<'_>, obj: &Bound<'_, PyAny>, writable: bool) -> PyResult<(usize, Option<usize>, Option<Py<buffer::BufferHold>>)> {
+    if let Ok(c) = obj.cast::<CData>() {
+        let c = c.get();
+        let len = match c.shape() {
+            Shape::Array { .. } => Some(c.byte_size()),
+            _ => None,
+        };
+        return Ok((c.addr, len, None));
+    }
+    let (addr, len, hold) = buffer::hold(py, obj, writable)?;
+    Ok((addr, Some(len), Some(hold)))
+}
+

@@ -1,0 +1,53 @@
+//! Python bindings of rffi, built by maturin as the extension module `rffi._rffi`.
+//!
+//! A thin layer: it converts between Python objects and C values and maps
+//! errors to the exceptions cffi raises. Types, layouts and calls live in
+//! `rffi-types` and `rffi-call`.
+
+use pyo3::prelude::*;
+
+mod buffer;
+mod call;
+mod cast;
+mod cdata;
+mod convert;
+mod ctype;
+mod errors;
+mod ffi;
+mod library;
+mod owner;
+mod registry;
+mod strings;
+
+#[pymodule]
+fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<ffi::Ffi>()?;
+    m.add_class::<cdata::CData>()?;
+    m.add_class::<ctype::CType>()?;
+    m.add_class::<ctype::CField>()?;
+    m.add_class::<library::Lib>()?;
+    m.add_class::<buffer::Buffer>()?;
+    m.add("FFIError", py.get_type::<errors::FFIError>())?;
+    m.add("CDefError", py.get_type::<errors::CDefError>())?;
+    m.add("error", py.get_type::<errors::FFIError>())?;
+    for (name, value) in rtld_flags() {
+        m.add(name, value)?;
+    }
+    Ok(())
+}
+
+/// The `RTLD_*` flags of `dlopen`, exported as cffi does.
+pub fn rtld_flags() -> [(&'static str, i32); 7] {
+    use rffi_call as c;
+    [
+        ("RTLD_LAZY", c::RTLD_LAZY),
+        ("RTLD_NOW", c::RTLD_NOW),
+        ("RTLD_GLOBAL", c::RTLD_GLOBAL),
+        ("RTLD_LOCAL", c::RTLD_LOCAL),
+        ("RTLD_NODELETE", c::RTLD_NODELETE),
+        ("RTLD_NOLOAD", c::RTLD_NOLOAD),
+        ("RTLD_DEEPBIND", c::RTLD_DEEPBIND),
+    ]
+}

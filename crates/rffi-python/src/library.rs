@@ -1,0 +1,148 @@
+//! The library object `ffi.dlopen` returns: names resolve against the FFI's
+//! declarations when first used, so `cdef` after `dlopen` works.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use pyo3::exceptions::{PyAttributeError, PyOSError};
+use pyo3::prelude::*;
+use pyo3::IntoPyObjectExt;
+use rffi_call::Library;
+use rffi_types::Symbol;
+
+use crate::cdata::CData;
+use crate::convert;
+use crate::errors::IntoPyResult;
+use crate::owner::Owner;
+use crate::registry::Registry;
+
+/// An opened library shared by the `Lib` object and every cdata that points
+/// into it, so it stays loaded while any of them lives.
+pub struct Handle(pub Mutex<Library>);
+
+#[pyclass(name = "Lib", module = "rffi", frozen)]
+pub struct Lib {
+    reg: Arc<Registry>,
+    handle: Arc<Handle>,
+    name: String,
+    functions: Mutex<HashMap<String, Py<PyAny>>>,
+}
+
+impl Lib {
+    /// Opens `name` as cffi's `dlopen` does: a path, `None` for the process,
+    /// or a short name such as `"m"` found the way ctypes finds libraries.
+    pub fn open(py: Python<'_>, reg: &Arc<Registry>, name: Option<&str>, flags: i32) -> PyResult<Lib> {
+        let lib = match Library::open(name, flags) {
+            Ok(lib) => lib,
+            Err(first) => {
+                let found = match name {
+                    Some(n) if !n.contains('/') => find_library(py, n)?,
+                    _ => None,
+                };
+                match found {
+                    Some(path) => Library::open(Some(&path), flags).py()?,
+                    None => {
+                        return Err(PyOSError::new_err(format!(
+                            "{first}.  Additionally, ctypes.util.find_library() did not manage to locate a library called '{}'",
+                            name.unwrap_or("<None>")
+                        )))
+                    }
+                }
+            }
+        };
+        Ok(Lib {
+            reg: reg.clone(),
+            name: name.unwrap_or("<None>").to_string(),
+            handle: Arc::new(Handle(Mutex::new(lib))),
+            functions: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn address(&self, name: &str) -> PyResult<usize> {
+        let lib = self.handle.0.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(lib.symbol(name).py()? as usize)
+    }
+
+    fn owner(&self) -> Owner {
+        Owner::Shared(self.handle.clone())
+    }
+
+    pub fn close(&self) -> PyResult<()> {
+        self.functions.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        let mut lib = self.handle.0.lock().unwrap_or_else(|e| e.into_inner());
+        lib.close().py()
+    }
+
+    /// The address of a declared global variable or function, for `ffi.addressof(lib, name)`.
+    pub fn symbol_pointer(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+        let sym = self.reg.with(|t| t.symbol(name).cloned());
+        let ty = match sym {
+            Some(Symbol::Function(ty)) => ty,
+            Some(Symbol::Variable { ty, .. }) => ty,
+            _ => return Err(PyAttributeError::new_err(name.to_string())),
+        };
+        let addr = self.address(name)?;
+        let ptr = self.reg.with(|t| t.pointer_to(ty));
+        CData::plain(&self.reg, ptr, addr, self.owner()).into_py_any(py)
+    }
+}
+
+fn find_library(py: Python<'_>, name: &str) -> PyResult<Option<String>> {
+    let util = py.import("ctypes.util")?;
+    let found = util.call_method1("find_library", (name,))?;
+    found.extract()
+}
+
+#[pymethods]
+impl Lib {
+    fn __getattr__(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+        if let Some(f) = self.functions.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+            return Ok(f.clone_ref(py));
+        }
+        let sym = self.reg.with(|t| t.symbol(name).cloned());
+        match sym {
+            None => Err(PyAttributeError::new_err(name.to_string())),
+            Some(Symbol::Constant(v)) => v.into_py_any(py),
+            Some(Symbol::Function(ty)) => {
+                let addr = self.address(name)?;
+                let ptr = self.reg.with(|t| t.pointer_to(ty));
+                let f = CData::plain(&self.reg, ptr, addr, self.owner()).into_py_any(py)?;
+                self.functions
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(name.to_string(), f.clone_ref(py));
+                Ok(f)
+            }
+            Some(Symbol::Variable { ty, .. }) => {
+                let addr = self.address(name)?;
+                convert::read(py, &self.reg, ty, addr, &self.owner())
+            }
+        }
+    }
+
+    fn __setattr__(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let sym = self.reg.with(|t| t.symbol(name).cloned());
+        match sym {
+            Some(Symbol::Variable { ty, is_const: false }) => {
+                let addr = self.address(name)?;
+                convert::write(py, &self.reg, ty, addr, value)
+            }
+            Some(_) => Err(PyAttributeError::new_err(format!(
+                "cannot write to function or constant '{name}'"
+            ))),
+            None => Err(PyAttributeError::new_err(format!(
+                "cannot write to '{name}': it is not declared"
+            ))),
+        }
+    }
+
+    fn __dir__(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.reg.with(|t| t.symbols().map(|(n, _)| n.to_string()).collect());
+        names.sort();
+        names
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<rffi.Lib object for '{}'>", self.name)
+    }
+}

@@ -1,0 +1,176 @@
+//! The state one FFI shares with its ctypes, cdata and libraries: the type
+//! model, one ctype object per type, one call plan per function type.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use pyo3::prelude::*;
+use rffi_call::{CallPlan, Scalar};
+use rffi_types::{Prim, PrimClass, RecordKind, Type, TypeId, Types};
+
+use crate::ctype::CType;
+use crate::errors::IntoPyResult;
+
+/// What conversions need to know of a type, read once under the lock so
+/// that no lock is held while Python code runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    Void,
+    Int { size: u8, signed: bool, is_enum: bool },
+    Bool,
+    Char,
+    WideChar { size: u8 },
+    Float { size: u8 },
+    LongDouble,
+    Complex { size: u8 },
+    Pointer { item: TypeId },
+    Array { item: TypeId, len: Option<usize> },
+    Record { union: bool },
+    Function,
+}
+
+impl Shape {
+    pub fn scalar(self) -> Option<Scalar> {
+        Some(match self {
+            Shape::Int { size, signed, .. } => Scalar::Int { size, signed },
+            Shape::Bool | Shape::Char => Scalar::Int {
+                size: 1,
+                signed: false,
+            },
+            Shape::WideChar { size } => Scalar::Int {
+                size,
+                signed: false,
+            },
+            Shape::Float { size: 4 } => Scalar::F32,
+            Shape::Float { .. } => Scalar::F64,
+            Shape::LongDouble => Scalar::LongDouble,
+            Shape::Complex { size: 8 } => Scalar::C32,
+            Shape::Complex { .. } => Scalar::C64,
+            Shape::Pointer { .. } => Scalar::Pointer,
+            _ => return None,
+        })
+    }
+
+    pub fn is_primitive(self) -> bool {
+        !matches!(
+            self,
+            Shape::Void
+                | Shape::Pointer { .. }
+                | Shape::Array { .. }
+                | Shape::Record { .. }
+                | Shape::Function
+        )
+    }
+}
+
+pub fn shape_of(types: &Types, id: TypeId) -> Shape {
+    match types.get(id) {
+        Type::Void => Shape::Void,
+        Type::Prim(p) => prim_shape(*p),
+        Type::Pointer(item) => Shape::Pointer { item: *item },
+        Type::Array(item, len) => Shape::Array {
+            item: *item,
+            len: *len,
+        },
+        Type::Record(r) => Shape::Record {
+            union: types.record(*r).kind == RecordKind::Union,
+        },
+        Type::Enum(_) => {
+            let p = types.integer_prim(id).unwrap_or(Prim::UINT);
+            Shape::Int {
+                size: p.size() as u8,
+                signed: p.is_signed(),
+                is_enum: true,
+            }
+        }
+        Type::Function(_) => Shape::Function,
+    }
+}
+
+fn prim_shape(p: Prim) -> Shape {
+    let size = p.size() as u8;
+    match p.class() {
+        PrimClass::Int { signed } => Shape::Int {
+            size,
+            signed,
+            is_enum: false,
+        },
+        PrimClass::Char => Shape::Char,
+        PrimClass::WideChar { .. } => Shape::WideChar { size },
+        PrimClass::Bool => Shape::Bool,
+        PrimClass::Float => Shape::Float { size },
+        PrimClass::LongDouble => Shape::LongDouble,
+        PrimClass::Complex => Shape::Complex { size },
+    }
+}
+
+pub struct Registry {
+    types: Mutex<Types>,
+    ctypes: Mutex<HashMap<TypeId, Py<CType>>>,
+    plans: Mutex<HashMap<TypeId, Arc<CallPlan>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Registry {
+    pub fn new() -> Arc<Registry> {
+        Arc::new(Registry {
+            types: Mutex::new(Types::new()),
+            ctypes: Mutex::new(HashMap::new()),
+            plans: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Runs `f` on the type model. `f` must not call into Python.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Types) -> R) -> R {
+        f(&mut lock(&self.types))
+    }
+
+    pub fn parse(&self, cdecl: &str) -> PyResult<TypeId> {
+        self.with(|t| t.parse_type(cdecl)).py()
+    }
+
+    pub fn shape(&self, id: TypeId) -> Shape {
+        self.with(|t| shape_of(t, id))
+    }
+
+    pub fn cname(&self, id: TypeId) -> String {
+        self.with(|t| t.cname(id))
+    }
+
+    pub fn size_of(&self, id: TypeId) -> Option<usize> {
+        self.with(|t| t.size_of(id).ok())
+    }
+
+    /// The one ctype object of `id`.
+    pub fn ctype(self: &Arc<Self>, py: Python<'_>, id: TypeId) -> PyResult<Py<CType>> {
+        if let Some(c) = lock(&self.ctypes).get(&id) {
+            return Ok(c.clone_ref(py));
+        }
+        let obj = Py::new(
+            py,
+            CType {
+                reg: self.clone(),
+                id,
+            },
+        )?;
+        Ok(lock(&self.ctypes).entry(id).or_insert(obj).clone_ref(py))
+    }
+
+    /// The call plan of a function (pointer) type, built on first use.
+    pub fn plan(&self, id: TypeId) -> PyResult<Arc<CallPlan>> {
+        if let Some(p) = lock(&self.plans).get(&id) {
+            return Ok(p.clone());
+        }
+        let plan = Arc::new(self.with(|t| CallPlan::new(t, id)).py()?);
+        lock(&self.plans).insert(id, plan.clone());
+        Ok(plan)
+    }
+
+    /// Forgets cached plans, after `cdef(override=True)` may have changed types.
+    pub fn forget_plans(&self) {
+        lock(&self.plans).clear();
+    }
+}

@@ -1,0 +1,135 @@
+//! `ffi.string` and `ffi.unpack`.
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyString};
+use pyo3::IntoPyObjectExt;
+use rffi_call::{memory, Scalar, Value};
+
+use crate::cdata::{CData, Origin};
+use crate::convert;
+use crate::registry::Shape;
+
+fn items(c: &CData) -> Option<(rffi_types::TypeId, Shape, Option<usize>)> {
+    match c.shape() {
+        Shape::Pointer { item } => Some((item, c.reg.shape(item), None)),
+        Shape::Array { item, len } => Some((item, c.reg.shape(item), len.or(c.len))),
+        _ => None,
+    }
+}
+
+/// Reads code units of `size` bytes from `addr` until a zero or `limit`.
+fn units_until_nul(addr: usize, size: u8, limit: Option<usize>) -> Vec<u32> {
+    let scalar = Scalar::Int { size, signed: false };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while limit.is_none_or(|l| i < l) {
+        // SAFETY: C strings are read up to their NUL, or within the array's length.
+        let Value::Int(u) = (unsafe { memory::read((addr + i * size as usize) as *const u8, scalar) }) else {
+            break;
+        };
+        if u == 0 {
+            break;
+        }
+        out.push(u as u32);
+        i += 1;
+    }
+    out
+}
+
+fn decode_wide(units: &[u32], size: u8) -> String {
+    if size == 2 {
+        let u16s: Vec<u16> = units.iter().map(|&u| u as u16).collect();
+        String::from_utf16_lossy(&u16s)
+    } else {
+        units.iter().map(|&u| char::from_u32(u).unwrap_or('\u{FFFD}')).collect()
+    }
+}
+
+pub fn string(py: Python<'_>, c: &CData, maxlen: isize) -> PyResult<Py<PyAny>> {
+    let limit_from_max = (maxlen >= 0).then_some(maxlen as usize);
+    if c.origin == Origin::Value {
+        let v = c.integer_value()?;
+        return match (c.shape(), v) {
+            (Shape::Char, Some(b)) => PyBytes::new(py, &[b as u8]).into_py_any(py),
+            (Shape::WideChar { size }, Some(u)) => decode_wide(&[u as u32], size).into_py_any(py),
+            (Shape::Int { is_enum: true, .. }, Some(i)) => match c.enum_name(i) {
+                Some(n) => n.into_py_any(py),
+                None => i.to_string().into_py_any(py),
+            },
+            _ => Err(unexpected(c)),
+        };
+    }
+    let Some((_, item_shape, len)) = items(c) else {
+        return Err(unexpected(c));
+    };
+    if c.addr == 0 {
+        return Err(PyRuntimeError::new_err(format!(
+            "cannot use string() on <cdata '{}' NULL>",
+            c.reg.cname(c.ty)
+        )));
+    }
+    let limit = match (len, limit_from_max) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    match item_shape {
+        Shape::Char | Shape::Int { size: 1, .. } | Shape::Bool => {
+            let units = units_until_nul(c.addr, 1, limit);
+            let bytes: Vec<u8> = units.iter().map(|&u| u as u8).collect();
+            PyBytes::new(py, &bytes).into_py_any(py)
+        }
+        Shape::WideChar { size } => {
+            let units = units_until_nul(c.addr, size, limit);
+            PyString::new(py, &decode_wide(&units, size)).into_py_any(py)
+        }
+        _ => Err(unexpected(c)),
+    }
+}
+
+fn unexpected(c: &CData) -> PyErr {
+    PyTypeError::new_err(format!(
+        "string(): unexpected cdata '{}' argument",
+        c.reg.cname(c.ty)
+    ))
+}
+
+pub fn unpack(py: Python<'_>, c: &CData, length: usize) -> PyResult<Py<PyAny>> {
+    let Some((item, item_shape, _)) = items(c) else {
+        return Err(PyTypeError::new_err(format!(
+            "expected a pointer or array, got cdata '{}'",
+            c.reg.cname(c.ty)
+        )));
+    };
+    if c.addr == 0 && length > 0 {
+        return Err(PyRuntimeError::new_err("cannot use unpack() on a NULL pointer"));
+    }
+    match item_shape {
+        Shape::Char => {
+            // SAFETY: the caller asks for `length` bytes from this pointer, as in C.
+            let bytes = unsafe { memory::read_bytes(c.addr as *const u8, length) };
+            PyBytes::new(py, &bytes).into_py_any(py)
+        }
+        Shape::WideChar { size } => {
+            let scalar = Scalar::Int { size, signed: false };
+            let units: Vec<u32> = (0..length)
+                .map(|i| {
+                    // SAFETY: as above, `length` items from this pointer.
+                    match unsafe { memory::read((c.addr + i * size as usize) as *const u8, scalar) } {
+                        Value::Int(u) => u as u32,
+                        _ => 0,
+                    }
+                })
+                .collect();
+            decode_wide(&units, size).into_py_any(py)
+        }
+        _ => {
+            let size = c.reg.size_of(item).unwrap_or(0);
+            let list = PyList::empty(py);
+            for i in 0..length {
+                list.append(convert::read(py, &c.reg, item, c.addr + i * size, &c.owner)?)?;
+            }
+            list.into_py_any(py)
+        }
+    }
+}
