@@ -107,3 +107,24 @@ fn pathological_nesting_and_operator_runs_are_refused_not_crashed() {
         }
     }
 }
+
+#[test]
+fn inputs_just_inside_the_limits_fit_the_default_test_thread_stack() {
+    let depth = 31;
+    let structs = format!(
+        "{}int a;{} x;",
+        "struct { ".repeat(depth),
+        " } y;".repeat(depth - 1) + " }"
+    );
+    let parens = format!("int a[{}1{}];", "(".repeat(depth), ")".repeat(depth));
+    let unary = format!(
+        "int a[{}{}1{}];",
+        "(".repeat(depth - 1),
+        "-".repeat(250),
+        ")".repeat(depth - 1)
+    );
+    for text in [structs, parens, unary] {
+        parse_both(&text);
+    }
+    assert!(parse_cdef(&format!("int a[{}1];", "- ".repeat(250)), &|_| false).is_ok());
+}
