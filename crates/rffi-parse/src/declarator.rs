@@ -49,11 +49,10 @@ pub(crate) fn declare(
 fn apply(conv: &Conv, out: &mut Declared, declarator: &Node<Declarator>) -> Result<()> {
     let d = &declarator.node;
     add_extensions(conv, &mut out.attrs, &d.extensions)?;
-    let (pointers, suffixes): (Vec<_>, Vec<_>) = d
-        .derived
-        .iter()
-        .partition(|p| matches!(p.node, DerivedDeclarator::Pointer(_)));
-    for part in pointers.iter().chain(suffixes.iter().rev()) {
+    let is_pointer = |p: &&Node<DerivedDeclarator>| matches!(p.node, DerivedDeclarator::Pointer(_));
+    let pointers = d.derived.iter().filter(is_pointer);
+    let suffixes = d.derived.iter().rev().filter(|p| !is_pointer(p));
+    for part in pointers.chain(suffixes) {
         derive(conv, out, part)?;
     }
     match &d.kind.node {

@@ -12,6 +12,7 @@ use crate::directive::{DefineText, ONLY_INTEGER};
 use crate::expr::expr;
 use crate::guard::check_limits;
 use crate::lexer::{tokenize, Kind};
+use crate::literal::simple_define_value;
 use crate::position::SourceText;
 use crate::syntax::{parse_unit, Fragment};
 
@@ -24,6 +25,13 @@ pub(crate) fn define(
     d: &DefineText,
     is_typename: &dyn Fn(&str) -> bool,
 ) -> Result<Decl> {
+    if let Some(value) = simple_define_value(&d.value) {
+        return Ok(Decl::Define {
+            name: d.name.clone(),
+            value,
+            pos: src.pos(d.name_offset),
+        });
+    }
     let tokens = tokenize(&d.value);
     let at = |offset: usize| d.value_offset + offset;
     check_limits(&d.value, &tokens).map_err(|r| src.error(at(r.offset), r.message))?;

@@ -6,7 +6,9 @@ pub struct ParseError {
     /// The whole source when it is one line, otherwise empty (the message then
     /// shows `line_text`).
     pub source_snippet: String,
+    /// The line of the error in the user's text, from 1.
     pub line: u32,
+    /// The column of the error on that line, from 1, counted in characters.
     pub column: u32,
     /// The text of the offending line.
     pub line_text: String,

@@ -113,3 +113,73 @@ mod tests {
         assert_eq!(character("'\\xFFFFFFFFFF'"), None);
     }
 }
+
+/// A `#define` value that is a plain integer literal, maybe negated and maybe
+/// in parentheses (`10`, `-3`, `(-3)`, `0x10UL`), read without lang-c: most
+/// defines look like this, and a lang-c run per define is slow. `None` for
+/// anything else, which then goes through lang-c.
+pub(crate) fn simple_define_value(text: &str) -> Option<crate::ast::Expr> {
+    use crate::ast::{Expr, UnaryOp};
+    let inner = text
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .unwrap_or(text)
+        .trim();
+    let (negative, literal) = match inner.strip_prefix('-') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, inner),
+    };
+    let (value, unsigned) = integer_literal(literal)?;
+    let int = Expr::Int { value, unsigned };
+    Some(if negative {
+        Expr::Unary(UnaryOp::Neg, Box::new(int))
+    } else {
+        int
+    })
+}
+
+/// `0x1fUL` and friends: the value and whether a `U` suffix was present.
+fn integer_literal(text: &str) -> Option<(u64, bool)> {
+    if !text.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let number = text.trim_end_matches(['u', 'U', 'l', 'L']);
+    let suffix = text[number.len()..].to_ascii_lowercase();
+    if !["", "u", "l", "ul", "lu", "ll", "ull", "llu"].contains(&suffix.as_str()) {
+        return None;
+    }
+    let lower = number.to_ascii_lowercase();
+    let (radix, digits) = if let Some(hex) = lower.strip_prefix("0x") {
+        (16, hex)
+    } else if let Some(bin) = lower.strip_prefix("0b") {
+        (2, bin)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    let value = u64::from_str_radix(digits, radix).ok()?;
+    Some((value, suffix.contains('u')))
+}
+
+#[cfg(test)]
+mod define_tests {
+    use super::simple_define_value;
+    use crate::ast::{Expr, UnaryOp};
+
+    #[test]
+    fn plain_define_values_are_read_directly() {
+        let int = |value, unsigned| Expr::Int { value, unsigned };
+        assert_eq!(simple_define_value("10"), Some(int(10, false)));
+        assert_eq!(simple_define_value("0x10UL"), Some(int(16, true)));
+        assert_eq!(simple_define_value("017"), Some(int(15, false)));
+        assert_eq!(simple_define_value("0"), Some(int(0, false)));
+        assert_eq!(simple_define_value("5llu"), Some(int(5, true)));
+        let neg = Expr::Unary(UnaryOp::Neg, Box::new(int(3, false)));
+        assert_eq!(simple_define_value("(-3)"), Some(neg.clone()));
+        assert_eq!(simple_define_value("- 3"), Some(neg));
+        for other in ["1 << 4", "1.5", "0x", "09", "1uu", "A", "(1)(2)", "\"s\""] {
+            assert_eq!(simple_define_value(other), None, "{other}");
+        }
+    }
+}
