@@ -87,9 +87,9 @@ mod tests {
         let lib = Library::open(None, 0).unwrap();
         assert!(!lib.symbol("strlen").unwrap().is_null());
         let err = lib.symbol("no_such_symbol_rffi").unwrap_err();
-        assert!(err.to_string().starts_with(
-            "function/symbol 'no_such_symbol_rffi' not found in library '<None>': "
-        ));
+        assert!(err
+            .to_string()
+            .starts_with("function/symbol 'no_such_symbol_rffi' not found in library '<None>': "));
     }
 
     #[test]

@@ -29,9 +29,10 @@ pub(crate) fn parse_source(source: &str, is_typename: &dyn Fn(&str) -> bool) -> 
     let defines = take_directives(&mut text).map_err(refused)?;
     let mut tokens = tokenize(&text);
     check_limits(&text, &tokens).map_err(refused)?;
-    find_function_body(&text, &tokens).map_err(refused)?;
     let typenames = |n: &str| is_type_name(n, is_typename);
+    // Attributes go first: `struct __attribute__((x)) {` would look like a body.
     let record_attrs = take_tag_attrs(&src, &mut text, &mut tokens, &typenames)?;
+    find_function_body(&text, &tokens).map_err(refused)?;
     let mut decls = Vec::new();
     if !tokens.is_empty() {
         let fragment = Fragment {

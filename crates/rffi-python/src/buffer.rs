@@ -33,7 +33,9 @@ impl Buffer {
         if let Ok(slice) = key.cast::<PySlice>() {
             let idx = slice.indices(self.size as isize)?;
             if idx.step != 1 {
-                return Err(PyIndexError::new_err("buffer slices with a step are not supported"));
+                return Err(PyIndexError::new_err(
+                    "buffer slices with a step are not supported",
+                ));
             }
             let start = idx.start.max(0) as usize;
             let stop = (idx.stop.max(idx.start)) as usize;
@@ -56,7 +58,11 @@ impl Buffer {
         self.size
     }
 
-    fn __getitem__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let (a, b) = self.range(key)?;
         Ok(PyBytes::new(py, &self.bytes()[a..b]))
     }
@@ -84,11 +90,18 @@ impl Buffer {
     }
 
     fn __repr__(&self) -> String {
-        format!("<rffi.buffer object of {} bytes at 0x{:x}>", self.size, self.addr)
+        format!(
+            "<rffi.buffer object of {} bytes at 0x{:x}>",
+            self.size, self.addr
+        )
     }
 
     /// The buffer protocol: a writable, one-dimensional view of unsigned bytes.
-    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut ffi::Py_buffer, flags: c_int) -> PyResult<()> {
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut ffi::Py_buffer,
+        flags: c_int,
+    ) -> PyResult<()> {
         let (addr, size) = {
             let b = slf.get();
             (b.addr, b.size)
@@ -96,7 +109,14 @@ impl Buffer {
         // SAFETY: `view` is the caller's Py_buffer to fill; the memory stays
         // valid while the exporter (`slf`, kept in `view.obj`) lives.
         let rc = unsafe {
-            ffi::PyBuffer_FillInfo(view, slf.as_ptr(), addr as *mut c_void, size as ffi::Py_ssize_t, 0, flags)
+            ffi::PyBuffer_FillInfo(
+                view,
+                slf.as_ptr(),
+                addr as *mut c_void,
+                size as ffi::Py_ssize_t,
+                0,
+                flags,
+            )
         };
         if rc != 0 {
             return Err(PyErr::fetch(slf.py()));
@@ -119,12 +139,20 @@ struct HeldView(Box<ffi::Py_buffer>);
 unsafe impl Send for HeldView {}
 
 /// The memory of `obj`'s buffer: (address, length, read-only), held by the returned object.
-pub fn hold(py: Python<'_>, obj: &Bound<'_, PyAny>, writable: bool) -> PyResult<(usize, usize, Py<BufferHold>)> {
+pub fn hold(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    writable: bool,
+) -> PyResult<(usize, usize, Py<BufferHold>)> {
     let mut view: Box<ffi::Py_buffer> = Box::new(
         // SAFETY: Py_buffer is a plain C struct for which all-zero is a valid empty value.
         unsafe { std::mem::zeroed() },
     );
-    let flags = if writable { ffi::PyBUF_WRITABLE } else { ffi::PyBUF_SIMPLE };
+    let flags = if writable {
+        ffi::PyBUF_WRITABLE
+    } else {
+        ffi::PyBUF_SIMPLE
+    };
     // SAFETY: `obj` is a live object and `view` a writable Py_buffer.
     let rc = unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), &mut *view, flags) };
     if rc != 0 {

@@ -57,8 +57,7 @@ pub fn call(py: Python<'_>, f: &CData, args: &Bound<'_, PyTuple>) -> PyResult<Py
     let mut keep = Keep::default();
     let base = frame.as_mut_ptr() as usize;
     for (slot, arg) in plan.args().iter().zip(args.iter()) {
-        convert::write_arg(py, reg, slot.ty, base + slot.offset, &arg, &mut keep)
-            ?;
+        convert::write_arg(py, reg, slot.ty, base + slot.offset, &arg, &mut keep)?;
     }
     let mut result = plan.result_buffer();
     let code = SendPtr(f.addr as *const std::ffi::c_void);
@@ -101,9 +100,13 @@ fn variadic_types(f: &CData, args: &Bound<'_, PyTuple>, fixed: usize) -> PyResul
             Type::Prim(p) if p.class() == PrimClass::Float && p.size() < 8 => {
                 Some(t.prim(Prim::DOUBLE))
             }
-            Type::Prim(p) if p.is_integer() && p.size() < Prim::INT.size() => Some(t.prim(
-                if p.is_signed() || p.size() < Prim::INT.size() { Prim::INT } else { Prim::UINT },
-            )),
+            Type::Prim(p) if p.is_integer() && p.size() < Prim::INT.size() => {
+                Some(t.prim(if p.is_signed() || p.size() < Prim::INT.size() {
+                    Prim::INT
+                } else {
+                    Prim::UINT
+                }))
+            }
             Type::Array(item, _) => Some(t.pointer_to(*item)),
             _ => None,
         });

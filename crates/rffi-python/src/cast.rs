@@ -75,15 +75,15 @@ pub fn cast(reg: &Arc<Registry>, ty: TypeId, value: &Bound<'_, PyAny>) -> PyResu
     let shape = reg.shape(ty);
     let src = source(value)?;
     let cannot = |from: &str| {
-        PyTypeError::new_err(format!(
-            "cannot cast {from} to ctype '{}'",
-            reg.cname(ty)
-        ))
+        PyTypeError::new_err(format!("cannot cast {from} to ctype '{}'", reg.cname(ty)))
     };
     match shape {
         Shape::Pointer { .. } | Shape::Array { .. } => {
             let (addr, owner) = match src {
-                Source::Int(i) => (truncate(i, std::mem::size_of::<usize>(), false) as usize, Owner::None),
+                Source::Int(i) => (
+                    truncate(i, std::mem::size_of::<usize>(), false) as usize,
+                    Owner::None,
+                ),
                 Source::Float(f) => (f as i128 as usize, Owner::None),
                 Source::Address(a, owner, _) => (a, owner),
                 Source::Complex(..) => return Err(cannot("complex")),

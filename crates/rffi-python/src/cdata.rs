@@ -61,9 +61,9 @@ impl CData {
     /// A primitive cdata holding `v` in its own cell.
     pub fn value(reg: &Arc<Registry>, ty: TypeId, v: Value) -> PyResult<CData> {
         let shape = reg.shape(ty);
-        let scalar = shape
-            .scalar()
-            .ok_or_else(|| PyTypeError::new_err(format!("cannot cast to ctype '{}'", reg.cname(ty))))?;
+        let scalar = shape.scalar().ok_or_else(|| {
+            PyTypeError::new_err(format!("cannot cast to ctype '{}'", reg.cname(ty)))
+        })?;
         if let Shape::Pointer { .. } = shape {
             let Value::Pointer(p) = v else {
                 return Err(PyTypeError::new_err("a pointer value is required"));
@@ -192,9 +192,12 @@ impl CData {
         if get("step")?.is_some() {
             return Err(PyIndexError::new_err("slice with step not supported"));
         }
-        let (item, size, len) = self
-            .items()
-            .ok_or_else(|| PyTypeError::new_err(format!("cdata of type '{}' cannot be indexed", self.cname())))?;
+        let (item, size, len) = self.items().ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "cdata of type '{}' cannot be indexed",
+                self.cname()
+            ))
+        })?;
         let start = match get("start")? {
             Some(s) => s,
             None if len.is_some() => 0,
@@ -220,7 +223,11 @@ impl CData {
                 )));
             }
         }
-        Ok((item, self.addr + start as usize * size, (stop - start) as usize))
+        Ok((
+            item,
+            self.addr + start as usize * size,
+            (stop - start) as usize,
+        ))
     }
 
     /// The record a field access goes to: the struct itself or the one a
@@ -252,10 +259,12 @@ impl CData {
         let found = self.reg.with(|t| t.field(rec, name));
         match found {
             Ok(f) => Ok((base, f)),
-            Err(e) if e.kind == rffi_types::ErrorKind::NoSuchField => Err(PyAttributeError::new_err(format!(
-                "cdata '{}' has no field '{name}'",
-                self.cname()
-            ))),
+            Err(e) if e.kind == rffi_types::ErrorKind::NoSuchField => {
+                Err(PyAttributeError::new_err(format!(
+                    "cdata '{}' has no field '{name}'",
+                    self.cname()
+                )))
+            }
             Err(e) => Err(crate::errors::type_error(e)),
         }
     }
@@ -265,15 +274,18 @@ impl CData {
             return Ok(py.NotImplemented());
         };
         let ptr_ty = self.reg.with(|t| t.pointer_to(item));
-        let addr = self.addr.wrapping_add_signed(delta.wrapping_mul(size as isize));
+        let addr = self
+            .addr
+            .wrapping_add_signed(delta.wrapping_mul(size as isize));
         CData::plain(&self.reg, ptr_ty, addr, self.owner.clone()).into_py_any(py)
     }
 
     fn compare_key(&self) -> Option<CompareKey> {
         match self.shape() {
-            Shape::Pointer { .. } | Shape::Array { .. } | Shape::Record { .. } | Shape::Function => {
-                Some(CompareKey::Addr(self.addr))
-            }
+            Shape::Pointer { .. }
+            | Shape::Array { .. }
+            | Shape::Record { .. }
+            | Shape::Function => Some(CompareKey::Addr(self.addr)),
             _ => match self.scalar_value()? {
                 Value::Int(i) => Some(CompareKey::Int(i)),
                 Value::Float(f) => Some(CompareKey::Float(f)),
@@ -431,7 +443,12 @@ impl CData {
         }
     }
 
-    fn __richcmp__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+    fn __richcmp__(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
         let mine = self.compare_key();
         let theirs = match other.cast::<CData>() {
             Ok(o) => o.get().compare_key(),
@@ -490,7 +507,12 @@ impl CData {
         convert::read(py, &self.reg, item, addr, &self.owner)
     }
 
-    fn __setitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn __setitem__(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         if let Ok(slice) = key.cast::<PySlice>() {
             let (item, start, len) = self.slice_bounds(slice)?;
             return assign_slice(py, &self.reg, item, start, len, value);
@@ -558,7 +580,13 @@ impl CData {
         let (item, size, _) = self.items().expect("arrays have items");
         let list = PyList::empty(py);
         for i in 0..n {
-            list.append(convert::read(py, &self.reg, item, self.addr + i * size, &self.owner)?)?;
+            list.append(convert::read(
+                py,
+                &self.reg,
+                item,
+                self.addr + i * size,
+                &self.owner,
+            )?)?;
         }
         Ok(list.call_method0("__iter__")?.unbind())
     }
@@ -607,7 +635,9 @@ fn assign_slice(
     }
     let items: Vec<Bound<'_, PyAny>> = value.try_iter()?.collect::<PyResult<_>>()?;
     if items.len() > len {
-        return Err(PyValueError::new_err(format!("got more than {len} values to unpack")));
+        return Err(PyValueError::new_err(format!(
+            "got more than {len} values to unpack"
+        )));
     }
     if items.len() < len {
         return Err(PyValueError::new_err(format!(
@@ -625,7 +655,9 @@ impl CData {
     /// A new owning cdata holding a copy of the value of type `ty` at `src`
     /// (struct results of calls).
     pub fn owned_copy(reg: &Arc<Registry>, ty: TypeId, src: usize) -> PyResult<CData> {
-        let (size, align) = reg.with(|t| t.size_align(ty)).map_err(crate::errors::type_error)?;
+        let (size, align) = reg
+            .with(|t| t.size_align(ty))
+            .map_err(crate::errors::type_error)?;
         let mem = Memory::zeroed(size, align)?;
         // SAFETY: `src` holds a value of `ty`, `size` bytes, and `mem` is new.
         unsafe { std::ptr::copy_nonoverlapping(src as *const u8, mem.addr() as *mut u8, size) };
@@ -640,4 +672,3 @@ pub fn new_owned(reg: &Arc<Registry>, ty: TypeId, mem: Arc<Memory>, len: Option<
         ..CData::plain(reg, ty, mem.addr(), Owner::Memory(mem))
     }
 }
-

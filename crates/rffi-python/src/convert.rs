@@ -44,9 +44,9 @@ fn init_error(reg: &Registry, ty: TypeId, expected: &str, obj: &Bound<'_, PyAny>
 /// ints, integer cdata, and objects with `__index__`; floats are refused.
 pub fn to_integer(obj: &Bound<'_, PyAny>) -> PyResult<i128> {
     if let Ok(i) = obj.cast::<PyInt>() {
-        return i.extract::<i128>().or_else(|_| {
-            Err(PyOverflowError::new_err(format!("integer {i} does not fit")))
-        });
+        return i
+            .extract::<i128>()
+            .map_err(|_| PyOverflowError::new_err(format!("integer {i} does not fit")));
     }
     if let Ok(c) = obj.cast::<CData>() {
         if let Some(v) = c.get().integer_value()? {
@@ -151,11 +151,21 @@ impl LargerChar for PyErr {
 
 /// Writes the value of `obj` at `addr` as a C value of type `ty`, following
 /// cffi's rules for initializers and assignments.
-pub fn write(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId, addr: usize, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+pub fn write(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    addr: usize,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<()> {
     let shape = reg.shape(ty);
     let p = addr as *mut u8;
     match shape {
-        Shape::Int { size, signed, is_enum } => {
+        Shape::Int {
+            size,
+            signed,
+            is_enum,
+        } => {
             let v = if is_enum && obj.is_instance_of::<PyString>() {
                 enum_value_by_name(reg, ty, obj)?
             } else {
@@ -307,7 +317,11 @@ fn write_array(
                 )));
             }
             for (i, u) in units.iter().enumerate() {
-                write_scalar((addr + i * item_size) as *mut u8, item_shape, Value::Int(i128::from(*u)));
+                write_scalar(
+                    (addr + i * item_size) as *mut u8,
+                    item_shape,
+                    Value::Int(i128::from(*u)),
+                );
             }
             return Ok(());
         }
@@ -373,7 +387,11 @@ fn write_record(
     }
     let fields = reg.with(|t| t.flat_fields(ty)).py()?;
     if let Some(items) = sequence_items(obj) {
-        let allowed = if union { 1.min(fields.len()) } else { fields.len() };
+        let allowed = if union {
+            1.min(fields.len())
+        } else {
+            fields.len()
+        };
         if items.len() > allowed {
             return Err(PyValueError::new_err(format!(
                 "too many initializers for '{}' (got {})",
@@ -397,7 +415,12 @@ fn write_record(
         }
         return Ok(());
     }
-    Err(init_error(reg, ty, "list or tuple or dict or struct-cdata", obj))
+    Err(init_error(
+        reg,
+        ty,
+        "list or tuple or dict or struct-cdata",
+        obj,
+    ))
 }
 
 /// Writes one member of the record at `base`, bitfields included.
@@ -412,7 +435,10 @@ pub fn write_field(
         None => write(py, reg, f.ty, base + f.offset, obj),
         Some(bf) => {
             let v = to_integer(obj)?;
-            let signed = reg.shape(f.ty).scalar().is_some_and(|s| matches!(s, Scalar::Int { signed: true, .. }));
+            let signed = reg
+                .shape(f.ty)
+                .scalar()
+                .is_some_and(|s| matches!(s, Scalar::Int { signed: true, .. }));
             let w = bf.width;
             let (lo, hi) = if signed {
                 (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
@@ -453,12 +479,20 @@ pub fn read_field(
 
 /// The Python value of the C value of type `ty` at `addr`: a number, bytes or
 /// str for primitives, a cdata for pointers, arrays and records.
-pub fn read(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId, addr: usize, owner: &Owner) -> PyResult<Py<PyAny>> {
+pub fn read(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    addr: usize,
+    owner: &Owner,
+) -> PyResult<Py<PyAny>> {
     let shape = reg.shape(ty);
     match shape {
         Shape::Pointer { .. } => {
             // SAFETY: `addr` holds a pointer, per the cdata layer's checks.
-            let Value::Pointer(target) = (unsafe { memory::read(addr as *const u8, Scalar::Pointer) }) else {
+            let Value::Pointer(target) =
+                (unsafe { memory::read(addr as *const u8, Scalar::Pointer) })
+            else {
                 unreachable!("pointers read as pointers")
             };
             CData::plain(reg, ty, target, Owner::None).into_py_any(py)
@@ -483,7 +517,13 @@ pub fn read(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId, addr: usize, owner:
 }
 
 /// A primitive C value as Python: `long double` stays a cdata, as in cffi.
-pub fn scalar_to_py(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId, shape: Shape, v: Value) -> PyResult<Py<PyAny>> {
+pub fn scalar_to_py(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    shape: Shape,
+    v: Value,
+) -> PyResult<Py<PyAny>> {
     match (shape, v) {
         (Shape::Bool, Value::Int(i)) => (i != 0).into_py_any(py),
         (Shape::Char, Value::Int(i)) => PyBytes::new(py, &[i as u8]).into_py_any(py),
@@ -522,10 +562,17 @@ pub fn write_arg(
     }
     let item_shape = reg.shape(item);
     if let Ok(b) = obj.cast::<PyBytes>() {
-        if matches!(item_shape, Shape::Char | Shape::Int { size: 1, .. } | Shape::Void) {
+        if matches!(
+            item_shape,
+            Shape::Char | Shape::Int { size: 1, .. } | Shape::Void
+        ) {
             let target = b.as_bytes().as_ptr() as usize;
             keep.objects.push(obj.clone().unbind());
-            write_scalar(addr as *mut u8, Shape::Pointer { item }, Value::Pointer(target));
+            write_scalar(
+                addr as *mut u8,
+                Shape::Pointer { item },
+                Value::Pointer(target),
+            );
             return Ok(());
         }
     }
@@ -539,7 +586,11 @@ pub fn write_arg(
         for (i, it) in items.iter().enumerate() {
             write(py, reg, item, mem.addr() + i * item_size, it)?;
         }
-        write_scalar(addr as *mut u8, Shape::Pointer { item }, Value::Pointer(mem.addr()));
+        write_scalar(
+            addr as *mut u8,
+            Shape::Pointer { item },
+            Value::Pointer(mem.addr()),
+        );
         keep.memory.push(mem);
         return Ok(());
     }

@@ -147,7 +147,10 @@ impl CType {
 
     #[getter]
     fn ellipsis(&self) -> PyResult<bool> {
-        Ok(self.signature().ok_or_else(|| self.no_attr("ellipsis"))?.variadic)
+        Ok(self
+            .signature()
+            .ok_or_else(|| self.no_attr("ellipsis"))?
+            .variadic)
     }
 
     /// cffi's `FFI_DEFAULT_ABI` value on this target.

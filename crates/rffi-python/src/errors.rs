@@ -8,7 +8,12 @@ use rffi_call::CallError;
 use rffi_types::{ErrorKind, TypeError};
 
 pyo3::create_exception!(rffi, FFIError, PyException, "cffi's ffi.error.");
-pyo3::create_exception!(rffi, CDefError, PyException, "A cdef source or type string is invalid.");
+pyo3::create_exception!(
+    rffi,
+    CDefError,
+    PyException,
+    "A cdef source or type string is invalid."
+);
 
 /// The Python exception for a type-model error.
 pub fn type_error(e: TypeError) -> PyErr {

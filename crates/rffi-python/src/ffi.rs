@@ -50,8 +50,15 @@ impl Ffi {
     }
 
     fn cdata_arg<'a, 'py>(x: &'a Bound<'py, PyAny>, what: &str) -> PyResult<&'a Bound<'py, CData>> {
-        x.cast::<CData>()
-            .map_err(|_| PyTypeError::new_err(format!("{what}: expected a cdata object, got '{}'", x.get_type().name().map(|n| n.to_string()).unwrap_or_default())))
+        x.cast::<CData>().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "{what}: expected a cdata object, got '{}'",
+                x.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })
     }
 
     /// Walks `fields` (names into records, integers into arrays) from `ty`,
@@ -76,10 +83,14 @@ impl Ffi {
             } else {
                 let i: usize = f.extract()?;
                 let (item, size) = self.reg.with(|t| match t.get(ty) {
-                    Type::Array(item, _) | Type::Pointer(item) => (Some(*item), t.size_of(*item).unwrap_or(0)),
+                    Type::Array(item, _) | Type::Pointer(item) => {
+                        (Some(*item), t.size_of(*item).unwrap_or(0))
+                    }
                     _ => (None, 0),
                 });
-                let item = item.ok_or_else(|| PyTypeError::new_err(format!("cdata '{}' is not an array", self.reg.cname(ty))))?;
+                let item = item.ok_or_else(|| {
+                    PyTypeError::new_err(format!("cdata '{}' is not an array", self.reg.cname(ty)))
+                })?;
                 offset += i * size;
                 ty = item;
             }
@@ -149,7 +160,13 @@ impl Ffi {
     }
 
     #[pyo3(signature = (csource, packed = false, pack = None, r#override = false))]
-    fn cdef(&self, csource: &str, packed: bool, pack: Option<u32>, r#override: bool) -> PyResult<()> {
+    fn cdef(
+        &self,
+        csource: &str,
+        packed: bool,
+        pack: Option<u32>,
+        r#override: bool,
+    ) -> PyResult<()> {
         let options = CdefOptions {
             packed,
             pack,
@@ -167,7 +184,11 @@ impl Ffi {
         let path = match name {
             None => None,
             Some(n) if n.is_none() => None,
-            Some(n) => Some(n.call_method0("__fspath__").unwrap_or_else(|_| n.clone()).extract::<String>()?),
+            Some(n) => Some(
+                n.call_method0("__fspath__")
+                    .unwrap_or_else(|_| n.clone())
+                    .extract::<String>()?,
+            ),
         };
         Lib::open(py, &self.reg, path.as_deref(), flags)
     }
@@ -177,7 +198,12 @@ impl Ffi {
     }
 
     #[pyo3(name = "new", signature = (cdecl, init = None))]
-    fn new_cdata(&self, py: Python<'_>, cdecl: &Bound<'_, PyAny>, init: Option<&Bound<'_, PyAny>>) -> PyResult<CData> {
+    fn new_cdata(
+        &self,
+        py: Python<'_>,
+        cdecl: &Bound<'_, PyAny>,
+        init: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<CData> {
         let ty = self.resolve(cdecl)?;
         let init = init.filter(|i| !i.is_none());
         match self.reg.shape(ty) {
@@ -206,13 +232,20 @@ impl Ffi {
                     }
                 };
                 let (size, align) = self.reg.with(|t| t.size_align(item)).py()?;
-                let total = size.checked_mul(n).ok_or_else(|| PyValueError::new_err("array too large"))?;
+                let total = size
+                    .checked_mul(n)
+                    .ok_or_else(|| PyValueError::new_err("array too large"))?;
                 let mem = Memory::zeroed(total, align)?;
                 if let Some(init) = init.filter(|i| !i.is_instance_of::<PyInt>()) {
                     let sized = self.reg.with(|t| t.array_of(item, Some(n)));
                     convert::write(py, &self.reg, sized, mem.addr(), init)?;
                 }
-                Ok(new_owned(&self.reg, ty, mem, if len.is_none() { Some(n) } else { None }))
+                Ok(new_owned(
+                    &self.reg,
+                    ty,
+                    mem,
+                    if len.is_none() { Some(n) } else { None },
+                ))
             }
             _ => Err(PyTypeError::new_err(format!(
                 "expected a pointer or array ctype, got '{}'",
@@ -226,8 +259,8 @@ impl Ffi {
         crate::cast::cast(&self.reg, ty, value)
     }
 
-    #[pyo3(signature = (cdecl, python_buffer = None, require_writable = false))]
-    fn from_buffer(
+    #[pyo3(name = "from_buffer", signature = (cdecl, python_buffer = None, require_writable = false))]
+    fn cdata_from_buffer(
         &self,
         py: Python<'_>,
         cdecl: &Bound<'_, PyAny>,
@@ -268,7 +301,11 @@ impl Ffi {
     #[pyo3(signature = (cdata, size = -1))]
     fn buffer(&self, cdata: &Bound<'_, PyAny>, size: isize) -> PyResult<Buffer> {
         let c = Self::cdata_arg(cdata, "buffer()")?.get();
-        let size = if size < 0 { c.byte_size() } else { size as usize };
+        let size = if size < 0 {
+            c.byte_size()
+        } else {
+            size as usize
+        };
         Ok(Buffer {
             addr: c.addr,
             size,
@@ -280,12 +317,22 @@ impl Ffi {
     }
 
     #[pyo3(signature = (cdata, maxlen = -1))]
-    fn string(&self, py: Python<'_>, cdata: &Bound<'_, PyAny>, maxlen: isize) -> PyResult<Py<PyAny>> {
+    fn string(
+        &self,
+        py: Python<'_>,
+        cdata: &Bound<'_, PyAny>,
+        maxlen: isize,
+    ) -> PyResult<Py<PyAny>> {
         let c = Self::cdata_arg(cdata, "string()")?.get();
         crate::strings::string(py, c, maxlen)
     }
 
-    fn unpack(&self, py: Python<'_>, cdata: &Bound<'_, PyAny>, length: usize) -> PyResult<Py<PyAny>> {
+    fn unpack(
+        &self,
+        py: Python<'_>,
+        cdata: &Bound<'_, PyAny>,
+        length: usize,
+    ) -> PyResult<Py<PyAny>> {
         let c = Self::cdata_arg(cdata, "unpack()")?.get();
         crate::strings::unpack(py, c, length)
     }
@@ -309,7 +356,9 @@ impl Ffi {
     #[pyo3(signature = (cdecl, *fields))]
     fn offsetof(&self, cdecl: &Bound<'_, PyAny>, fields: &Bound<'_, PyTuple>) -> PyResult<usize> {
         let ty = self.resolve(cdecl)?;
-        let rec_ok = self.reg.with(|t| matches!(t.get(ty), Type::Record(_) | Type::Array(..)));
+        let rec_ok = self
+            .reg
+            .with(|t| matches!(t.get(ty), Type::Record(_) | Type::Array(..)));
         if !rec_ok {
             return Err(PyTypeError::new_err(format!(
                 "expected a struct or union ctype, got '{}'",
@@ -341,13 +390,21 @@ impl Ffi {
     }
 
     #[pyo3(signature = (cdata, *fields_or_indexes))]
-    fn addressof(&self, py: Python<'_>, cdata: &Bound<'_, PyAny>, fields_or_indexes: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+    fn addressof(
+        &self,
+        py: Python<'_>,
+        cdata: &Bound<'_, PyAny>,
+        fields_or_indexes: &Bound<'_, PyTuple>,
+    ) -> PyResult<Py<PyAny>> {
         if let Ok(lib) = cdata.cast::<Lib>() {
             let name: String = fields_or_indexes.get_item(0)?.extract()?;
             return lib.get().symbol_pointer(py, &name);
         }
         let c = Self::cdata_arg(cdata, "addressof()")?.get();
-        if !matches!(c.shape(), Shape::Record { .. } | Shape::Array { .. } | Shape::Pointer { .. }) {
+        if !matches!(
+            c.shape(),
+            Shape::Record { .. } | Shape::Array { .. } | Shape::Pointer { .. }
+        ) {
             return Err(PyTypeError::new_err(format!(
                 "expected a cdata struct/union/array/pointer object, got cdata '{}'",
                 self.reg.cname(c.ty)
@@ -374,11 +431,19 @@ impl Ffi {
         rffi_call::errno::set_saved(value)
     }
 
-    fn memmove(&self, py: Python<'_>, dest: &Bound<'_, PyAny>, src: &Bound<'_, PyAny>, n: usize) -> PyResult<()> {
+    fn memmove(
+        &self,
+        py: Python<'_>,
+        dest: &Bound<'_, PyAny>,
+        src: &Bound<'_, PyAny>,
+        n: usize,
+    ) -> PyResult<()> {
         let (d, dlen, _dh) = raw_region(py, dest, true)?;
         let (s, slen, _sh) = raw_region(py, src, false)?;
         if dlen.is_some_and(|l| n > l) || slen.is_some_and(|l| n > l) {
-            return Err(PyValueError::new_err(format!("memmove() of {n} bytes is larger than a buffer")));
+            return Err(PyValueError::new_err(format!(
+                "memmove() of {n} bytes is larger than a buffer"
+            )));
         }
         if n > 0 && (d == 0 || s == 0) {
             return Err(PyRuntimeError::new_err("memmove() with a NULL pointer"));
@@ -391,7 +456,11 @@ impl Ffi {
 }
 
 /// The address and (if known) size of a cdata or a Python buffer for memmove.
-fn raw_region(py: Python<'_>, obj: &Bound<'_, PyAny>, writable: bool) -> PyResult<(usize, Option<usize>, Option<Py<buffer::BufferHold>>)> {
+fn raw_region(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    writable: bool,
+) -> PyResult<(usize, Option<usize>, Option<Py<buffer::BufferHold>>)> {
     if let Ok(c) = obj.cast::<CData>() {
         let c = c.get();
         let len = match c.shape() {
@@ -403,4 +472,3 @@ fn raw_region(py: Python<'_>, obj: &Bound<'_, PyAny>, writable: bool) -> PyResul
     let (addr, len, hold) = buffer::hold(py, obj, writable)?;
     Ok((addr, Some(len), Some(hold)))
 }
-

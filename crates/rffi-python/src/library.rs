@@ -31,7 +31,12 @@ pub struct Lib {
 impl Lib {
     /// Opens `name` as cffi's `dlopen` does: a path, `None` for the process,
     /// or a short name such as `"m"` found the way ctypes finds libraries.
-    pub fn open(py: Python<'_>, reg: &Arc<Registry>, name: Option<&str>, flags: i32) -> PyResult<Lib> {
+    pub fn open(
+        py: Python<'_>,
+        reg: &Arc<Registry>,
+        name: Option<&str>,
+        flags: i32,
+    ) -> PyResult<Lib> {
         let lib = match Library::open(name, flags) {
             Ok(lib) => lib,
             Err(first) => {
@@ -68,7 +73,10 @@ impl Lib {
     }
 
     pub fn close(&self) -> PyResult<()> {
-        self.functions.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.functions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         let mut lib = self.handle.0.lock().unwrap_or_else(|e| e.into_inner());
         lib.close().py()
     }
@@ -96,7 +104,12 @@ fn find_library(py: Python<'_>, name: &str) -> PyResult<Option<String>> {
 #[pymethods]
 impl Lib {
     fn __getattr__(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
-        if let Some(f) = self.functions.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+        if let Some(f) = self
+            .functions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
             return Ok(f.clone_ref(py));
         }
         let sym = self.reg.with(|t| t.symbol(name).cloned());
@@ -123,7 +136,10 @@ impl Lib {
     fn __setattr__(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let sym = self.reg.with(|t| t.symbol(name).cloned());
         match sym {
-            Some(Symbol::Variable { ty, is_const: false }) => {
+            Some(Symbol::Variable {
+                ty,
+                is_const: false,
+            }) => {
                 let addr = self.address(name)?;
                 convert::write(py, &self.reg, ty, addr, value)
             }
@@ -137,7 +153,9 @@ impl Lib {
     }
 
     fn __dir__(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.reg.with(|t| t.symbols().map(|(n, _)| n.to_string()).collect());
+        let mut names: Vec<String> = self
+            .reg
+            .with(|t| t.symbols().map(|(n, _)| n.to_string()).collect());
         names.sort();
         names
     }

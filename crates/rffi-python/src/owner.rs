@@ -28,7 +28,9 @@ impl Memory {
         // SAFETY: the layout has a non-zero size.
         let ptr = unsafe { alloc_zeroed(layout) };
         if ptr.is_null() {
-            return Err(PyMemoryError::new_err(format!("cannot allocate {size} bytes")));
+            return Err(PyMemoryError::new_err(format!(
+                "cannot allocate {size} bytes"
+            )));
         }
         Ok(Arc::new(Memory { ptr, layout, size }))
     }

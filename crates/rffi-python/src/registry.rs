@@ -16,16 +16,33 @@ use crate::errors::IntoPyResult;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
     Void,
-    Int { size: u8, signed: bool, is_enum: bool },
+    Int {
+        size: u8,
+        signed: bool,
+        is_enum: bool,
+    },
     Bool,
     Char,
-    WideChar { size: u8 },
-    Float { size: u8 },
+    WideChar {
+        size: u8,
+    },
+    Float {
+        size: u8,
+    },
     LongDouble,
-    Complex { size: u8 },
-    Pointer { item: TypeId },
-    Array { item: TypeId, len: Option<usize> },
-    Record { union: bool },
+    Complex {
+        size: u8,
+    },
+    Pointer {
+        item: TypeId,
+    },
+    Array {
+        item: TypeId,
+        len: Option<usize>,
+    },
+    Record {
+        union: bool,
+    },
     Function,
 }
 

@@ -20,12 +20,17 @@ fn items(c: &CData) -> Option<(rffi_types::TypeId, Shape, Option<usize>)> {
 
 /// Reads code units of `size` bytes from `addr` until a zero or `limit`.
 fn units_until_nul(addr: usize, size: u8, limit: Option<usize>) -> Vec<u32> {
-    let scalar = Scalar::Int { size, signed: false };
+    let scalar = Scalar::Int {
+        size,
+        signed: false,
+    };
     let mut out = Vec::new();
     let mut i = 0;
     while limit.is_none_or(|l| i < l) {
         // SAFETY: C strings are read up to their NUL, or within the array's length.
-        let Value::Int(u) = (unsafe { memory::read((addr + i * size as usize) as *const u8, scalar) }) else {
+        let Value::Int(u) =
+            (unsafe { memory::read((addr + i * size as usize) as *const u8, scalar) })
+        else {
             break;
         };
         if u == 0 {
@@ -42,7 +47,10 @@ fn decode_wide(units: &[u32], size: u8) -> String {
         let u16s: Vec<u16> = units.iter().map(|&u| u as u16).collect();
         String::from_utf16_lossy(&u16s)
     } else {
-        units.iter().map(|&u| char::from_u32(u).unwrap_or('\u{FFFD}')).collect()
+        units
+            .iter()
+            .map(|&u| char::from_u32(u).unwrap_or('\u{FFFD}'))
+            .collect()
     }
 }
 
@@ -102,7 +110,9 @@ pub fn unpack(py: Python<'_>, c: &CData, length: usize) -> PyResult<Py<PyAny>> {
         )));
     };
     if c.addr == 0 && length > 0 {
-        return Err(PyRuntimeError::new_err("cannot use unpack() on a NULL pointer"));
+        return Err(PyRuntimeError::new_err(
+            "cannot use unpack() on a NULL pointer",
+        ));
     }
     match item_shape {
         Shape::Char => {
@@ -111,11 +121,15 @@ pub fn unpack(py: Python<'_>, c: &CData, length: usize) -> PyResult<Py<PyAny>> {
             PyBytes::new(py, &bytes).into_py_any(py)
         }
         Shape::WideChar { size } => {
-            let scalar = Scalar::Int { size, signed: false };
+            let scalar = Scalar::Int {
+                size,
+                signed: false,
+            };
             let units: Vec<u32> = (0..length)
                 .map(|i| {
                     // SAFETY: as above, `length` items from this pointer.
-                    match unsafe { memory::read((c.addr + i * size as usize) as *const u8, scalar) } {
+                    match unsafe { memory::read((c.addr + i * size as usize) as *const u8, scalar) }
+                    {
                         Value::Int(u) => u as u32,
                         _ => 0,
                     }
@@ -127,7 +141,13 @@ pub fn unpack(py: Python<'_>, c: &CData, length: usize) -> PyResult<Py<PyAny>> {
             let size = c.reg.size_of(item).unwrap_or(0);
             let list = PyList::empty(py);
             for i in 0..length {
-                list.append(convert::read(py, &c.reg, item, c.addr + i * size, &c.owner)?)?;
+                list.append(convert::read(
+                    py,
+                    &c.reg,
+                    item,
+                    c.addr + i * size,
+                    &c.owner,
+                )?)?;
             }
             list.into_py_any(py)
         }

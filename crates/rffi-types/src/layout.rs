@@ -96,7 +96,6 @@ impl Types {
             align,
             fields: c.fields,
             flexible,
-            user_aligned: rules.aligned.is_some(),
         })
     }
 
@@ -109,20 +108,16 @@ impl Types {
             .map_err(|_| field_error(m, &format!("has incomplete type '{}'", self.cname(m.ty))))
     }
 
-    fn type_user_aligned(&self, ty: TypeId) -> bool {
-        match self.get(ty) {
-            Type::Array(item, _) => self.type_user_aligned(*item),
-            _ => self.record_layout(ty).is_some_and(|l| l.user_aligned),
-        }
-    }
-
     fn place_member(&self, c: &mut Cursor, m: &Member, rules: Rules) -> Result<()> {
         let (size, type_align) = self.member_size_align(m)?;
-        let mut align = type_align.max(m.aligned.unwrap_or(1));
-        let user_aligned = m.aligned.is_some() || self.type_user_aligned(m.ty);
-        if (rules.packed || m.packed) && !user_aligned {
-            align = 1;
-        }
+        // A packed member gets exactly the alignment it asks for, or none;
+        // packing wins even over an aligned type (GCC's `old_user_align`).
+        let mut align = match (rules.packed || m.packed, m.aligned) {
+            (true, Some(a)) => a,
+            (true, None) => 1,
+            (false, Some(a)) => type_align.max(a),
+            (false, None) => type_align,
+        };
         if let Some(p) = rules.pack {
             align = align.min(p);
         }

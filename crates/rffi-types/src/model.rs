@@ -67,9 +67,6 @@ pub struct RecordLayout {
     pub fields: Vec<Field>,
     /// True when the last member is a flexible array (`int data[];`).
     pub flexible: bool,
-    /// True when `aligned(N)` was given on the record itself; GCC keeps such
-    /// alignment even when the record is a member of a packed one.
-    pub user_aligned: bool,
 }
 
 /// One member of a record.
