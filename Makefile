@@ -1,0 +1,83 @@
+# Build, test and demo rffi. Needs only Rust, python3 (with venv and pip) and a C compiler:
+# every Python tool comes from .venv, created here, and is called by path, never activated.
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+BUILD := build
+
+# Stamps live in the venv so that deleting .venv forgets what was installed into it.
+VENV_STAMP := $(VENV)/.requirements-installed
+RFFI_STAMP := $(VENV)/.rffi-built
+RFFI_SOURCES := Cargo.toml Cargo.lock \
+	$(shell find crates python -name '*.rs' -o -name '*.toml' -o -name '*.py' -o -name '*.pyi')
+
+TESTLIB := $(BUILD)/libtestlib.so
+TESTLIB_SOURCES := $(wildcard tests/c/*.c)
+EXAMPLE_LIBS := $(patsubst docs/examples/%.c,$(BUILD)/examples/lib%.so,$(wildcard docs/examples/*.c))
+EXAMPLES := $(wildcard docs/examples/*.py)
+BENCHMARKS := $(wildcard python/benchmarks/*.py)
+CLIB_FLAGS := -shared -fPIC -O2 -Wall
+
+# `make demo BACKEND=cffi` runs the examples on cffi instead of rffi.
+BACKEND ?= rffi
+
+.PHONY: all venv build clibs demo test bench lint clean distclean
+
+all: build clibs
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): requirements-dev.txt
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+build: $(RFFI_STAMP)
+
+# maturin develop installs rffi in editable form: python/ goes on the venv's path and the
+# compiled rffi/_rffi*.so is written beside rffi/__init__.py. It runs in python/ because it
+# finds pyproject.toml in its working directory (its -m option wants a Cargo.toml).
+$(RFFI_STAMP): $(VENV_STAMP) $(RFFI_SOURCES)
+	cd python && VIRTUAL_ENV=$(abspath $(VENV)) $(abspath $(VENV))/bin/maturin develop \
+		--release --quiet
+	touch $@
+
+clibs: $(TESTLIB) $(EXAMPLE_LIBS)
+
+$(TESTLIB): $(TESTLIB_SOURCES) tests/c/testlib.h
+	@mkdir -p $(@D)
+	$(CC) $(CLIB_FLAGS) -Wextra -o $@ $(TESTLIB_SOURCES) -lm
+
+$(BUILD)/examples/lib%.so: docs/examples/%.c $(wildcard docs/examples/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CLIB_FLAGS) -o $@ $< -lm
+
+demo: venv build clibs
+	@set -e; for example in $(EXAMPLES); do \
+		echo "== $$example ($(BACKEND))"; \
+		RFFI_EXAMPLES_BACKEND=$(BACKEND) $(VPY) $$example; \
+	done
+
+test: venv build clibs
+	cargo test --workspace
+	$(VPY) -m pytest -q tests/python
+
+bench: venv build clibs
+ifeq ($(BENCHMARKS),)
+	@echo "no benchmarks yet: add scripts as python/benchmarks/*.py"
+else
+	@set -e; for bench in $(BENCHMARKS); do echo "== $$bench"; $(VPY) $$bench; done
+endif
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# Keeps .venv (slow to recreate) and cargo's target/ (use distclean for both).
+clean:
+	rm -rf $(BUILD) $(RFFI_STAMP) python/rffi/_rffi*.so
+	find tests docs python -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) target

@@ -1,0 +1,3 @@
+# Type stubs of the rffi package. Grow them together with rffi._rffi.
+
+__version__: str
