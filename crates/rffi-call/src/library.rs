@@ -27,7 +27,7 @@ impl Library {
         // library to trust is the caller's decision, as with dlopen itself.
         let handle = unsafe { Handle::open(path, flags) }.map_err(|e| CallError::Open {
             name: name.clone(),
-            reason: e.to_string(),
+            reason: describe(&e),
         })?;
         Ok(Library {
             handle: Some(handle),
@@ -62,7 +62,7 @@ impl Library {
         // SAFETY: the symbol is read as an untyped address and never called
         // or dereferenced here; typing it is the call plan's job.
         let sym = unsafe { handle.get::<*mut c_void>(symbol.as_bytes()) }
-            .map_err(|e| not_found(e.to_string()))?;
+            .map_err(|e| not_found(describe(&e)))?;
         Ok(sym.into_raw())
     }
 
@@ -75,6 +75,14 @@ impl Library {
             }),
             None => Err(CallError::Closed(self.name.clone())),
         }
+    }
+}
+
+/// The system's own words (dlerror) when libloading has them.
+fn describe(e: &libloading::Error) -> String {
+    match std::error::Error::source(e) {
+        Some(source) => source.to_string(),
+        None => e.to_string(),
     }
 }
 

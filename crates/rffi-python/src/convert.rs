@@ -161,16 +161,8 @@ pub fn write(
     let shape = reg.shape(ty);
     let p = addr as *mut u8;
     match shape {
-        Shape::Int {
-            size,
-            signed,
-            is_enum,
-        } => {
-            let v = if is_enum && obj.is_instance_of::<PyString>() {
-                enum_value_by_name(reg, ty, obj)?
-            } else {
-                to_integer(obj)?
-            };
+        Shape::Int { size, signed, .. } => {
+            let v = to_integer(obj)?;
             check_range(reg, ty, v, size, signed)?;
             write_scalar(p, shape, Value::Int(v));
         }
@@ -232,19 +224,6 @@ mod num_complex_like {
         }
         Ok(C(to_float(obj)?, 0.0))
     }
-}
-
-fn enum_value_by_name(reg: &Registry, ty: TypeId, obj: &Bound<'_, PyAny>) -> PyResult<i128> {
-    let name: String = obj.extract()?;
-    let found = reg.with(|t| match t.get(ty) {
-        Type::Enum(e) => t
-            .enum_def(*e)
-            .variants
-            .as_ref()
-            .and_then(|vs| vs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)),
-        _ => None,
-    });
-    found.ok_or_else(|| PyTypeError::new_err("an integer is required"))
 }
 
 /// The address a pointer of type `ty` gets from `obj`: a compatible cdata
@@ -591,6 +570,17 @@ pub fn write_arg(
             Shape::Pointer { item },
             Value::Pointer(mem.addr()),
         );
+        keep.memory.push(mem);
+        return Ok(());
+    }
+    if let (Ok(text), Shape::WideChar { size }) = (obj.cast::<PyString>(), item_shape) {
+        let mut units = wide_units(&text.to_cow()?, size);
+        units.push(0);
+        let mem = Memory::zeroed(units.len() * size as usize, size as usize)?;
+        for (i, u) in units.iter().enumerate() {
+            write_scalar((mem.addr() + i * size as usize) as *mut u8, item_shape, Value::Int(i128::from(*u)));
+        }
+        write_scalar(addr as *mut u8, Shape::Pointer { item }, Value::Pointer(mem.addr()));
         keep.memory.push(mem);
         return Ok(());
     }

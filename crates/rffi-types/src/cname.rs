@@ -21,14 +21,14 @@ impl Types {
     /// cffi's `getctype(cdecl, replace_with)` does: `("int[3]", "x")` → `int x[3]`.
     pub fn cname_with(&self, id: TypeId, replace_with: &str) -> String {
         let r = replace_with.trim();
-        let inner = if r.is_empty() || r.starts_with(['*', '&', '[', '(']) {
+        let inner = if r.is_empty() || r.starts_with(['&', '[', '(']) {
             r.to_string()
         } else {
             format!(" {r}")
         };
         let template = self.template(id);
-        let inner = if inner.starts_with('*') && template.contains("&[") {
-            format!("({inner})")
+        let inner = if r.starts_with('*') && template.contains("&[") {
+            format!("({r})")
         } else {
             inner
         };
