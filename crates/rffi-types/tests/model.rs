@@ -251,7 +251,7 @@ fn bitfields_flexible_arrays_and_packing() {
 
 #[test]
 fn functions_adjust_array_and_function_parameters() {
-    let mut t = declared(
+    let t = declared(
         "int f(int a[], void g(int), ...); extern int counter; const int limit;\n#define M (-3)",
     );
     let Some(Symbol::Function(f)) = t.symbol("f").cloned() else {
