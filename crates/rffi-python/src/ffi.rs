@@ -159,6 +159,40 @@ impl Ffi {
         self.null.clone_ref(py)
     }
 
+    /// `ffi.callback(cdecl, python_callable=None, error=None, onerror=None)`;
+    /// without a callable it returns a decorator.
+    #[pyo3(signature = (cdecl, python_callable = None, error = None, onerror = None))]
+    fn callback(
+        &self,
+        py: Python<'_>,
+        cdecl: &Bound<'_, PyAny>,
+        python_callable: Option<&Bound<'_, PyAny>>,
+        error: Option<&Bound<'_, PyAny>>,
+        onerror: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let ty = self.resolve(cdecl)?;
+        match python_callable.filter(|f| !f.is_none()) {
+            Some(f) => crate::callback::make(py, &self.reg, ty, f, error, onerror)?.into_py_any(py),
+            None => crate::callback::decorator(
+                py,
+                self.reg.clone(),
+                ty,
+                error.map(|e| e.clone().unbind()),
+                onerror.map(|e| e.clone().unbind()),
+            ),
+        }
+    }
+
+    /// A `void *` that stands for `obj` while the returned cdata lives.
+    fn new_handle(&self, obj: &Bound<'_, PyAny>) -> PyResult<CData> {
+        crate::handle::new_handle(&self.reg, obj)
+    }
+
+    /// The object behind a pointer from `new_handle`; raises for anything else.
+    fn from_handle(&self, py: Python<'_>, p: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        crate::handle::from_handle(py, p)
+    }
+
     #[pyo3(signature = (csource, packed = false, pack = None, r#override = false))]
     fn cdef(
         &self,
