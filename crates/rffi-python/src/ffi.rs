@@ -189,7 +189,8 @@ impl Ffi {
     }
 
     /// The object behind a pointer from `new_handle`; raises for anything else.
-    fn from_handle(&self, py: Python<'_>, p: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    #[pyo3(name = "from_handle")]
+    fn object_of_handle(&self, py: Python<'_>, p: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::handle::from_handle(py, p)
     }
 
