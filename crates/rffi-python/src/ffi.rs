@@ -154,6 +154,21 @@ impl Ffi {
         py.get_type::<CType>().into_any().unbind()
     }
 
+    #[classattr]
+    const RTLD_LAZY: i32 = rffi_call::RTLD_LAZY;
+    #[classattr]
+    const RTLD_NOW: i32 = rffi_call::RTLD_NOW;
+    #[classattr]
+    const RTLD_GLOBAL: i32 = rffi_call::RTLD_GLOBAL;
+    #[classattr]
+    const RTLD_LOCAL: i32 = rffi_call::RTLD_LOCAL;
+    #[classattr]
+    const RTLD_NODELETE: i32 = rffi_call::RTLD_NODELETE;
+    #[classattr]
+    const RTLD_NOLOAD: i32 = rffi_call::RTLD_NOLOAD;
+    #[classattr]
+    const RTLD_DEEPBIND: i32 = rffi_call::RTLD_DEEPBIND;
+
     #[getter(NULL)]
     fn null(&self, py: Python<'_>) -> Py<CData> {
         self.null.clone_ref(py)
