@@ -28,6 +28,8 @@ pub struct CallPlan {
     ret_size: usize,
     ret_scalar: Option<Scalar>,
     frame_size: usize,
+    fixed_args: usize,
+    variadic: bool,
 }
 
 // SAFETY: a prepared CIF and its libffi types are never written again; ffi_call
@@ -125,6 +127,8 @@ impl CallPlan {
             ret_is_void,
             ret_size,
             ret_scalar: Scalar::of(types, ret),
+            fixed_args: sig.params.len(),
+            variadic: sig.variadic,
             frame_size: offset,
         })
     }
@@ -140,6 +144,16 @@ impl CallPlan {
 
     pub fn ret_is_void(&self) -> bool {
         self.ret_is_void
+    }
+
+    /// The number of declared parameters (the variadic part excluded).
+    pub fn fixed_args(&self) -> usize {
+        self.fixed_args
+    }
+
+    /// Whether the function type ends in `...`.
+    pub fn is_variadic(&self) -> bool {
+        self.variadic
     }
 
     /// The result's size in bytes (0 for void).

@@ -48,6 +48,9 @@ pub struct CData {
     /// The number of items of an array whose type has no length (`int[]`).
     pub len: Option<usize>,
     pub origin: Origin,
+    /// The call plan of a function pointer, found on its first call so
+    /// later calls neither lock nor hash.
+    pub plan: std::sync::OnceLock<Arc<rffi_call::CallPlan>>,
 }
 
 impl CData {
@@ -59,6 +62,7 @@ impl CData {
             owner,
             len: None,
             origin: Origin::Plain,
+            plan: std::sync::OnceLock::new(),
         }
     }
 
