@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""Call-overhead benchmark: rffi against cffi (ABI and compiled API mode) and ctypes.
+
+Everything runs in one process, interleaved, best of several rounds, and the
+table gives ns per operation and each one's ratio to rffi. Machines are noisy:
+compare only numbers from the same run. Nothing here asserts on time.
+
+    python python/benchmarks/bench_calls.py [--quick]
+"""
+
+import argparse
+import ctypes
+import gc
+import os
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+DECLS = """
+double nop(double a, double b, double x);
+double beta_logpdf(double a, double b, double x);
+int add(int a, int b);
+void noargs(void);
+double sum(const double *values, long n);
+double beta_loop(long n);
+struct sample { int id; double weight; };
+void qsort(void *base, size_t nmemb, size_t size, int (*compar)(const void *, const void *));
+"""
+
+
+def build_library(workdir):
+    path = os.path.join(workdir, "libbench.so")
+    subprocess.check_call(["cc", "-O2", "-shared", "-fPIC", "-o", path,
+                           os.path.join(HERE, "benchlib.c"), "-lm"])
+    return path
+
+
+def build_cffi_api(workdir):
+    """cffi's compiled mode, built with the local C compiler (for comparison only)."""
+    try:
+        import cffi
+        builder = cffi.FFI()
+        builder.cdef(DECLS)
+        with open(os.path.join(HERE, "benchlib.c")) as f:
+            source = f.read()
+        builder.set_source("_bench_api", "#include <stdlib.h>\n" + source, libraries=["m"])
+        builder.compile(tmpdir=workdir, verbose=False)
+        sys.path.insert(0, workdir)
+        import _bench_api
+        return _bench_api
+    except Exception as e:  # a missing compiler or setuptools only drops a column
+        print(f"(cffi API mode unavailable: {type(e).__name__}: {e})")
+        return None
+
+
+def best_ns(fn, n, rounds):
+    best = float("inf")
+    for _ in range(rounds):
+        gc.disable()
+        start = time.perf_counter_ns()
+        fn(n)
+        elapsed = time.perf_counter_ns() - start
+        gc.enable()
+        best = min(best, elapsed / n)
+    return best
+
+
+def loop(op):
+    def run(n):
+        for _ in range(n):
+            op()
+    return run
+
+
+def interleaved(candidates, n, rounds):
+    """Best ns/op of each candidate, the rounds of all interleaved."""
+    best = {name: float("inf") for name in candidates}
+    for _ in range(rounds):
+        for name, fn in candidates.items():
+            best[name] = min(best[name], best_ns(fn, n, 1))
+    return best
+
+
+def table(title, rows, columns):
+    print(f"\n{title}")
+    print(f"{'operation':34s}" + "".join(f"{c:>14s}" for c in columns) +
+          "".join(f"{c + '/rffi':>14s}" for c in columns if c != "rffi"))
+    for op, times in rows:
+        cells = "".join(f"{times[c]:14.1f}" if c in times else f"{'-':>14s}" for c in columns)
+        ratios = "".join(
+            f"{times['rffi'] / times[c]:14.2f}" if c in times and "rffi" in times else f"{'-':>14s}"
+            for c in columns if c != "rffi")
+        print(f"{op:34s}{cells}{ratios}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer iterations")
+    args = parser.parse_args()
+    n = 20_000 if args.quick else 200_000
+    rounds = 3 if args.quick else 7
+
+    import numpy as np
+    from cffi import FFI as CffiFFI
+    from rffi import FFI as RffiFFI
+
+    work = tempfile.mkdtemp(prefix="rffi-bench-")
+    libpath = build_library(work)
+    api = build_cffi_api(work)
+
+    impls = {}
+    for name, cls in (("rffi", RffiFFI), ("cffi ABI", CffiFFI)):
+        ffi = cls()
+        ffi.cdef(DECLS)
+        impls[name] = (ffi, ffi.dlopen(libpath), ffi.dlopen(None))
+    if api is not None:
+        impls["cffi API"] = (api.ffi, api.lib, api.lib)
+    cdll = ctypes.CDLL(libpath)
+    for fname, res, argtypes in (("nop", ctypes.c_double, [ctypes.c_double] * 3),
+                                 ("beta_logpdf", ctypes.c_double, [ctypes.c_double] * 3),
+                                 ("add", ctypes.c_int, [ctypes.c_int] * 2),
+                                 ("noargs", None, []),
+                                 ("sum", ctypes.c_double, [ctypes.c_void_p, ctypes.c_long])):
+        f = getattr(cdll, fname)
+        f.restype, f.argtypes = res, argtypes
+    columns = ["rffi", "cffi ABI", "cffi API", "ctypes"]
+
+    data = np.arange(1000, dtype=np.float64)
+    rows = []
+
+    def calls(label, make, ctypes_op=None):
+        cands = {name: loop(make(ffi, lib)) for name, (ffi, lib, _) in impls.items()}
+        if ctypes_op is not None:
+            cands["ctypes"] = loop(ctypes_op)
+        rows.append((label, interleaved(cands, n, rounds)))
+
+    def nop_op(ffi, lib):
+        f = lib.nop
+        return lambda: f(1.0, 2.0, 0.5)
+    calls("nop(1.0, 2.0, 0.5)", nop_op, lambda: cdll.nop(1.0, 2.0, 0.5))
+
+    def beta_op(ffi, lib):
+        f = lib.beta_logpdf
+        return lambda: f(1.0, 2.0, 0.5)
+    calls("beta_logpdf(1.0, 2.0, 0.5)", beta_op, lambda: cdll.beta_logpdf(1.0, 2.0, 0.5))
+
+    def add_op(ffi, lib):
+        f = lib.add
+        return lambda: f(40, 2)
+    calls("add(40, 2)", add_op, lambda: cdll.add(40, 2))
+
+    def noargs_op(ffi, lib):
+        f = lib.noargs
+        return f
+    calls("noargs()", noargs_op, cdll.noargs)
+
+    def sum_op(ffi, lib):
+        f, buf = lib.sum, ffi.cast("double *", ffi.from_buffer(data))
+        return lambda: f(buf, 1000)
+    calls("sum(from_buffer 1000 doubles)", sum_op,
+          lambda: cdll.sum(data.ctypes.data, 1000))
+    rows.append(("math.copysign(1.0, 2.0) (floor)",
+                 {"rffi": best_ns(loop(lambda: __import__("math").copysign(1.0, 2.0)), n, rounds)}))
+    table("Calls, ns per call", rows, columns)
+
+    rows = []
+    ffi_ops = [
+        ('ffi.new("int *")', lambda ffi: lambda: ffi.new("int *")),
+        ('ffi.new("int[100]")', lambda ffi: lambda: ffi.new("int[100]")),
+        ('ffi.cast("int *", 0)', lambda ffi: lambda: ffi.cast("int *", 0)),
+        ('ffi.cast("double", 1.5)', lambda ffi: lambda: ffi.cast("double", 1.5)),
+        ("struct field read", lambda ffi: (lambda s: lambda: s.weight)(ffi.new("struct sample *"))),
+        ("array item read", lambda ffi: (lambda a: lambda: a[50])(ffi.new("int[100]"))),
+        ("from_buffer(numpy array)", lambda ffi: lambda: ffi.from_buffer(data)),
+        ("ffi.string(100 bytes)", lambda ffi: (lambda p: lambda: ffi.string(p))(ffi.new("char[]", b"x" * 100))),
+    ]
+    for label, make in ffi_ops:
+        cands = {name: loop(make(ffi)) for name, (ffi, _, _) in impls.items() if name != "cffi API"}
+        rows.append((label, interleaved(cands, n // 2, rounds)))
+    table("FFI operations, ns per operation", rows, ["rffi", "cffi ABI"])
+
+    seed_table(impls, cdll, api, quick=args.quick)
+    qsort_table(impls, quick=args.quick)
+    memory_table()
+
+
+def seed_table(impls, cdll, api, quick):
+    """The seed article's table: 1,000,000 evaluations of beta_logpdf."""
+    total = 100_000 if quick else 1_000_000
+    results = {}
+
+    def timed(fn):
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+    ffi, lib, _ = impls["rffi"]
+    results["C loop (reference)"] = timed(lambda: lib.beta_loop(total))
+    try:
+        from scipy.stats import beta
+        xs = [(i % 999 + 1) / 1000.0 for i in range(total)]
+        few = max(total // 1000, 100)
+        results["SciPy scalar (scaled)"] = timed(lambda: [beta.logpdf(x, 1, 2) for x in xs[:few]]) * total / few
+        import numpy as np
+        arr = np.array(xs)
+        results["SciPy vectorized"] = timed(lambda: beta.logpdf(arr, 1, 2))
+    except ImportError:
+        pass
+    xs = [(i % 999 + 1) / 1000.0 for i in range(total)]
+    for name, (_, l, _) in impls.items():
+        f = l.beta_logpdf
+        results[name] = timed(lambda: [f(1.0, 2.0, x) for x in xs])
+    results["ctypes"] = timed(lambda: [cdll.beta_logpdf(1.0, 2.0, x) for x in xs])
+    ref = results["C loop (reference)"]
+    print(f"\nThe seed's table: {total:,} evaluations of beta_logpdf")
+    print(f"{'method':28s}{'time [s]':>12s}{'vs C':>10s}{'vs rffi':>10s}")
+    for name, t in results.items():
+        print(f"{name:28s}{t:12.4f}{t / ref:10.1f}{t / results['rffi']:10.2f}")
+
+
+def qsort_table(impls, quick):
+    count = 10_000 if quick else 100_000
+    import random
+    values = [random.Random(7).randrange(10**6) for _ in range(count)]
+    rand = random.Random(7)
+    values = [rand.randrange(10**6) for _ in range(count)]
+    times = {}
+    for name, (ffi, _, libc) in impls.items():
+        if name == "cffi API":
+            continue
+
+        @ffi.callback("int(const void *, const void *)")
+        def cmp(a, b, ffi=ffi):
+            x = ffi.cast("int *", a)[0]
+            y = ffi.cast("int *", b)[0]
+            return (x > y) - (x < y)
+
+        arr = ffi.new("int[]", values)
+        start = time.perf_counter()
+        libc.qsort(arr, count, 4, cmp)
+        times[name] = time.perf_counter() - start
+    libc = ctypes.CDLL(None)
+    CMP = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int))
+    cmp = CMP(lambda a, b: (a[0] > b[0]) - (a[0] < b[0]))
+    arr = (ctypes.c_int * count)(*values)
+    start = time.perf_counter()
+    libc.qsort(arr, count, 4, cmp)
+    times["ctypes"] = time.perf_counter() - start
+    print(f"\nqsort of {count:,} ints with a Python comparator")
+    for name, t in times.items():
+        print(f"{name:12s}{t * 1000:10.1f} ms   rffi/{name}: {times['rffi'] / t:.2f}")
+
+
+MEMORY_SCRIPT = """
+import resource, sys
+mod = __import__(sys.argv[1])
+ffi = mod.FFI()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+keep = [ffi.new("int *") for _ in range(1_000_000)]
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+def memory_table():
+    print("\nPeak memory growth for ffi.new(\"int *\") x 1,000,000 (kept alive)")
+    for module in ("rffi", "cffi"):
+        out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, module],
+                             capture_output=True, text=True)
+        kib = out.stdout.strip() or out.stderr.strip().splitlines()[-1]
+        print(f"{module:8s}{kib:>12s} KiB")
+
+
+if __name__ == "__main__":
+    main()
