@@ -17,24 +17,9 @@ TESTLIB_PATH = BUILD_DIR / "libtestlib.so"
 TESTLIB_HEADER = REPO_ROOT / "tests" / "c" / "testlib.h"
 
 
-def _rffi_has_ffi() -> bool:
-    try:
-        rffi = importlib.import_module("rffi")
-    except ImportError:
-        return False
-    return hasattr(rffi, "FFI")
-
-
-# TODO(remove when rffi.FFI exists): until the core is written the rffi variant of every
-# differential test is expected to fail. The condition turns itself off once rffi grows an
-# FFI class, so passing tests then count as passes; delete this marker at that point.
-RFFI_NOT_WRITTEN_YET = pytest.mark.xfail(
-    not _rffi_has_ffi(), reason="rffi core not written yet", strict=False
-)
-
 BACKENDS = [
     pytest.param("cffi", id="cffi"),
-    pytest.param("rffi", id="rffi", marks=RFFI_NOT_WRITTEN_YET),
+    pytest.param("rffi", id="rffi"),
 ]
 
 
@@ -62,7 +47,7 @@ def testlib_h() -> str:
 
 @pytest.fixture(params=BACKENDS)
 def backend_name(request: pytest.FixtureRequest) -> str:
-    """``"cffi"`` or ``"rffi"``; the rffi case carries RFFI_NOT_WRITTEN_YET."""
+    """``"cffi"`` or ``"rffi"``."""
     return request.param
 
 

@@ -28,6 +28,7 @@
 //! assert_eq!(value, Value::Float(1.0));
 //! ```
 
+mod callback;
 pub mod errno;
 mod error;
 mod ffitype;
@@ -37,6 +38,7 @@ pub mod memory;
 mod plan;
 mod scalar;
 
+pub use callback::{Callback, Handler};
 pub use error::CallError;
 pub use ffitype::Position;
 pub use library::*;

@@ -8,6 +8,7 @@ use rffi_types::{Type, TypeId, Types};
 
 use crate::error::CallError;
 use crate::ffitype::{ffi_type, Position};
+use crate::scalar::Scalar;
 
 /// Where one argument lives in a call's argument frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,7 +26,10 @@ pub struct CallPlan {
     ret: TypeId,
     ret_is_void: bool,
     ret_size: usize,
+    ret_scalar: Option<Scalar>,
     frame_size: usize,
+    fixed_args: usize,
+    variadic: bool,
 }
 
 // SAFETY: a prepared CIF and its libffi types are never written again; ffi_call
@@ -122,6 +126,9 @@ impl CallPlan {
             ret,
             ret_is_void,
             ret_size,
+            ret_scalar: Scalar::of(types, ret),
+            fixed_args: sig.params.len(),
+            variadic: sig.variadic,
             frame_size: offset,
         })
     }
@@ -137,6 +144,30 @@ impl CallPlan {
 
     pub fn ret_is_void(&self) -> bool {
         self.ret_is_void
+    }
+
+    /// The number of declared parameters (the variadic part excluded).
+    pub fn fixed_args(&self) -> usize {
+        self.fixed_args
+    }
+
+    /// Whether the function type ends in `...`.
+    pub fn is_variadic(&self) -> bool {
+        self.variadic
+    }
+
+    /// The result's size in bytes (0 for void).
+    pub fn result_size(&self) -> usize {
+        self.ret_size
+    }
+
+    /// How the result is stored, when it is a scalar.
+    pub fn ret_scalar(&self) -> Option<Scalar> {
+        self.ret_scalar
+    }
+
+    pub(crate) fn raw_cif(&self) -> *mut libffi::low::ffi_cif {
+        self.cif.as_raw_ptr()
     }
 
     /// A zeroed frame for the arguments.

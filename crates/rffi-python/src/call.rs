@@ -6,6 +6,7 @@ use pyo3::types::PyTuple;
 use pyo3::IntoPyObjectExt;
 use rffi_call::{CallPlan, Frame};
 use rffi_types::{Prim, PrimClass, Type, TypeId};
+use std::sync::Arc;
 
 use crate::cdata::CData;
 use crate::convert::{self, Keep};
@@ -18,15 +19,25 @@ struct SendPtr<T>(T);
 // whole call, and nothing else touches them while the GIL is released.
 unsafe impl<T> Send for SendPtr<T> {}
 
-pub fn call(py: Python<'_>, f: &CData, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-    let reg = &f.reg;
-    let sig = reg.with(|t| t.function(f.ty).cloned());
-    let Some(sig) = sig else {
+/// The plan of a function pointer cdata, cached in it after the first call.
+fn plan_of(f: &CData) -> PyResult<&Arc<CallPlan>> {
+    if let Some(p) = f.plan.get() {
+        return Ok(p);
+    }
+    let is_function = f.reg.with(|t| t.function(f.ty).is_some());
+    if !is_function {
         return Err(PyTypeError::new_err(format!(
             "cdata '{}' is not callable",
-            reg.cname(f.ty)
+            f.reg.cname(f.ty)
         )));
-    };
+    }
+    let plan = f.reg.plan(f.ty)?;
+    Ok(f.plan.get_or_init(|| plan))
+}
+
+pub fn call(py: Python<'_>, f: &CData, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+    let reg = &f.reg;
+    let fixed_plan = plan_of(f)?;
     if f.addr == 0 {
         return Err(PyTypeError::new_err(format!(
             "cannot call NULL function pointer '{}'",
@@ -34,25 +45,23 @@ pub fn call(py: Python<'_>, f: &CData, args: &Bound<'_, PyTuple>) -> PyResult<Py
         )));
     }
     let n = args.len();
-    let fixed = sig.params.len();
-    if n < fixed || (n > fixed && !sig.variadic) {
-        let at_least = if sig.variadic { "at least " } else { "" };
+    let fixed = fixed_plan.fixed_args();
+    let variadic = fixed_plan.is_variadic();
+    if n < fixed || (n > fixed && !variadic) {
+        let at_least = if variadic { "at least " } else { "" };
         return Err(PyTypeError::new_err(format!(
             "'{}' expects {at_least}{fixed} arguments, got {n}",
             reg.cname(f.ty)
         )));
     }
     let variadic_plan;
-    let plan: &CallPlan;
-    let shared;
-    if sig.variadic {
+    let plan: &CallPlan = if variadic {
         let extra = variadic_types(f, args, fixed)?;
         variadic_plan = reg.with(|t| CallPlan::variadic(t, f.ty, &extra)).py()?;
-        plan = &variadic_plan;
+        &variadic_plan
     } else {
-        shared = reg.plan(f.ty)?;
-        plan = &shared;
-    }
+        fixed_plan
+    };
     let mut frame = plan.frame();
     let mut keep = Keep::default();
     let base = frame.as_mut_ptr() as usize;

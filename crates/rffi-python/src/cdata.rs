@@ -33,6 +33,10 @@ pub enum Origin {
     Sliced,
     /// `ffi.from_buffer`: the length and the exporter's type name.
     Buffer { len: usize, from: String },
+    /// `ffi.callback`: the repr of the Python function it calls.
+    Callback(String),
+    /// `ffi.new_handle`: the repr of the object it stands for.
+    Handle(String),
 }
 
 #[pyclass(name = "CData", module = "rffi", frozen, weakref)]
@@ -44,6 +48,9 @@ pub struct CData {
     /// The number of items of an array whose type has no length (`int[]`).
     pub len: Option<usize>,
     pub origin: Origin,
+    /// The call plan of a function pointer, found on its first call so
+    /// later calls neither lock nor hash.
+    pub plan: std::sync::OnceLock<Arc<rffi_call::CallPlan>>,
 }
 
 impl CData {
@@ -55,6 +62,7 @@ impl CData {
             owner,
             len: None,
             origin: Origin::Plain,
+            plan: std::sync::OnceLock::new(),
         }
     }
 
@@ -369,6 +377,8 @@ impl CData {
             Origin::Owning(n) => format!("owning {n} bytes"),
             Origin::Sliced => format!("sliced length {}", self.len.unwrap_or(0)),
             Origin::Buffer { len, from } => format!("buffer len {len} from '{from}' object"),
+            Origin::Callback(func) => format!("calling {func}"),
+            Origin::Handle(obj) => format!("handle to {obj}"),
             Origin::Reference => return Ok(format!("<cdata '{name} &' 0x{:x}>", self.addr)),
             Origin::Plain if self.addr == 0 => "NULL".to_string(),
             Origin::Plain => format!("0x{:x}", self.addr),

@@ -578,9 +578,17 @@ pub fn write_arg(
         units.push(0);
         let mem = Memory::zeroed(units.len() * size as usize, size as usize)?;
         for (i, u) in units.iter().enumerate() {
-            write_scalar((mem.addr() + i * size as usize) as *mut u8, item_shape, Value::Int(i128::from(*u)));
+            write_scalar(
+                (mem.addr() + i * size as usize) as *mut u8,
+                item_shape,
+                Value::Int(i128::from(*u)),
+            );
         }
-        write_scalar(addr as *mut u8, Shape::Pointer { item }, Value::Pointer(mem.addr()));
+        write_scalar(
+            addr as *mut u8,
+            Shape::Pointer { item },
+            Value::Pointer(mem.addr()),
+        );
         keep.memory.push(mem);
         return Ok(());
     }

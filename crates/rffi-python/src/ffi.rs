@@ -154,9 +154,59 @@ impl Ffi {
         py.get_type::<CType>().into_any().unbind()
     }
 
+    #[classattr]
+    const RTLD_LAZY: i32 = rffi_call::RTLD_LAZY;
+    #[classattr]
+    const RTLD_NOW: i32 = rffi_call::RTLD_NOW;
+    #[classattr]
+    const RTLD_GLOBAL: i32 = rffi_call::RTLD_GLOBAL;
+    #[classattr]
+    const RTLD_LOCAL: i32 = rffi_call::RTLD_LOCAL;
+    #[classattr]
+    const RTLD_NODELETE: i32 = rffi_call::RTLD_NODELETE;
+    #[classattr]
+    const RTLD_NOLOAD: i32 = rffi_call::RTLD_NOLOAD;
+    #[classattr]
+    const RTLD_DEEPBIND: i32 = rffi_call::RTLD_DEEPBIND;
+
     #[getter(NULL)]
     fn null(&self, py: Python<'_>) -> Py<CData> {
         self.null.clone_ref(py)
+    }
+
+    /// `ffi.callback(cdecl, python_callable=None, error=None, onerror=None)`;
+    /// without a callable it returns a decorator.
+    #[pyo3(signature = (cdecl, python_callable = None, error = None, onerror = None))]
+    fn callback(
+        &self,
+        py: Python<'_>,
+        cdecl: &Bound<'_, PyAny>,
+        python_callable: Option<&Bound<'_, PyAny>>,
+        error: Option<&Bound<'_, PyAny>>,
+        onerror: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let ty = self.resolve(cdecl)?;
+        match python_callable.filter(|f| !f.is_none()) {
+            Some(f) => crate::callback::make(py, &self.reg, ty, f, error, onerror)?.into_py_any(py),
+            None => crate::callback::decorator(
+                py,
+                self.reg.clone(),
+                ty,
+                error.map(|e| e.clone().unbind()),
+                onerror.map(|e| e.clone().unbind()),
+            ),
+        }
+    }
+
+    /// A `void *` that stands for `obj` while the returned cdata lives.
+    fn new_handle(&self, obj: &Bound<'_, PyAny>) -> PyResult<CData> {
+        crate::handle::new_handle(&self.reg, obj)
+    }
+
+    /// The object behind a pointer from `new_handle`; raises for anything else.
+    #[pyo3(name = "from_handle")]
+    fn object_of_handle(&self, py: Python<'_>, p: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        crate::handle::from_handle(py, p)
     }
 
     #[pyo3(signature = (csource, packed = false, pack = None, r#override = false))]

@@ -8,12 +8,14 @@ use pyo3::prelude::*;
 
 mod buffer;
 mod call;
+mod callback;
 mod cast;
 mod cdata;
 mod convert;
 mod ctype;
 mod errors;
 mod ffi;
+mod handle;
 mod library;
 mod owner;
 mod registry;

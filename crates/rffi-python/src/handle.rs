@@ -1,0 +1,65 @@
+//! `ffi.new_handle` / `ffi.from_handle`: a `void *` standing for a Python object.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+
+use crate::cdata::{CData, Origin};
+use crate::owner::{Memory, Owner};
+use crate::registry::Registry;
+
+/// Live handles by address. An address is a private allocation of the handle,
+/// so it is unique while the handle lives and never reused before removal.
+fn live() -> &'static Mutex<HashMap<usize, Py<PyAny>>> {
+    static LIVE: OnceLock<Mutex<HashMap<usize, Py<PyAny>>>> = OnceLock::new();
+    LIVE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Keeps the object while the handle cdata lives; forgets it after.
+struct Entry {
+    mem: Arc<Memory>,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        let removed = live()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.mem.addr());
+        drop(removed);
+    }
+}
+
+pub fn new_handle(reg: &Arc<Registry>, obj: &Bound<'_, PyAny>) -> PyResult<CData> {
+    let mem = Memory::zeroed(1, 1)?;
+    let addr = mem.addr();
+    live()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(addr, obj.clone().unbind());
+    let void_ptr = reg.parse("void *")?;
+    Ok(CData {
+        origin: Origin::Handle(obj.repr()?.to_string()),
+        ..CData::plain(reg, void_ptr, addr, Owner::Shared(Arc::new(Entry { mem })))
+    })
+}
+
+pub fn from_handle(py: Python<'_>, p: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let Ok(c) = p.cast::<CData>() else {
+        return Err(PyTypeError::new_err("expected a 'cdata' object"));
+    };
+    let addr = c.get().addr;
+    if addr == 0 {
+        return Err(PyRuntimeError::new_err(
+            "cannot use from_handle() on NULL pointer",
+        ));
+    }
+    match live().lock().unwrap_or_else(|e| e.into_inner()).get(&addr) {
+        Some(obj) => Ok(obj.clone_ref(py)),
+        None => Err(PyRuntimeError::new_err(format!(
+            "from_handle(): 0x{addr:x} is not a live handle made by new_handle()"
+        ))),
+    }
+}
