@@ -4,7 +4,7 @@
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal, TypeAlias, final, overload
 
 from typing_extensions import Buffer as _ReadableBuffer
@@ -182,6 +182,15 @@ class FFI:
     CType: TypeAlias = _CTypeType
     error: TypeAlias = FFIError
 
+    # The dlopen flags again, as cffi has them on FFI objects.
+    RTLD_LAZY: int
+    RTLD_NOW: int
+    RTLD_GLOBAL: int
+    RTLD_LOCAL: int
+    RTLD_NODELETE: int
+    RTLD_NOLOAD: int
+    RTLD_DEEPBIND: int
+
     def __init__(self) -> None: ...
     @property
     def NULL(self) -> _CDataType:
@@ -203,6 +212,31 @@ class FFI:
     def new(self, cdecl: _CDecl, init: Any = None) -> _CDataType:
         """Allocate zeroed C memory for a pointer's item or an array, owned by the result."""
     def cast(self, cdecl: _CDecl, value: Any) -> _CDataType: ...
+    @overload
+    def callback(
+        self,
+        cdecl: _CDecl,
+        python_callable: Callable[..., Any],
+        error: Any = None,
+        onerror: Callable[[type[BaseException], BaseException, Any], Any] | None = None,
+    ) -> _CDataType:
+        """A C function pointer of type `cdecl` that calls `python_callable`. It stays valid
+        while the returned cdata lives. If the callable raises, C gets `error` (or zero) and
+        the exception is printed, or given to `onerror(type, value, traceback)`, whose return
+        value, if not None, is used as the result."""
+    @overload
+    def callback(
+        self,
+        cdecl: _CDecl,
+        python_callable: None = None,
+        error: Any = None,
+        onerror: Callable[[type[BaseException], BaseException, Any], Any] | None = None,
+    ) -> Callable[[Callable[..., Any]], _CDataType]:
+        """Without a callable: a decorator that makes the callback."""
+    def new_handle(self, obj: object) -> _CDataType:
+        """A `void *` that stands for `obj` (and keeps it alive) while the cdata lives."""
+    def from_handle(self, p: _CDataType) -> Any:
+        """The object behind a `void *` made by new_handle."""
     @overload
     def from_buffer(
         self, cdecl: _BufferLike, python_buffer: None = None, require_writable: bool = False
