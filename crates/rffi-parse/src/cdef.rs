@@ -148,9 +148,6 @@ fn tag_only(conv: &Conv, d: &Node<Declaration>, specs: Specs) -> Result<Decl> {
 }
 
 fn declared(conv: &Conv, specs: &Specs, init: &Node<InitDeclarator>) -> Result<Decl> {
-    if let Some(i) = &init.node.initializer {
-        return Err(conv.error(i.span, "initializers are not supported in cdef"));
-    }
     let base = TypeExpr::Base(specs.base.clone());
     let declared = declare(conv, base, specs.is_const, &init.node.declarator)?;
     let Some((name, span)) = declared.name else {
@@ -158,6 +155,9 @@ fn declared(conv: &Conv, specs: &Specs, init: &Node<InitDeclarator>) -> Result<D
     };
     let pos = conv.pos(span);
     let ty = declared.ty;
+    if let Some(i) = &init.node.initializer {
+        return constant_with_value(conv, name, &ty, declared.is_const, i, pos);
+    }
     Ok(match (specs.storage, &ty) {
         (Storage::Typedef, _) => Decl::Typedef { name, ty, pos },
         (_, TypeExpr::Function { .. }) => Decl::Function { name, ty, pos },
@@ -167,6 +167,38 @@ fn declared(conv: &Conv, specs: &Specs, init: &Node<InitDeclarator>) -> Result<D
             is_const: declared.is_const,
             pos,
         },
+    })
+}
+
+/// `static const int K = 3;`: cffi makes an integer constant of it.
+fn constant_with_value(
+    conv: &Conv,
+    name: String,
+    ty: &TypeExpr,
+    is_const: bool,
+    init: &Node<lang_c::ast::Initializer>,
+    pos: crate::ast::Pos,
+) -> Result<Decl> {
+    let refuse = || {
+        conv.error(
+            init.span,
+            "initializers are only supported on integer constants (static const int K = 3;)",
+        )
+    };
+    let lang_c::ast::Initializer::Expression(e) = &init.node else {
+        return Err(refuse());
+    };
+    let scalar_base = matches!(
+        ty,
+        TypeExpr::Base(BaseType::Primitive(_) | BaseType::Named(_) | BaseType::Enum(_))
+    );
+    if !is_const || !scalar_base {
+        return Err(refuse());
+    }
+    Ok(Decl::Define {
+        name,
+        value: crate::expr::expr(conv, e)?,
+        pos,
     })
 }
 
@@ -439,6 +471,16 @@ mod tests {
             .message
             .contains("unterminated comment"));
         assert!(cdef_err("int x = 1;").message.contains("initializers"));
+        assert!(cdef_err("static const double d[1] = {1};")
+            .message
+            .contains("initializers"));
+        match &cdef("static const int K = 3 << 2;")[..] {
+            [Decl::Define { name, value, .. }] => {
+                assert_eq!(name, "K");
+                assert!(matches!(value, Expr::Binary(BinaryOp::Shl, ..)));
+            }
+            other => panic!("{other:?}"),
+        }
         assert!(cdef_err("typedef int;").message.contains("no name"));
     }
 }
