@@ -28,8 +28,8 @@ pub fn call(py: Python<'_>, f: &CData, args: &Bound<'_, PyTuple>) -> PyResult<Py
         )));
     };
     if f.addr == 0 {
-        return Err(PyTypeError::new_err(format!(
-            "cannot call NULL function pointer '{}'",
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "cannot call null pointer pointer from cdata '{}'",
             reg.cname(f.ty)
         )));
     }
