@@ -78,11 +78,9 @@ impl Buffer {
             }
         };
         if data.len() != b - a {
-            return Err(PyValueError::new_err(format!(
-                "right operand length must match slice length ({} != {})",
-                data.len(),
-                b - a
-            )));
+            return Err(PyValueError::new_err(
+                "right operand length must match slice length",
+            ));
         }
         // SAFETY: `a..b` lies within the `size` bytes this buffer covers.
         unsafe { std::ptr::copy(data.as_ptr(), (self.addr + a) as *mut u8, data.len()) };

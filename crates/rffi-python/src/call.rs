@@ -39,8 +39,8 @@ pub fn call(py: Python<'_>, f: &CData, args: &Bound<'_, PyTuple>) -> PyResult<Py
     let reg = &f.reg;
     let fixed_plan = plan_of(f)?;
     if f.addr == 0 {
-        return Err(PyTypeError::new_err(format!(
-            "cannot call NULL function pointer '{}'",
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "cannot call null pointer pointer from cdata '{}'",
             reg.cname(f.ty)
         )));
     }

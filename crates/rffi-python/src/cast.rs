@@ -22,7 +22,8 @@ enum Source {
     Address(usize, Owner, TypeId),
 }
 
-fn source(obj: &Bound<'_, PyAny>) -> PyResult<Source> {
+/// What `obj` carries, for a cast to the type named `target`.
+fn source(obj: &Bound<'_, PyAny>, target: &str) -> PyResult<Source> {
     if let Ok(c) = obj.cast::<CData>() {
         let c = c.get();
         return Ok(match c.shape() {
@@ -52,6 +53,9 @@ fn source(obj: &Bound<'_, PyAny>) -> PyResult<Source> {
         if let [byte] = b.as_bytes() {
             return Ok(Source::Int(i128::from(*byte)));
         }
+        return Err(PyTypeError::new_err(
+            "initializer for ctype 'char' must be a bytes of length 1, not bytes",
+        ));
     }
     if let Ok(s) = obj.cast::<PyString>() {
         let text = s.to_cow()?;
@@ -59,6 +63,11 @@ fn source(obj: &Bound<'_, PyAny>) -> PyResult<Source> {
         if let (Some(ch), None) = (chars.next(), chars.next()) {
             return Ok(Source::Int(i128::from(u32::from(ch))));
         }
+        return Err(PyTypeError::new_err(format!(
+            "cannot cast unicode string of length {} to ctype '{}'",
+            text.chars().count(),
+            target
+        )));
     }
     match convert::to_integer(obj) {
         Ok(i) => Ok(Source::Int(i)),
@@ -71,9 +80,18 @@ fn source(obj: &Bound<'_, PyAny>) -> PyResult<Source> {
     }
 }
 
+/// The low 128 bits of the integer part of `f`, as cffi gets it through
+/// Python's `int()`: NaN and infinities raise as `int()` does.
+fn float_bits(py: Python<'_>, f: f64) -> PyResult<i128> {
+    let whole = PyFloat::new(py, f).call_method0("__int__")?;
+    let low: u128 = whole.call_method1("__and__", (u128::MAX,))?.extract()?;
+    Ok(low as i128)
+}
+
 pub fn cast(reg: &Arc<Registry>, ty: TypeId, value: &Bound<'_, PyAny>) -> PyResult<CData> {
+    let py = value.py();
     let shape = reg.shape(ty);
-    let src = source(value)?;
+    let src = source(value, &reg.cname(ty))?;
     let cannot = |from: &str| {
         PyTypeError::new_err(format!("cannot cast {from} to ctype '{}'", reg.cname(ty)))
     };
@@ -84,7 +102,10 @@ pub fn cast(reg: &Arc<Registry>, ty: TypeId, value: &Bound<'_, PyAny>) -> PyResu
                     truncate(i, std::mem::size_of::<usize>(), false) as usize,
                     Owner::None,
                 ),
-                Source::Float(f) => (f as i128 as usize, Owner::None),
+                Source::Float(f) => (
+                    truncate(float_bits(py, f)?, std::mem::size_of::<usize>(), false) as usize,
+                    Owner::None,
+                ),
                 Source::Address(a, owner, _) => (a, owner),
                 Source::Complex(..) => return Err(cannot("complex")),
             };
@@ -93,9 +114,11 @@ pub fn cast(reg: &Arc<Registry>, ty: TypeId, value: &Bound<'_, PyAny>) -> PyResu
         Shape::Int { .. } | Shape::Char | Shape::WideChar { .. } | Shape::Bool => {
             let v = match src {
                 Source::Int(i) => i,
-                Source::Float(f) => f as i128,
+                Source::Float(f) if shape == Shape::Bool => i128::from(f != 0.0),
+                Source::Float(f) => float_bits(py, f)?,
                 Source::Address(a, ..) => a as i128,
-                Source::Complex(..) => return Err(cannot("complex")),
+                // cffi asks complex numbers for an integer, which they refuse.
+                Source::Complex(..) => return Err(PyTypeError::new_err("an integer is required")),
             };
             let v = match shape {
                 Shape::Bool => i128::from(v != 0),

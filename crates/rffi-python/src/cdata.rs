@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use pyo3::basic::CompareOp;
-use pyo3::exceptions::{PyAttributeError, PyIndexError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyAttributeError, PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PySlice, PyTuple};
 use pyo3::IntoPyObjectExt;
@@ -17,6 +17,22 @@ use rffi_types::TypeId;
 use crate::convert;
 use crate::owner::{Memory, Owner};
 use crate::registry::{Registry, Shape};
+
+/// Addresses below this are never mapped (Linux keeps at least the first page
+/// unmapped): reading or writing there is a NULL dereference, refused with an
+/// exception where C (and cffi) would crash.
+const NULL_PAGE: usize = 4096;
+
+/// The index of `key` as cffi takes it (`__index__`, not floats or cdata).
+fn index_of(key: &Bound<'_, PyAny>) -> PyResult<isize> {
+    key.extract::<isize>().map_err(|e| {
+        if e.is_instance_of::<pyo3::exceptions::PyOverflowError>(key.py()) {
+            PyIndexError::new_err("cannot fit 'int' into an index-sized integer")
+        } else {
+            e
+        }
+    })
+}
 
 /// How a cdata came to be, which decides its repr.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,7 +48,7 @@ pub enum Origin {
     /// A slice `p[a:b]`.
     Sliced,
     /// `ffi.from_buffer`: the length and the exporter's type name.
-    Buffer { len: usize, from: String },
+    Buffer { len: Option<usize>, from: String },
     /// `ffi.callback`: the repr of the Python function it calls.
     Callback(String),
     /// `ffi.new_handle`: the repr of the object it stands for.
@@ -160,6 +176,18 @@ impl CData {
         }
     }
 
+    /// Refuses access to memory at `addr` when it lies in the NULL page.
+    pub fn refuse_null(&self, addr: usize) -> PyResult<()> {
+        if self.addr < NULL_PAGE || addr < NULL_PAGE {
+            return Err(PyRuntimeError::new_err(format!(
+                "cannot dereference a NULL pointer: cdata '{}' at 0x{:x}",
+                self.cname(),
+                self.addr
+            )));
+        }
+        Ok(())
+    }
+
     /// The address of item `i`, checked against the array's length.
     fn item_addr(&self, i: isize) -> PyResult<(TypeId, usize)> {
         let Some((item, size, len)) = self.items() else {
@@ -185,7 +213,9 @@ impl CData {
                 )));
             }
         }
-        Ok((item, self.addr.wrapping_add_signed(i * size as isize)))
+        let addr = self.addr.wrapping_add_signed(i.wrapping_mul(size as isize));
+        self.refuse_null(addr)?;
+        Ok((item, addr))
     }
 
     fn slice_bounds(&self, slice: &Bound<'_, PySlice>) -> PyResult<(TypeId, usize, usize)> {
@@ -206,23 +236,15 @@ impl CData {
                 self.cname()
             ))
         })?;
-        let start = match get("start")? {
-            Some(s) => s,
-            None if len.is_some() => 0,
-            None => return Err(PyIndexError::new_err("slice start must be specified")),
-        };
-        let stop = match (get("stop")?, len) {
-            (Some(s), _) => s,
-            (None, Some(n)) => n as isize,
-            (None, None) => return Err(PyIndexError::new_err("slice stop must be specified")),
-        };
+        let start =
+            get("start")?.ok_or_else(|| PyIndexError::new_err("slice start must be specified"))?;
+        let stop =
+            get("stop")?.ok_or_else(|| PyIndexError::new_err("slice stop must be specified"))?;
         if start < 0 || stop < 0 {
             return Err(PyIndexError::new_err("negative index"));
         }
         if start > stop {
-            return Err(PyIndexError::new_err(format!(
-                "slice start > stop ({start} > {stop})"
-            )));
+            return Err(PyIndexError::new_err("slice start > stop"));
         }
         if let Some(n) = len {
             if stop as usize > n {
@@ -231,11 +253,11 @@ impl CData {
                 )));
             }
         }
-        Ok((
-            item,
-            self.addr + start as usize * size,
-            (stop - start) as usize,
-        ))
+        let begin = self.addr.wrapping_add(start as usize * size);
+        if stop > start {
+            self.refuse_null(begin)?;
+        }
+        Ok((item, begin, (stop - start) as usize))
     }
 
     /// The record a field access goes to: the struct itself or the one a
@@ -258,12 +280,7 @@ impl CData {
                 self.cname()
             )));
         };
-        if base == 0 {
-            return Err(PyValueError::new_err(format!(
-                "cannot access field '{name}' through a NULL pointer '{}'",
-                self.cname()
-            )));
-        }
+        self.refuse_null(base)?;
         let found = self.reg.with(|t| t.field(rec, name));
         match found {
             Ok(f) => Ok((base, f)),
@@ -277,9 +294,23 @@ impl CData {
         }
     }
 
+    /// `p + delta`: pointers and arrays move by items; `void *` by bytes.
     fn pointer_arith(&self, py: Python<'_>, delta: isize) -> PyResult<Py<PyAny>> {
         let Some((item, size, _)) = self.items() else {
-            return Ok(py.NotImplemented());
+            return Err(PyTypeError::new_err(format!(
+                "cannot add a cdata '{}' and a number",
+                self.cname()
+            )));
+        };
+        let size = match (size, self.reg.shape(item)) {
+            (0, Shape::Void) => 1,
+            (0, _) => {
+                return Err(PyTypeError::new_err(format!(
+                    "ctype '{}' points to items of unknown size",
+                    self.cname()
+                )))
+            }
+            (n, _) => n,
         };
         let ptr_ty = self.reg.with(|t| t.pointer_to(item));
         let addr = self
@@ -288,18 +319,22 @@ impl CData {
         CData::plain(&self.reg, ptr_ty, addr, self.owner.clone()).into_py_any(py)
     }
 
-    fn compare_key(&self) -> Option<CompareKey> {
-        match self.shape() {
-            Shape::Pointer { .. }
-            | Shape::Array { .. }
-            | Shape::Record { .. }
-            | Shape::Function => Some(CompareKey::Addr(self.addr)),
-            _ => match self.scalar_value()? {
-                Value::Int(i) => Some(CompareKey::Int(i)),
-                Value::Float(f) => Some(CompareKey::Float(f)),
-                _ => None,
-            },
+    /// The Python value a primitive cdata compares and hashes as (cffi
+    /// converts it, then lets Python compare); `None` for pointers, arrays,
+    /// records and functions, which compare by address.
+    fn comparable_value(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        let shape = self.shape();
+        if !shape.is_primitive() {
+            return Ok(None);
         }
+        if shape == Shape::LongDouble {
+            return Err(pyo3::exceptions::PyNotImplementedError::new_err(format!(
+                "cannot use <cdata '{}'> in a comparison",
+                self.cname()
+            )));
+        }
+        let v = self.scalar_value().unwrap_or(Value::Int(0));
+        convert::scalar_to_py(py, &self.reg, self.ty, shape, v).map(Some)
     }
 
     fn repr_value(&self, py: Python<'_>) -> PyResult<String> {
@@ -331,6 +366,36 @@ impl CData {
         })
     }
 
+    /// `p - q` in items, as cffi: `p` a pointer, `q` a pointer of the same
+    /// type or an array of its items.
+    fn pointer_difference(&self, o: &CData) -> PyResult<isize> {
+        let theirs = match o.shape() {
+            Shape::Array { item, .. } => self.reg.with(|t| t.pointer_to(item)),
+            _ => o.ty,
+        };
+        let item = match self.shape() {
+            Shape::Pointer { item } if theirs == self.ty => Some(item),
+            _ => None,
+        };
+        let size = item.and_then(|i| match (self.reg.size_of(i), self.reg.shape(i)) {
+            (Some(n), _) if n > 0 => Some(n),
+            (_, Shape::Void) => Some(1),
+            _ => None,
+        });
+        let Some(size) = size else {
+            return Err(PyTypeError::new_err(format!(
+                "cannot subtract cdata '{}' and cdata '{}'",
+                self.cname(),
+                self.reg.cname(theirs)
+            )));
+        };
+        let diff = (self.addr as isize).wrapping_sub(o.addr as isize);
+        if diff % size as isize != 0 {
+            return Err(PyValueError::new_err("pointer subtraction: the distance between the two pointers is not a multiple of the item size"));
+        }
+        Ok(diff / size as isize)
+    }
+
     /// The number of items, for `len()` and iteration.
     pub fn length(&self) -> PyResult<usize> {
         match self.items() {
@@ -341,13 +406,6 @@ impl CData {
             ))),
         }
     }
-}
-
-#[derive(PartialEq, PartialOrd)]
-enum CompareKey {
-    Addr(usize),
-    Int(i128),
-    Float(f64),
 }
 
 /// cffi prints `long double` with C's `%LE`: six decimals and an exponent.
@@ -376,7 +434,11 @@ impl CData {
             Origin::Value => self.repr_value(py)?,
             Origin::Owning(n) => format!("owning {n} bytes"),
             Origin::Sliced => format!("sliced length {}", self.len.unwrap_or(0)),
-            Origin::Buffer { len, from } => format!("buffer len {len} from '{from}' object"),
+            Origin::Buffer {
+                len: Some(len),
+                from,
+            } => format!("buffer len {len} from '{from}' object"),
+            Origin::Buffer { len: None, from } => format!("buffer from '{from}' object"),
             Origin::Callback(func) => format!("calling {func}"),
             Origin::Handle(obj) => format!("handle to {obj}"),
             Origin::Reference => return Ok(format!("<cdata '{name} &' 0x{:x}>", self.addr)),
@@ -411,16 +473,6 @@ impl CData {
         }
     }
 
-    fn __index__(&self) -> PyResult<i128> {
-        match self.scalar_value() {
-            Some(Value::Int(i)) if !matches!(self.shape(), Shape::Pointer { .. }) => Ok(i),
-            _ => Err(PyTypeError::new_err(format!(
-                "cdata '{}' cannot be interpreted as an integer",
-                self.cname()
-            ))),
-        }
-    }
-
     fn __float__(&self) -> PyResult<f64> {
         match self.scalar_value() {
             Some(Value::Float(f)) => Ok(f),
@@ -445,46 +497,33 @@ impl CData {
         self.length()
     }
 
-    fn __hash__(&self) -> isize {
-        match self.compare_key() {
-            Some(CompareKey::Int(i)) => i as isize,
-            Some(CompareKey::Float(f)) => f.to_bits() as isize,
-            _ => self.addr as isize,
+    /// As cffi: a primitive hashes as its Python value, anything else as its address.
+    fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+        match self.comparable_value(py) {
+            Ok(Some(v)) => v.bind(py).hash(),
+            _ => Ok(self.addr as isize),
         }
     }
 
+    /// As cffi: pointers (and arrays, records, functions) compare by address
+    /// with each other only; primitives compare as their Python values.
     fn __richcmp__(
         &self,
         py: Python<'_>,
         other: &Bound<'_, PyAny>,
         op: CompareOp,
     ) -> PyResult<Py<PyAny>> {
-        let mine = self.compare_key();
-        let theirs = match other.cast::<CData>() {
-            Ok(o) => o.get().compare_key(),
-            Err(_) => match mine {
-                Some(CompareKey::Int(_)) => other.extract::<i128>().ok().map(CompareKey::Int),
-                Some(CompareKey::Float(_)) => other.extract::<f64>().ok().map(CompareKey::Float),
-                _ => None,
-            },
+        let other_cdata = other.cast::<CData>().ok().map(|o| o.get());
+        let mine = self.comparable_value(py)?;
+        let theirs = match other_cdata {
+            Some(o) => o.comparable_value(py)?,
+            None => Some(other.clone().unbind()),
         };
-        let (Some(a), Some(b)) = (mine, theirs) else {
-            return Ok(match op {
-                CompareOp::Eq => false.into_py_any(py)?,
-                CompareOp::Ne => true.into_py_any(py)?,
-                _ => py.NotImplemented(),
-            });
-        };
-        let same_kind = std::mem::discriminant(&a) == std::mem::discriminant(&b);
-        if !same_kind {
-            return Ok(match op {
-                CompareOp::Eq => false.into_py_any(py)?,
-                CompareOp::Ne => true.into_py_any(py)?,
-                _ => py.NotImplemented(),
-            });
+        match (mine, theirs, other_cdata) {
+            (None, None, Some(o)) => op.matches(self.addr.cmp(&o.addr)).into_py_any(py),
+            (Some(a), Some(b), _) => Ok(a.bind(py).rich_compare(b.bind(py), op)?.unbind()),
+            _ => Ok(py.NotImplemented()),
         }
-        op.matches(a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Less))
-            .into_py_any(py)
     }
 
     fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -498,9 +537,7 @@ impl CData {
             }
             .into_py_any(py);
         }
-        let i: isize = convert::to_integer(key)?
-            .try_into()
-            .map_err(|_| PyIndexError::new_err("index out of range"))?;
+        let i = index_of(key)?;
         let (item, addr) = self.item_addr(i)?;
         if i == 0 {
             if let (Origin::Owning(n), Shape::Pointer { .. }, Shape::Record { .. }) =
@@ -527,9 +564,7 @@ impl CData {
             let (item, start, len) = self.slice_bounds(slice)?;
             return assign_slice(py, &self.reg, item, start, len, value);
         }
-        let i: isize = convert::to_integer(key)?
-            .try_into()
-            .map_err(|_| PyIndexError::new_err("index out of range"))?;
+        let i = index_of(key)?;
         let (item, addr) = self.item_addr(i)?;
         convert::write(py, &self.reg, item, addr, value)
     }
@@ -545,10 +580,8 @@ impl CData {
     }
 
     fn __add__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        match other.extract::<isize>() {
-            Ok(n) => self.pointer_arith(py, n),
-            Err(_) => Ok(py.NotImplemented()),
-        }
+        let n: isize = other.extract()?;
+        self.pointer_arith(py, n)
     }
 
     fn __radd__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -557,24 +590,10 @@ impl CData {
 
     fn __sub__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         if let Ok(o) = other.cast::<CData>() {
-            let o = o.get();
-            let (Some((a, size, _)), Some((b, _, _))) = (self.items(), o.items()) else {
-                return Ok(py.NotImplemented());
-            };
-            if a != b {
-                return Err(PyTypeError::new_err(format!(
-                    "cannot subtract cdata '{}' and cdata '{}'",
-                    self.cname(),
-                    o.reg.cname(o.ty)
-                )));
-            }
-            let diff = self.addr as isize - o.addr as isize;
-            return (diff / size.max(1) as isize).into_py_any(py);
+            return self.pointer_difference(o.get())?.into_py_any(py);
         }
-        match other.extract::<isize>() {
-            Ok(n) => self.pointer_arith(py, -n),
-            Err(_) => Ok(py.NotImplemented()),
-        }
+        let n: isize = other.extract()?;
+        self.pointer_arith(py, n.wrapping_neg())
     }
 
     fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -587,7 +606,12 @@ impl CData {
                 )))
             }
         };
-        let (item, size, _) = self.items().expect("arrays have items");
+        let Some((item, size, _)) = self.items() else {
+            return Err(PyTypeError::new_err("not iterable"));
+        };
+        if n > 0 {
+            self.refuse_null(self.addr)?;
+        }
         let list = PyList::empty(py);
         for i in 0..n {
             list.append(convert::read(
@@ -601,9 +625,30 @@ impl CData {
         Ok(list.call_method0("__iter__")?.unbind())
     }
 
-    #[pyo3(signature = (*args))]
-    fn __call__(slf: &Bound<'_, Self>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __call__(
+        slf: &Bound<'_, Self>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        if kwargs.is_some_and(|k| !k.is_empty()) {
+            return Err(PyTypeError::new_err(
+                "a cdata function cannot be called with keyword arguments",
+            ));
+        }
         crate::call::call(slf.py(), slf.get(), args)
+    }
+
+    /// As cffi: the field names of a struct or union (or of the one a
+    /// pointer points to); nothing for other cdata.
+    fn __dir__(&self) -> PyResult<Vec<String>> {
+        let Some((rec, _)) = self.record_for_fields() else {
+            return Ok(Vec::new());
+        };
+        let fields = self.reg.with(|t| t.flat_fields(rec));
+        Ok(fields
+            .map(|f| f.into_iter().map(|f| f.name).collect())
+            .unwrap_or_default())
     }
 }
 

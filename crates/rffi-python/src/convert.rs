@@ -40,23 +40,34 @@ fn init_error(reg: &Registry, ty: TypeId, expected: &str, obj: &Bound<'_, PyAny>
     ))
 }
 
-/// The integer value of `obj` as C would take it for an integer type: Python
-/// ints, integer cdata, and objects with `__index__`; floats are refused.
+/// The integer value of `obj` as cffi takes it for an integer type: Python
+/// ints, integer and char cdata, and objects with `__int__`. Floats (Python
+/// or cdata) are refused; other cdata refuse as `int()` refuses them.
 pub fn to_integer(obj: &Bound<'_, PyAny>) -> PyResult<i128> {
     if let Ok(i) = obj.cast::<PyInt>() {
         return i
             .extract::<i128>()
-            .map_err(|_| PyOverflowError::new_err(format!("integer {i} does not fit")));
+            .map_err(|_| PyOverflowError::new_err("int too big to convert"));
     }
     if let Ok(c) = obj.cast::<CData>() {
-        if let Some(v) = c.get().integer_value()? {
-            return Ok(v);
+        let c = c.get();
+        if !matches!(c.shape(), Shape::Pointer { .. }) {
+            if let Some(v) = c.integer_value()? {
+                return Ok(v);
+            }
+            if c.float_value()?.is_some() {
+                return Err(PyTypeError::new_err("an integer is required"));
+            }
         }
+        return Err(PyTypeError::new_err(format!(
+            "int() not supported on cdata '{}'",
+            c.reg.cname(c.ty)
+        )));
     }
-    if obj.is_instance_of::<PyFloat>() || !obj.hasattr("__index__")? {
+    if obj.is_instance_of::<PyFloat>() || !obj.hasattr("__int__")? {
         return Err(PyTypeError::new_err("an integer is required"));
     }
-    to_integer(&obj.call_method0("__index__")?)
+    to_integer(&obj.call_method0("__int__")?)
 }
 
 /// Checks that `v` fits an integer type of `size` bytes.
@@ -73,6 +84,10 @@ pub fn check_range(reg: &Registry, ty: TypeId, v: i128, size: u8, signed: bool) 
         ));
     }
     if v < lo || v > hi {
+        // cffi converts 8-byte integers with CPython's own routine.
+        if size >= 8 {
+            return Err(PyOverflowError::new_err("int too big to convert"));
+        }
         return Err(PyOverflowError::new_err(format!(
             "integer {v} does not fit '{}'",
             reg.cname(ty)
@@ -118,15 +133,24 @@ fn to_char(reg: &Registry, ty: TypeId, obj: &Bound<'_, PyAny>) -> PyResult<i128>
 }
 
 fn to_wide_char(reg: &Registry, ty: TypeId, size: u8, obj: &Bound<'_, PyAny>) -> PyResult<i128> {
+    // cffi's messages name wide characters by their size, not by `wchar_t`.
+    let name = if size == 2 { "char16_t" } else { "char32_t" };
+    let fail = |got: String| {
+        PyTypeError::new_err(format!(
+            "initializer for ctype '{name}' must be a unicode string of length 1, not {got}"
+        ))
+    };
     if let Ok(s) = obj.cast::<PyString>() {
         let text = s.to_cow()?;
         let mut chars = text.chars();
         if let (Some(ch), None) = (chars.next(), chars.next()) {
             if size == 2 && u32::from(ch) > 0xFFFF {
-                return Err(init_error(reg, ty, "unicode string of length 1", obj).and_larger());
+                return Err(fail("larger-than-0xFFFF character".into()));
             }
             return Ok(i128::from(u32::from(ch)));
         }
+        let units = wide_units(&text, size).len();
+        return Err(fail(format!("unicode string of length {units}")));
     }
     if let Ok(c) = obj.cast::<CData>() {
         let c = c.get();
@@ -134,19 +158,8 @@ fn to_wide_char(reg: &Registry, ty: TypeId, size: u8, obj: &Bound<'_, PyAny>) ->
             return c.integer_value().map(|v| v.unwrap_or(0));
         }
     }
-    Err(init_error(reg, ty, "unicode string of length 1", obj))
-}
-
-trait LargerChar {
-    fn and_larger(self) -> PyErr;
-}
-
-impl LargerChar for PyErr {
-    fn and_larger(self) -> PyErr {
-        let msg = Python::attach(|py| self.value(py).to_string());
-        let head = msg.rsplit_once(", not").map(|(h, _)| h).unwrap_or(&msg);
-        PyTypeError::new_err(format!("{head}, not larger-than-0xFFFF character"))
-    }
+    let _ = (reg, ty);
+    Err(fail(type_name(obj)))
 }
 
 /// Writes the value of `obj` at `addr` as a C value of type `ty`, following
@@ -233,29 +246,61 @@ pub fn pointer_value(reg: &Registry, ty: TypeId, obj: &Bound<'_, PyAny>) -> PyRe
         return Err(init_error(reg, ty, "cdata pointer", obj));
     };
     let c = c.get();
-    let compatible = reg.with(|t| pointer_compatible(t, ty, c.ty));
-    match compatible {
-        Some(true) => Ok(c.pointer_target()),
-        Some(false) => Err(PyTypeError::new_err(format!(
-            "implicit cast from '{}' to a different pointer type: (check that the types are as you expect; use an explicit ffi.cast() if they are correct)",
-            reg.cname(c.ty)
-        ))),
-        None => Err(init_error(reg, ty, "cdata pointer", obj)),
+    match reg.with(|t| pointer_compatible(t, ty, c.ty)) {
+        PointerFit::Same => Ok(c.pointer_target()),
+        PointerFit::NotPointer => Err(init_error(reg, ty, "pointer or array", obj)),
+        PointerFit::FromChar => Err(PyTypeError::new_err(
+            "implicit cast from 'char *' to a different pointer type: (check that the types are as you expect; use an explicit ffi.cast() if they are correct)",
+        )),
+        PointerFit::ToChar => Err(PyTypeError::new_err(
+            "implicit cast to 'char *' from a different pointer type.(check that the types are as you expect; use an explicit ffi.cast() if they are correct)",
+        )),
+        PointerFit::Different => Err(init_error(reg, ty, "pointer to same type", obj)),
     }
 }
 
+/// How a cdata of one type fits a pointer of another, by cffi's rules.
+enum PointerFit {
+    /// The same pointer type, or `void *` on either side.
+    Same,
+    /// Not a pointer or array.
+    NotPointer,
+    /// `char *` given for another pointer type.
+    FromChar,
+    /// Another pointer type given for `char *`.
+    ToChar,
+    Different,
+}
+
 /// Whether a cdata of type `from` may initialize a pointer of type `to`:
-/// `None` when `from` is not a pointer or array at all.
-fn pointer_compatible(t: &rffi_types::Types, to: TypeId, from: TypeId) -> Option<bool> {
+/// arrays count as pointers to their items; `void *` goes with any pointer;
+/// `char *` with pointers to other one-byte items.
+fn pointer_compatible(t: &rffi_types::Types, to: TypeId, from: TypeId) -> PointerFit {
     let from_item = match t.get(from) {
         Type::Pointer(i) | Type::Array(i, _) => *i,
-        _ => return None,
+        _ => return PointerFit::NotPointer,
     };
     let Type::Pointer(to_item) = t.get(to) else {
-        return Some(false);
+        return PointerFit::Different;
     };
+    let to_item = *to_item;
     let is_void = |id: TypeId| matches!(t.get(id), Type::Void);
-    Some(from == to || from_item == *to_item || is_void(*to_item) || is_void(from_item))
+    let is_char = |id: TypeId| matches!(t.get(id), Type::Prim(p) if *p == rffi_types::Prim::CHAR);
+    let one_byte =
+        |id: TypeId| !matches!(t.get(id), Type::Function(_)) && t.size_of(id).ok() == Some(1);
+    if from_item == to_item || is_void(to_item) || is_void(from_item) {
+        PointerFit::Same
+    } else if is_char(to_item) || is_char(from_item) {
+        if one_byte(to_item) && one_byte(from_item) {
+            PointerFit::Same
+        } else if is_char(to_item) {
+            PointerFit::ToChar
+        } else {
+            PointerFit::FromChar
+        }
+    } else {
+        PointerFit::Different
+    }
 }
 
 fn write_array(
@@ -592,8 +637,12 @@ pub fn write_arg(
         keep.memory.push(mem);
         return Ok(());
     }
-    if obj.is_instance_of::<PyString>() && item_shape == Shape::Char {
-        return Err(init_error(reg, ty, "bytes or list or tuple", obj));
+    if obj.is_instance_of::<PyString>() {
+        let expected = match item_shape {
+            Shape::Char | Shape::Int { size: 1, .. } => "bytes or list or tuple",
+            _ => "list or tuple",
+        };
+        return Err(init_error(reg, ty, expected, obj));
     }
     write(py, reg, ty, addr, obj)
 }

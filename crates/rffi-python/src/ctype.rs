@@ -33,11 +33,9 @@ pub struct CField {
 }
 
 impl CType {
+    /// cffi's AttributeError for an attribute a kind of ctype lacks: just the name.
     fn no_attr(&self, name: &str) -> PyErr {
-        PyAttributeError::new_err(format!(
-            "ctype '{}' has no attribute '{name}'",
-            self.reg.cname(self.id)
-        ))
+        PyAttributeError::new_err(name.to_string())
     }
 
     fn ctype(&self, py: Python<'_>, id: TypeId) -> PyResult<Py<CType>> {
@@ -112,12 +110,12 @@ impl CType {
         };
         let list = PyList::empty(py);
         for f in fields {
-            let (bitshift, bitsize) = match f.bits {
-                Some(b) => (i64::from(b.shift), i64::from(b.width)),
-                None => (-1, -1),
+            let (offset, bitshift, bitsize) = match f.bits {
+                Some(b) => self.bitfield_unit(f.ty, f.offset, b),
+                None => (f.offset, -1, -1),
             };
             let field = CField {
-                offset: f.offset,
+                offset,
                 ty: self.ctype(py, f.ty)?,
                 bitshift,
                 bitsize,
@@ -180,6 +178,24 @@ impl CType {
 }
 
 impl CType {
+    /// cffi shows a bitfield as the offset of the aligned storage unit of its
+    /// declared type, and its shift within that unit.
+    fn bitfield_unit(
+        &self,
+        ty: TypeId,
+        offset: usize,
+        b: rffi_types::BitField,
+    ) -> (usize, i64, i64) {
+        let bit = offset * 8 + b.shift as usize;
+        let unit = self.reg.size_of(ty).unwrap_or(1).max(1);
+        let start = bit / (unit * 8) * unit;
+        if bit + b.width as usize > (start + unit) * 8 {
+            // Straddles units (packed records): keep the byte view.
+            return (offset, i64::from(b.shift), i64::from(b.width));
+        }
+        (start, (bit - start * 8) as i64, i64::from(b.width))
+    }
+
     fn enum_variants(&self) -> PyResult<Vec<(String, i128)>> {
         self.reg
             .with(|t| match t.get(self.id) {

@@ -33,7 +33,9 @@ pub fn call_error(e: CallError) -> PyErr {
     match e {
         CallError::Open { .. } => PyOSError::new_err(msg),
         CallError::NoSymbol { .. } => PyAttributeError::new_err(msg),
-        CallError::Closed(_) => PyValueError::new_err(msg),
+        CallError::Closed(name) => {
+            PyValueError::new_err(format!("library '{name}' has already been closed"))
+        }
         CallError::Unsupported { .. } => PyTypeError::new_err(msg),
         CallError::Libffi(_) => FFIError::new_err(msg),
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyOverflowError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyInt, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
@@ -49,10 +49,11 @@ impl Ffi {
         Err(PyTypeError::new_err("expected a 'cdata' or 'ctype' object"))
     }
 
+    /// Argument 1 of `what` as a cdata, refused with CPython's wording.
     fn cdata_arg<'a, 'py>(x: &'a Bound<'py, PyAny>, what: &str) -> PyResult<&'a Bound<'py, CData>> {
         x.cast::<CData>().map_err(|_| {
             PyTypeError::new_err(format!(
-                "{what}: expected a cdata object, got '{}'",
+                "{what} argument 1 must be rffi.CData, not {}",
                 x.get_type()
                     .name()
                     .map(|n| n.to_string())
@@ -63,17 +64,27 @@ impl Ffi {
 
     /// Walks `fields` (names into records, integers into arrays) from `ty`,
     /// giving the final type and its offset.
+    /// As cffi: a name needs a struct or union (or, first, a pointer to one);
+    /// an integer needs an array or a pointer.
     fn walk(&self, mut ty: TypeId, fields: &Bound<'_, PyTuple>) -> PyResult<(TypeId, usize)> {
         let mut offset = 0usize;
-        for f in fields.iter() {
+        for (following, f) in fields.iter().enumerate() {
             if let Ok(name) = f.extract::<String>() {
                 let field = self.reg.with(|t| {
                     let rec = match t.get(ty) {
-                        Type::Pointer(item) if offset == 0 => *item,
+                        Type::Pointer(item) if following == 0 => *item,
                         _ => ty,
                     };
-                    t.field(rec, &name)
+                    match t.get(rec) {
+                        Type::Record(_) => Some(t.field(rec, &name)),
+                        _ => None,
+                    }
                 });
+                let field = field.ok_or_else(|| {
+                    PyTypeError::new_err(
+                        "with a field name argument, expected a struct or union ctype",
+                    )
+                })?;
                 let field = field.py()?;
                 if field.bits.is_some() {
                     return Err(PyTypeError::new_err("not supported for bitfields"));
@@ -81,17 +92,24 @@ impl Ffi {
                 offset += field.offset;
                 ty = field.ty;
             } else {
-                let i: usize = f.extract()?;
+                let i: isize = f
+                    .extract()
+                    .map_err(|_| PyTypeError::new_err("field name or array index expected"))?;
                 let (item, size) = self.reg.with(|t| match t.get(ty) {
                     Type::Array(item, _) | Type::Pointer(item) => {
                         (Some(*item), t.size_of(*item).unwrap_or(0))
                     }
                     _ => (None, 0),
                 });
-                let item = item.ok_or_else(|| {
-                    PyTypeError::new_err(format!("cdata '{}' is not an array", self.reg.cname(ty)))
+                let item = item.filter(|_| i >= 0).ok_or_else(|| {
+                    PyTypeError::new_err(
+                        "with an integer argument, expected an array ctype or a pointer to non-opaque",
+                    )
                 })?;
-                offset += i * size;
+                let step = (i as usize).checked_mul(size).ok_or_else(|| {
+                    PyOverflowError::new_err("array offset would overflow a Py_ssize_t")
+                })?;
+                offset = offset.wrapping_add(step);
                 ty = item;
             }
         }
@@ -101,7 +119,9 @@ impl Ffi {
 
 fn array_length_for(reg: &Registry, item: TypeId, init: &Bound<'_, PyAny>) -> PyResult<usize> {
     if let Ok(n) = init.cast::<PyInt>() {
-        let n: isize = n.extract()?;
+        let n: isize = n.extract().map_err(|_| {
+            PyOverflowError::new_err("cannot fit 'int' into an index-sized integer")
+        })?;
         if n < 0 {
             return Err(PyValueError::new_err("negative array length"));
         }
@@ -111,9 +131,19 @@ fn array_length_for(reg: &Registry, item: TypeId, init: &Bound<'_, PyAny>) -> Py
         return Ok(b.as_bytes().len() + 1);
     }
     if let Ok(s) = init.cast::<PyString>() {
-        if let Shape::WideChar { size } = reg.shape(item) {
+        let item_shape = reg.shape(item);
+        if let Shape::WideChar { size } = item_shape {
             return Ok(convert::wide_units(&s.to_cow()?, size).len() + 1);
         }
+        let expected = match item_shape {
+            Shape::Char | Shape::Int { size: 1, .. } => "bytes or list or tuple",
+            _ => "list or tuple",
+        };
+        let array = reg.with(|t| t.array_of(item, None));
+        return Err(PyTypeError::new_err(format!(
+            "initializer for ctype '{}' must be a {expected}, not str",
+            reg.cname(array)
+        )));
     }
     if let Ok(l) = init.cast::<PyList>() {
         return Ok(l.len());
@@ -125,6 +155,45 @@ fn array_length_for(reg: &Registry, item: TypeId, init: &Bound<'_, PyAny>) -> Py
         "expected new array length or list/tuple/str, not {}",
         init.get_type().name()?
     )))
+}
+
+/// The bytes `ffi.new` gives a struct whose last member is a flexible array
+/// (`int d[];`) when `init` sets that member: enough for its items, as cffi.
+fn flexible_size(reg: &Registry, ty: TypeId, init: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
+    let last = reg.with(|t| {
+        let flexible = t.record_layout(ty).is_some_and(|l| l.flexible);
+        let fields = t.flat_fields(ty).ok()?;
+        let n = fields.len();
+        let last = fields.into_iter().last()?;
+        match t.get(last.ty) {
+            Type::Array(item, None) if flexible => Some((n, last.name, last.offset, *item)),
+            _ => None,
+        }
+    });
+    let Some((n, name, offset, item)) = last else {
+        return Ok(None);
+    };
+    let value = if let Ok(d) = init.cast::<pyo3::types::PyDict>() {
+        d.get_item(name)?
+    } else if let Ok(l) = init.cast::<PyList>() {
+        l.get_item(n - 1).ok()
+    } else if let Ok(t) = init.cast::<PyTuple>() {
+        t.get_item(n - 1).ok()
+    } else {
+        None
+    };
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let count = array_length_for(reg, item, &value)?;
+    let item_size = reg.size_of(item).unwrap_or(0);
+    let size = reg.size_of(ty).unwrap_or(0);
+    let needed = count
+        .checked_mul(item_size)
+        .and_then(|b| b.checked_add(offset))
+        .filter(|&t| t <= isize::MAX as usize)
+        .ok_or_else(|| PyOverflowError::new_err("array size would overflow a Py_ssize_t"))?;
+    Ok(Some(needed.max(size)))
 }
 
 #[pymethods]
@@ -212,11 +281,16 @@ impl Ffi {
     #[pyo3(signature = (csource, packed = false, pack = None, r#override = false))]
     fn cdef(
         &self,
-        csource: &str,
+        csource: &Bound<'_, PyAny>,
         packed: bool,
         pack: Option<u32>,
         r#override: bool,
     ) -> PyResult<()> {
+        let csource = csource
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err("cdef() argument must be a string"))?
+            .to_cow()?;
+        let csource = csource.as_ref();
         let options = CdefOptions {
             packed,
             pack,
@@ -237,7 +311,10 @@ impl Ffi {
             Some(n) => Some(
                 n.call_method0("__fspath__")
                     .unwrap_or_else(|_| n.clone())
-                    .extract::<String>()?,
+                    .extract::<String>()
+                    .map_err(|_| {
+                        PyTypeError::new_err("dlopen(name): name must be a file name, None, or an already-opened 'void *' handle")
+                    })?,
             ),
         };
         Lib::open(py, &self.reg, path.as_deref(), flags)
@@ -257,13 +334,17 @@ impl Ffi {
         let ty = self.resolve(cdecl)?;
         let init = init.filter(|i| !i.is_none());
         match self.reg.shape(ty) {
-            Shape::Pointer { item } => {
+            Shape::Pointer { item } if self.reg.shape(item) != Shape::Function => {
                 let (size, align) = self.reg.with(|t| t.size_align(item)).map_err(|_| {
                     PyTypeError::new_err(format!(
                         "cannot instantiate ctype '{}' of unknown size",
                         self.reg.cname(item)
                     ))
                 })?;
+                let size = match init {
+                    Some(init) => flexible_size(&self.reg, item, init)?.unwrap_or(size),
+                    None => size,
+                };
                 let mem = Memory::zeroed(size, align)?;
                 if let Some(init) = init {
                     convert::write(py, &self.reg, item, mem.addr(), init)?;
@@ -275,16 +356,18 @@ impl Ffi {
                     (Some(n), _) => n,
                     (None, Some(init)) => array_length_for(&self.reg, item, init)?,
                     (None, None) => {
-                        return Err(PyTypeError::new_err(format!(
-                            "ctype '{}' needs a length or an initializer",
-                            self.reg.cname(ty)
-                        )))
+                        return Err(PyTypeError::new_err(
+                            "expected new array length or list/tuple/str, not NoneType",
+                        ))
                     }
                 };
                 let (size, align) = self.reg.with(|t| t.size_align(item)).py()?;
                 let total = size
                     .checked_mul(n)
-                    .ok_or_else(|| PyValueError::new_err("array too large"))?;
+                    .filter(|&t| t <= isize::MAX as usize)
+                    .ok_or_else(|| {
+                        PyOverflowError::new_err("array size would overflow a Py_ssize_t")
+                    })?;
                 let mem = Memory::zeroed(total, align)?;
                 if let Some(init) = init.filter(|i| !i.is_instance_of::<PyInt>()) {
                     let sized = self.reg.with(|t| t.array_of(item, Some(n)));
@@ -321,11 +404,27 @@ impl Ffi {
             Some(obj) => (self.resolve(cdecl)?, obj.clone()),
             None => (self.reg.parse("char[]")?, cdecl.clone()),
         };
-        let Shape::Array { item, len } = self.reg.shape(ty) else {
-            return Err(PyTypeError::new_err(format!(
-                "expected an array ctype, got '{}'",
-                self.reg.cname(ty)
-            )));
+        if obj.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err(
+                "from_buffer() cannot return the address of a unicode object",
+            ));
+        }
+        let (item, len) = match self.reg.shape(ty) {
+            Shape::Array { item, len } => (item, len),
+            Shape::Pointer { .. } => {
+                let (addr, _, hold) = buffer::hold(py, &obj, require_writable)?;
+                let from = obj.get_type().fully_qualified_name()?.to_string();
+                return Ok(CData {
+                    origin: Origin::Buffer { len: None, from },
+                    ..CData::plain(&self.reg, ty, addr, Owner::object(hold.into_any()))
+                });
+            }
+            _ => {
+                return Err(PyTypeError::new_err(format!(
+                    "expected a pointer or array ctype, got '{}'",
+                    self.reg.cname(ty)
+                )))
+            }
         };
         let (addr, bytes, hold) = buffer::hold(py, &obj, require_writable)?;
         let item_size = self.reg.size_of(item).unwrap_or(1).max(1);
@@ -340,10 +439,10 @@ impl Ffi {
             Some(n) => n,
             None => bytes / item_size,
         };
-        let from = obj.get_type().name()?.to_string();
+        let from = obj.get_type().fully_qualified_name()?.to_string();
         Ok(CData {
             len: if len.is_none() { Some(n) } else { None },
-            origin: Origin::Buffer { len: n, from },
+            origin: Origin::Buffer { len: Some(n), from },
             ..CData::plain(&self.reg, ty, addr, Owner::object(hold.into_any()))
         })
     }
@@ -381,7 +480,7 @@ impl Ffi {
         &self,
         py: Python<'_>,
         cdata: &Bound<'_, PyAny>,
-        length: usize,
+        length: isize,
     ) -> PyResult<Py<PyAny>> {
         let c = Self::cdata_arg(cdata, "unpack()")?.get();
         crate::strings::unpack(py, c, length)
@@ -390,8 +489,11 @@ impl Ffi {
     fn sizeof(&self, x: &Bound<'_, PyAny>) -> PyResult<usize> {
         if let Ok(c) = x.cast::<CData>() {
             let c = c.get();
-            if let Shape::Array { .. } = c.shape() {
-                return Ok(c.byte_size());
+            match (c.shape(), &c.origin) {
+                (Shape::Array { .. }, _) => return Ok(c.byte_size()),
+                // A struct with a flexible array member owns what `new` gave it.
+                (Shape::Record { .. }, Origin::Owning(n)) => return Ok(*n),
+                _ => {}
             }
         }
         let ty = self.type_of_any(x)?;
@@ -400,21 +502,18 @@ impl Ffi {
 
     fn alignof(&self, x: &Bound<'_, PyAny>) -> PyResult<usize> {
         let ty = self.type_of_any(x)?;
-        self.reg.with(|t| t.align_of(ty)).py()
+        self.reg.with(|t| t.align_of(ty)).map_err(|e| match e.kind {
+            rffi_types::ErrorKind::UnknownSize => PyValueError::new_err(format!(
+                "ctype '{}' is of unknown alignment",
+                self.reg.cname(ty)
+            )),
+            _ => crate::errors::type_error(e),
+        })
     }
 
     #[pyo3(signature = (cdecl, *fields))]
     fn offsetof(&self, cdecl: &Bound<'_, PyAny>, fields: &Bound<'_, PyTuple>) -> PyResult<usize> {
         let ty = self.resolve(cdecl)?;
-        let rec_ok = self
-            .reg
-            .with(|t| matches!(t.get(ty), Type::Record(_) | Type::Array(..)));
-        if !rec_ok {
-            return Err(PyTypeError::new_err(format!(
-                "expected a struct or union ctype, got '{}'",
-                self.reg.cname(ty)
-            )));
-        }
         Ok(self.walk(ty, fields)?.1)
     }
 
@@ -450,15 +549,17 @@ impl Ffi {
             let name: String = fields_or_indexes.get_item(0)?.extract()?;
             return lib.get().symbol_pointer(py, &name);
         }
-        let c = Self::cdata_arg(cdata, "addressof()")?.get();
+        let c = cdata
+            .cast::<CData>()
+            .map_err(|_| PyTypeError::new_err("expected a 'cdata' object"))?
+            .get();
         if !matches!(
             c.shape(),
             Shape::Record { .. } | Shape::Array { .. } | Shape::Pointer { .. }
         ) {
-            return Err(PyTypeError::new_err(format!(
-                "expected a cdata struct/union/array/pointer object, got cdata '{}'",
-                self.reg.cname(c.ty)
-            )));
+            return Err(PyTypeError::new_err(
+                "expected a cdata struct/union/array/pointer object",
+            ));
         }
         let (ty, offset) = self.walk(c.ty, fields_or_indexes)?;
         let ptr = self.reg.with(|t| t.pointer_to(ty));

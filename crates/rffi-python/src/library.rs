@@ -37,6 +37,12 @@ impl Lib {
         name: Option<&str>,
         flags: i32,
     ) -> PyResult<Lib> {
+        if name == Some("") {
+            // dlopen("") would open the main program; cffi looks the name up and fails.
+            return Err(PyOSError::new_err(
+                "ctypes.util.find_library() did not manage to locate a library called ''",
+            ));
+        }
         let lib = match Library::open(name, flags) {
             Ok(lib) => lib,
             Err(first) => {
@@ -46,6 +52,13 @@ impl Lib {
                 };
                 match found {
                     Some(path) => Library::open(Some(&path), flags).py()?,
+                    // cffi: a short name that ctypes cannot find is reported alone.
+                    None if name.is_some_and(|n| !n.contains('/')) => {
+                        return Err(PyOSError::new_err(format!(
+                            "ctypes.util.find_library() did not manage to locate a library called '{}'",
+                            name.unwrap_or("<None>")
+                        )))
+                    }
                     None => {
                         return Err(PyOSError::new_err(format!(
                             "{first}.  Additionally, ctypes.util.find_library() did not manage to locate a library called '{}'",
@@ -146,9 +159,7 @@ impl Lib {
             Some(_) => Err(PyAttributeError::new_err(format!(
                 "cannot write to function or constant '{name}'"
             ))),
-            None => Err(PyAttributeError::new_err(format!(
-                "cannot write to '{name}': it is not declared"
-            ))),
+            None => Err(PyAttributeError::new_err(name.to_string())),
         }
     }
 

@@ -1,6 +1,6 @@
 //! `ffi.string` and `ffi.unpack`.
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 use pyo3::IntoPyObjectExt;
@@ -77,6 +77,7 @@ pub fn string(py: Python<'_>, c: &CData, maxlen: isize) -> PyResult<Py<PyAny>> {
             c.reg.cname(c.ty)
         )));
     }
+    c.refuse_null(c.addr)?;
     let limit = match (len, limit_from_max) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -102,17 +103,31 @@ fn unexpected(c: &CData) -> PyErr {
     ))
 }
 
-pub fn unpack(py: Python<'_>, c: &CData, length: usize) -> PyResult<Py<PyAny>> {
+pub fn unpack(py: Python<'_>, c: &CData, length: isize) -> PyResult<Py<PyAny>> {
     let Some((item, item_shape, _)) = items(c) else {
         return Err(PyTypeError::new_err(format!(
-            "expected a pointer or array, got cdata '{}'",
+            "expected a pointer or array, got '{}'",
             c.reg.cname(c.ty)
         )));
     };
-    if c.addr == 0 && length > 0 {
-        return Err(PyRuntimeError::new_err(
-            "cannot use unpack() on a NULL pointer",
-        ));
+    let Ok(length) = usize::try_from(length) else {
+        return Err(PyValueError::new_err("'length' cannot be negative"));
+    };
+    if c.reg.size_of(item).unwrap_or(0) == 0 {
+        let ptr = c.reg.with(|t| t.pointer_to(item));
+        return Err(PyValueError::new_err(format!(
+            "'{}' points to items of unknown size",
+            c.reg.cname(ptr)
+        )));
+    }
+    if c.addr == 0 {
+        return Err(PyRuntimeError::new_err(format!(
+            "cannot use unpack() on <cdata '{}' NULL>",
+            c.reg.cname(c.ty)
+        )));
+    }
+    if length > 0 {
+        c.refuse_null(c.addr)?;
     }
     match item_shape {
         Shape::Char => {

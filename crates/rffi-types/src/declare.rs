@@ -276,7 +276,20 @@ impl Types {
             RecordKind::Union => "union",
         };
         let rid = match &r.name {
-            Some(tag) => self.record_by_tag(r.kind, tag, &format!("{keyword} {tag}")),
+            Some(tag) => {
+                let full = format!("{keyword} {tag}");
+                let rid = self.record_by_tag(r.kind, tag, &full);
+                // cffi names a tagged struct or union after the first typedef
+                // that names it directly (`typedef struct p p_t;` shows as
+                // 'p_t'); enums keep their tag.
+                if let Some(h) = name_hint {
+                    let record = &mut self.records[rid.0 as usize];
+                    if record.name == full {
+                        record.name = h.to_string();
+                    }
+                }
+                rid
+            }
             None => {
                 let rid = RecordId(self.records.len() as u32);
                 let name = self.anonymous_name(keyword, name_hint);
@@ -292,9 +305,12 @@ impl Types {
         if let Some(fields) = &r.fields {
             let record = &self.records[rid.0 as usize];
             if record.layout.is_some() && !self.active.override_ {
+                let name = match &record.tag {
+                    Some(tag) => format!("{keyword} {tag}"),
+                    None => record.name.clone(),
+                };
                 return Err(declaration_error(format!(
-                    "duplicate declaration of {}",
-                    record.name
+                    "duplicate declaration of {name}"
                 )));
             }
             let members = fields
