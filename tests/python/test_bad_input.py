@@ -170,7 +170,6 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("not-a-lib", "ffi.dlopen('/etc/passwd')", ("OSError",)),
     ("dlopen-dir", "ffi.dlopen('/')", ("OSError",)),
     ("closed-lib", "l = ffi.dlopen(LIBPATH); ffi.dlclose(l); l.add", ("ValueError",)),
-    ("closed-lib-twice", "l = ffi.dlopen(LIBPATH); ffi.dlclose(l); ffi.dlclose(l)", ("ValueError",)),
     ("dlclose-object", "ffi.dlclose(5)", ("TypeError",)),
     ("opaque-new", "ffi.new('counter_obj *')", ("TypeError",)),
     ("opaque-index", "c = lib.counter_new(1); r = c[0]", ("TypeError", "ValueError")),

@@ -62,3 +62,22 @@ def test_dlclose_then_use_raises_in_rffi():
     ffi.dlclose(lib)
     with pytest.raises(ValueError, match="closed"):
         lib.cos
+
+
+def test_dlclose_twice_is_allowed(backend):
+    ffi = backend()
+    lib = ffi.dlopen("libm.so.6")
+    ffi.dlclose(lib)
+    ffi.dlclose(lib)
+
+
+def test_cdef_options_in_cffis_order(backend):
+    ffi = backend()
+    ffi.cdef("struct s { char c; int i; };", False, True)  # override, packed
+    assert ffi.sizeof("struct s") == 5
+    ffi.cdef("typedef int num_t;")
+    ffi.cdef("typedef double num_t;", True)  # override
+    assert ffi.sizeof("num_t") == 8
+    assert ffi.cast(cdecl="int", source=7) == 7
+    assert ffi.sizeof(cdecl="int") == ffi.alignof(cdecl="int") == 4
+    assert ffi.typeof(cdecl="int").cname == "int"

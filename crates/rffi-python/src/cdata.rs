@@ -51,8 +51,8 @@ pub enum Origin {
     Buffer { len: Option<usize>, from: String },
     /// `ffi.callback`: the repr of the Python function it calls.
     Callback(String),
-    /// `ffi.new_handle`: the repr of the object it stands for.
-    Handle(String),
+    /// `ffi.new_handle`: shows the repr of the object it stands for.
+    Handle,
 }
 
 #[pyclass(name = "CData", module = "rffi", frozen, weakref)]
@@ -410,8 +410,11 @@ impl CData {
 
 /// cffi prints `long double` with C's `%LE`: six decimals and an exponent.
 fn format_long_double(f: f64) -> String {
-    if !f.is_finite() {
-        return format!("{f}");
+    if f.is_nan() {
+        return "NAN".to_string();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "INF" } else { "-INF" }.to_string();
     }
     let s = format!("{f:.6E}");
     match s.split_once('E') {
@@ -440,7 +443,7 @@ impl CData {
             } => format!("buffer len {len} from '{from}' object"),
             Origin::Buffer { len: None, from } => format!("buffer from '{from}' object"),
             Origin::Callback(func) => format!("calling {func}"),
-            Origin::Handle(obj) => format!("handle to {obj}"),
+            Origin::Handle => format!("handle to {}", crate::handle::describe(py, self.addr)?),
             Origin::Reference => return Ok(format!("<cdata '{name} &' 0x{:x}>", self.addr)),
             Origin::Plain if self.addr == 0 => "NULL".to_string(),
             Origin::Plain => format!("0x{:x}", self.addr),

@@ -268,23 +268,23 @@ impl Ffi {
     }
 
     /// A `void *` that stands for `obj` while the returned cdata lives.
-    fn new_handle(&self, obj: &Bound<'_, PyAny>) -> PyResult<CData> {
-        crate::handle::new_handle(&self.reg, obj)
+    fn new_handle(&self, x: &Bound<'_, PyAny>) -> PyResult<CData> {
+        crate::handle::new_handle(&self.reg, x)
     }
 
     /// The object behind a pointer from `new_handle`; raises for anything else.
     #[pyo3(name = "from_handle")]
-    fn object_of_handle(&self, py: Python<'_>, p: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        crate::handle::from_handle(py, p)
+    fn object_of_handle(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        crate::handle::from_handle(py, x)
     }
 
-    #[pyo3(signature = (csource, packed = false, pack = None, r#override = false))]
+    #[pyo3(signature = (csource, r#override = false, packed = false, pack = None))]
     fn cdef(
         &self,
         csource: &Bound<'_, PyAny>,
+        r#override: bool,
         packed: bool,
         pack: Option<u32>,
-        r#override: bool,
     ) -> PyResult<()> {
         let csource = csource
             .cast::<PyString>()
@@ -387,9 +387,9 @@ impl Ffi {
         }
     }
 
-    fn cast(&self, cdecl: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<CData> {
+    fn cast(&self, cdecl: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>) -> PyResult<CData> {
         let ty = self.resolve(cdecl)?;
-        crate::cast::cast(&self.reg, ty, value)
+        crate::cast::cast(&self.reg, ty, source)
     }
 
     #[pyo3(name = "from_buffer", signature = (cdecl, python_buffer = None, require_writable = false))]
@@ -486,7 +486,8 @@ impl Ffi {
         crate::strings::unpack(py, c, length)
     }
 
-    fn sizeof(&self, x: &Bound<'_, PyAny>) -> PyResult<usize> {
+    fn sizeof(&self, cdecl: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let x = cdecl;
         if let Ok(c) = x.cast::<CData>() {
             let c = c.get();
             match (c.shape(), &c.origin) {
@@ -500,8 +501,8 @@ impl Ffi {
         self.reg.with(|t| t.size_of(ty)).py()
     }
 
-    fn alignof(&self, x: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let ty = self.type_of_any(x)?;
+    fn alignof(&self, cdecl: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let ty = self.type_of_any(cdecl)?;
         self.reg.with(|t| t.align_of(ty)).map_err(|e| match e.kind {
             rffi_types::ErrorKind::UnknownSize => PyValueError::new_err(format!(
                 "ctype '{}' is of unknown alignment",
@@ -518,7 +519,8 @@ impl Ffi {
     }
 
     #[pyo3(name = "typeof")]
-    fn type_of(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<CType>> {
+    fn type_of(&self, py: Python<'_>, cdecl: &Bound<'_, PyAny>) -> PyResult<Py<CType>> {
+        let x = cdecl;
         if let Ok(c) = x.cast::<CData>() {
             return self.reg.ctype(py, c.get().ty);
         }

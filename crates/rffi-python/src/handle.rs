@@ -41,9 +41,22 @@ pub fn new_handle(reg: &Arc<Registry>, obj: &Bound<'_, PyAny>) -> PyResult<CData
         .insert(addr, obj.clone().unbind());
     let void_ptr = reg.parse("void *")?;
     Ok(CData {
-        origin: Origin::Handle(obj.repr()?.to_string()),
+        origin: Origin::Handle,
         ..CData::plain(reg, void_ptr, addr, Owner::Shared(Arc::new(Entry { mem })))
     })
+}
+
+/// The repr of the object behind a live handle, for the handle's own repr.
+pub fn describe(py: Python<'_>, addr: usize) -> PyResult<String> {
+    let obj = live()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&addr)
+        .map(|o| o.clone_ref(py));
+    match obj {
+        Some(o) => Ok(o.bind(py).repr()?.to_string()),
+        None => Ok("<released object>".to_string()),
+    }
 }
 
 pub fn from_handle(py: Python<'_>, p: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {

@@ -91,6 +91,10 @@ impl Lib {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
         let mut lib = self.handle.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Closing twice is allowed and does nothing, as in cffi.
+        if lib.is_closed() {
+            return Ok(());
+        }
         lib.close().py()
     }
 

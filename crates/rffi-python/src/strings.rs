@@ -71,6 +71,13 @@ pub fn string(py: Python<'_>, c: &CData, maxlen: isize) -> PyResult<Py<PyAny>> {
     let Some((_, item_shape, len)) = items(c) else {
         return Err(unexpected(c));
     };
+    let is_text = matches!(
+        item_shape,
+        Shape::Char | Shape::Int { size: 1, .. } | Shape::Bool | Shape::WideChar { .. }
+    );
+    if !is_text {
+        return Err(unexpected(c));
+    }
     if c.addr == 0 {
         return Err(PyRuntimeError::new_err(format!(
             "cannot use string() on <cdata '{}' NULL>",

@@ -304,7 +304,8 @@ impl Types {
         };
         if let Some(fields) = &r.fields {
             let record = &self.records[rid.0 as usize];
-            if record.layout.is_some() && !self.active.override_ {
+            // As in cffi, `override` replaces names, not struct bodies.
+            if record.layout.is_some() {
                 let name = match &record.tag {
                     Some(tag) => format!("{keyword} {tag}"),
                     None => record.name.clone(),
@@ -379,7 +380,7 @@ impl Types {
             }
         };
         if let Some(variants) = &e.variants {
-            if self.enums[eid.0 as usize].variants.is_some() && !self.active.override_ {
+            if self.enums[eid.0 as usize].variants.is_some() {
                 return Err(declaration_error(format!(
                     "duplicate declaration of {}",
                     self.enums[eid.0 as usize].name
