@@ -522,7 +522,7 @@ macro_rules! tuples {
                 fun($(self.$idx),*)
             }
 
-            #[allow(unused_variables, unused_unsafe)]
+            #[allow(unused_variables, unused_unsafe, clippy::unused_unit)]
             fn read_args(args: &[*const u8], _: &Checked) -> Self {
                 // SAFETY: the callback's plan was checked against these types
                 // and libffi passes one pointer per parameter, each to a value
@@ -658,7 +658,11 @@ fn handler<A: CArgs, R: CResult>(f: impl Fn(A) -> R) -> impl Fn(&[*const u8], *m
 /// A C function pointer of `plan`'s type that runs `f`, if `fn(A) -> R`
 /// matches that type. A panic in `f` is caught before it reaches C; the C
 /// caller then sees a zero result.
-pub fn typed_callback<A, R, F>(types: &Types, plan: Arc<CallPlan>, f: F) -> Result<Callback, SafeError>
+pub fn typed_callback<A, R, F>(
+    types: &Types,
+    plan: Arc<CallPlan>,
+    f: F,
+) -> Result<Callback, SafeError>
 where
     A: CArgs,
     R: CResult,

@@ -36,7 +36,7 @@ pub fn format_g15(x: f64) -> String {
             s
         }
     };
-    if exp < -4 || exp >= DIGITS {
+    if !(-4..DIGITS).contains(&exp) {
         format!(
             "{}e{}{:02}",
             trim(mantissa.to_string()),

@@ -155,7 +155,7 @@ impl CData {
     }
 
     /// The number of items of an array; `None` for other types.
-    pub fn len(&self) -> Option<usize> {
+    pub fn array_len(&self) -> Option<usize> {
         match *self.ffi.types().get(self.ty) {
             Type::Array(_, len) => len,
             _ => None,

@@ -276,7 +276,10 @@ fn structs_by_value_and_in_memory() {
     let Some((ffi, lib)) = setup() else { return };
     let point = call(&lib, "make_point", &[Value::I32(3), Value::I32(4)]);
     assert_eq!(point.as_struct().unwrap().bytes(), [3, 0, 0, 0, 4, 0, 0, 0]);
-    assert_eq!(call(&lib, "point_sum", &[point.clone()]), Value::I32(7));
+    assert_eq!(
+        call(&lib, "point_sum", std::slice::from_ref(&point)),
+        Value::I32(7)
+    );
     let doubled = call(&lib, "point_add", &[point.clone(), point.clone()]);
     let cell = ffi.alloc("point_t").unwrap();
     cell.set(doubled).unwrap();
@@ -379,11 +382,11 @@ fn structs_by_value_and_in_memory() {
     // An opaque pointer round trip.
     let counter = call(&lib, "counter_new", &[Value::I32(5)]);
     assert_eq!(
-        call(&lib, "counter_next", &[counter.clone()]),
+        call(&lib, "counter_next", std::slice::from_ref(&counter)),
         Value::I32(5)
     );
     assert_eq!(
-        call(&lib, "counter_next", &[counter.clone()]),
+        call(&lib, "counter_next", std::slice::from_ref(&counter)),
         Value::I32(6)
     );
     call(&lib, "counter_free", &[counter]);
@@ -554,7 +557,7 @@ fn globals_are_read_and_written_in_place() {
     assert_eq!(counter.get().unwrap(), Value::I32(42));
 
     let gains = lib.global("gains").unwrap();
-    assert_eq!(gains.len(), Some(4));
+    assert_eq!(gains.array_len(), Some(4));
     assert_eq!(gains.index(3).unwrap().get().unwrap(), Value::F64(2.0));
     gains.index(0).unwrap().set(10.0).unwrap();
     assert_eq!(call(&lib, "gains_sum", &[]), Value::F64(14.5));
