@@ -59,6 +59,10 @@ pub enum Value {
 }
 
 /// The bytes of a struct or union value, with its type.
+///
+/// Struct results of calls arrive as these; to make one, fill C memory of the
+/// type and take its value: `ffi.alloc("struct point")?` then `.field(..)?.set(..)`
+/// and `.get()?`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StructValue {
     pub(crate) ty: CType,
