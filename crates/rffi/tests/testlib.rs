@@ -675,7 +675,7 @@ fn mistakes_are_errors_that_say_what_and_where() {
     let p = ffi.alloc("struct point").unwrap();
     assert_eq!(
         msg(p.field("z").unwrap_err()),
-        "'struct point': has no field 'z'"
+        "'point_t': has no field 'z'"
     );
     assert!(matches!(p.index(0), Err(Error::Unsupported { .. })));
     assert!(matches!(
