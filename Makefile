@@ -59,9 +59,12 @@ demo: venv build clibs
 		RFFI_EXAMPLES_BACKEND=$(BACKEND) $(VPY) $$example; \
 	done
 
+# The Python suite runs twice: with direct register calls where signatures
+# allow them, then with every call forced through libffi.
 test: venv build clibs
 	cargo test --workspace
 	$(VPY) -m pytest -q tests/python
+	RFFI_FORCE_LIBFFI=1 $(VPY) -m pytest -q tests/python
 
 bench: venv build clibs
 ifeq ($(BENCHMARKS),)

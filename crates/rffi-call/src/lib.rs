@@ -29,6 +29,7 @@
 //! ```
 
 mod callback;
+mod direct;
 pub mod errno;
 mod error;
 mod ffitype;
@@ -40,6 +41,7 @@ pub mod safe;
 mod scalar;
 
 pub use callback::{Callback, Handler};
+pub use direct::{Direct, Reg, RegResult, Regs, Returned, FLOAT_REGS, INT_REGS};
 pub use error::CallError;
 pub use ffitype::Position;
 pub use library::*;

@@ -6,6 +6,7 @@ use std::ffi::c_void;
 use libffi::middle::{Cif, CodePtr, Type as FfiType};
 use rffi_types::{Type, TypeId, Types};
 
+use crate::direct::Direct;
 use crate::error::CallError;
 use crate::ffitype::{ffi_type, Position};
 use crate::scalar::Scalar;
@@ -30,6 +31,7 @@ pub struct CallPlan {
     frame_size: usize,
     fixed_args: usize,
     variadic: bool,
+    direct: Option<Direct>,
 }
 
 // SAFETY: a prepared CIF and its libffi types are never written again; ffi_call
@@ -139,6 +141,16 @@ impl CallPlan {
             fixed_args: sig.params.len(),
             variadic: sig.variadic,
             frame_size: offset,
+            direct: {
+                let kinds: Vec<Option<Scalar>> =
+                    all.iter().map(|t| Scalar::of(types, *t)).collect();
+                let result = if ret_is_void {
+                    Some(None)
+                } else {
+                    Scalar::of(types, ret).map(Some)
+                };
+                Direct::new(&kinds, result, sig.variadic)
+            },
         })
     }
 
@@ -153,6 +165,12 @@ impl CallPlan {
 
     pub fn ret_is_void(&self) -> bool {
         self.ret_is_void
+    }
+
+    /// The register layout for calling without libffi, when the signature
+    /// allows it (see [`Direct`]).
+    pub fn direct(&self) -> Option<&Direct> {
+        self.direct.as_ref()
     }
 
     /// The number of declared parameters (the variadic part excluded).

@@ -224,3 +224,55 @@ fn opaque_structs_cannot_be_passed_by_value() {
         "{err}"
     );
 }
+
+/// The same functions through the direct register path and through libffi
+/// give the same results.
+#[test]
+fn direct_calls_agree_with_libffi() {
+    use rffi_call::{Regs, Returned};
+    let (types, lib) = setup();
+    let libc = Library::open(None, 0).unwrap();
+    let cases: [(&str, Vec<(Scalar, Value)>); 4] = [
+        ("cos", vec![(Scalar::F64, Value::Float(0.5))]),
+        ("sqrtf", vec![(Scalar::F32, Value::Float(2.25))]),
+        (
+            "labs",
+            vec![(
+                Scalar::Int {
+                    size: 8,
+                    signed: true,
+                },
+                Value::Int(-77),
+            )],
+        ),
+        ("div", vec![]),
+    ];
+    for (name, args) in cases {
+        let plan = CallPlan::new(&types, function(&types, name)).unwrap();
+        let Some(direct) = plan.direct() else {
+            assert_eq!(
+                name, "div",
+                "only the struct-returning function needs libffi"
+            );
+            continue;
+        };
+        let via_libffi = call(&types, &lib, &plan, name, &args);
+        let expected = read(&via_libffi, plan.ret_scalar().unwrap());
+        let mut regs = Regs::default();
+        for (r, (_, v)) in direct.args().iter().zip(&args) {
+            match *v {
+                Value::Float(x) => regs.set_float(*r, x),
+                Value::Int(i) => regs.set_int(*r, i),
+                _ => unreachable!(),
+            }
+        }
+        let f = lib.symbol(name).or_else(|_| libc.symbol(name)).unwrap();
+        // SAFETY: each function is called with its declared scalar arguments.
+        let got = unsafe { direct.call(f, &regs) };
+        match (got, expected) {
+            (Returned::Float(a), Value::Float(b)) => assert_eq!(a, b, "{name}"),
+            (Returned::Int(a), Value::Int(b)) => assert_eq!(a, b, "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}

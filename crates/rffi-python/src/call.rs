@@ -4,7 +4,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3::IntoPyObjectExt;
-use rffi_call::{CallPlan, Frame};
+use rffi_call::{CallPlan, Direct, Frame, Reg, Regs, Returned};
 use rffi_types::{Prim, PrimClass, Type, TypeId};
 use std::sync::Arc;
 
@@ -19,8 +19,17 @@ struct SendPtr<T>(T);
 // whole call, and nothing else touches them while the GIL is released.
 unsafe impl<T> Send for SendPtr<T> {}
 
-/// The plan of a function pointer cdata, cached in it after the first call.
-fn plan_of(f: &CData) -> PyResult<&Arc<CallPlan>> {
+/// What calling one function pointer type needs, worked out on the first
+/// call and kept in the cdata: the plan and the shape of every argument and
+/// of the result, so later calls look nothing up.
+pub struct CallSite {
+    plan: Arc<CallPlan>,
+    args: Box<[Shape]>,
+    ret: Shape,
+}
+
+/// The call site of a function pointer cdata, cached in it after the first call.
+fn site_of(f: &CData) -> PyResult<&Arc<CallSite>> {
     if let Some(p) = f.plan.get() {
         return Ok(p);
     }
@@ -32,12 +41,57 @@ fn plan_of(f: &CData) -> PyResult<&Arc<CallPlan>> {
         )));
     }
     let plan = f.reg.plan(f.ty)?;
-    Ok(f.plan.get_or_init(|| plan))
+    let site = Arc::new(CallSite {
+        args: plan.args().iter().map(|a| f.reg.shape(a.ty)).collect(),
+        ret: f.reg.shape(plan.ret()),
+        plan,
+    });
+    Ok(f.plan.get_or_init(|| site))
 }
 
+/// The positional arguments of a call, as a tuple (`tp_call`) or as the
+/// array of a vectorcall, read without copying either.
+#[derive(Clone, Copy)]
+pub enum Args<'a, 'py> {
+    Tuple(&'a Bound<'py, PyTuple>),
+    Array(Python<'py>, &'a [*mut pyo3::ffi::PyObject]),
+}
+
+impl<'a, 'py> Args<'a, 'py> {
+    /// # Safety
+    /// Every pointer must be a live object for the whole call.
+    pub unsafe fn array(py: Python<'py>, items: &'a [*mut pyo3::ffi::PyObject]) -> Self {
+        Args::Array(py, items)
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Args::Tuple(t) => t.len(),
+            Args::Array(_, items) => items.len(),
+        }
+    }
+
+    fn iter(self) -> impl Iterator<Item = Borrowed<'a, 'py, PyAny>> {
+        (0..self.len()).map(move |i| match self {
+            // SAFETY: `i` is below the tuple's length.
+            Args::Tuple(t) => unsafe { t.get_borrowed_item_unchecked(i) },
+            // SAFETY: `Args::array`'s contract: live objects for the call.
+            Args::Array(py, items) => unsafe { Borrowed::from_ptr(py, items[i]) },
+        })
+    }
+}
+
+/// Calls with the arguments of a tuple (the `tp_call` entry).
 pub fn call(py: Python<'_>, f: &CData, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+    call_with(py, f, Args::Tuple(args))
+}
+
+/// Calls with positional arguments: the tuple entry and the vectorcall
+/// entry both end here.
+pub fn call_with(py: Python<'_>, f: &CData, args: Args<'_, '_>) -> PyResult<Py<PyAny>> {
     let reg = &f.reg;
-    let fixed_plan = plan_of(f)?;
+    let site = site_of(f)?;
+    let fixed_plan = &site.plan;
     if f.addr == 0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
             "cannot call null pointer pointer from cdata '{}'",
@@ -53,6 +107,9 @@ pub fn call(py: Python<'_>, f: &CData, args: &Bound<'_, PyTuple>) -> PyResult<Py
             "'{}' expects {at_least}{fixed} arguments, got {n}",
             reg.cname(f.ty)
         )));
+    }
+    if let (Some(direct), false) = (fixed_plan.direct(), force_libffi()) {
+        return call_direct(py, f, site, direct, args);
     }
     let variadic_plan;
     let plan: &CallPlan = if variadic {
@@ -91,9 +148,65 @@ pub fn call(py: Python<'_>, f: &CData, args: &Bound<'_, PyTuple>) -> PyResult<Py
     convert::read(py, reg, ret, addr, &owner)
 }
 
+/// `RFFI_FORCE_LIBFFI=1` makes every call go through libffi, so the test
+/// suite can run against both invokers.
+fn force_libffi() -> bool {
+    static FORCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FORCE.get_or_init(|| std::env::var_os("RFFI_FORCE_LIBFFI").is_some_and(|v| v != "0"))
+}
+
+/// A call through registers, for scalar signatures: arguments convert
+/// straight into the register image, with no frame and no libffi.
+fn call_direct(
+    py: Python<'_>,
+    f: &CData,
+    site: &CallSite,
+    direct: &Direct,
+    args: Args<'_, '_>,
+) -> PyResult<Py<PyAny>> {
+    let reg = &f.reg;
+    let plan = &site.plan;
+    let mut regs = Regs::default();
+    let mut keep = Keep::default();
+    let slots = plan.args().iter().zip(direct.args()).zip(site.args.iter());
+    for (((slot, r), shape), arg) in slots.zip(args.iter()) {
+        match *r {
+            Reg::F64(_) | Reg::F32(_) => regs.set_float(*r, convert::to_float_arg(&arg)?),
+            Reg::Int { size, signed, .. } => {
+                let v = match (shape, convert::small_int(&arg)) {
+                    (Shape::Int { .. }, Some(v)) => {
+                        convert::check_range(reg, slot.ty, v, size, signed)?;
+                        v
+                    }
+                    _ => convert::arg_as_int(py, reg, slot.ty, &arg, &mut keep)?,
+                };
+                regs.set_int(*r, v);
+            }
+        }
+    }
+    let code = SendPtr(f.addr as *const std::ffi::c_void);
+    let image = SendPtr(&regs as *const Regs);
+    let returned = py.detach(move || {
+        let (code, image) = (code, image);
+        // SAFETY: the plan was built from the cdata's declared type, which is
+        // non-variadic and scalar (that is what `direct` checked), and `keep`
+        // holds whatever pointer arguments point to until after the call.
+        unsafe { direct.call(code.0, &*image.0) }
+    });
+    drop(keep);
+    match returned {
+        Returned::Void => Ok(py.None()),
+        Returned::Int(i) => match (site.ret, i64::try_from(i)) {
+            (Shape::Int { is_enum: false, .. }, Ok(small)) => small.into_py_any(py),
+            _ => convert::int_result(py, reg, plan.ret(), i),
+        },
+        Returned::Float(x) => x.into_py_any(py),
+    }
+}
+
 /// The C types of the arguments in the variadic part: they must be cdata,
 /// promoted as C promotes them (float to double, small integers to int).
-fn variadic_types(f: &CData, args: &Bound<'_, PyTuple>, fixed: usize) -> PyResult<Vec<TypeId>> {
+fn variadic_types(f: &CData, args: Args<'_, '_>, fixed: usize) -> PyResult<Vec<TypeId>> {
     let reg = &f.reg;
     let mut out = Vec::new();
     for (i, arg) in args.iter().enumerate().skip(fixed) {

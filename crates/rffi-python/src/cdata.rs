@@ -66,7 +66,9 @@ pub struct CData {
     pub origin: Origin,
     /// The call plan of a function pointer, found on its first call so
     /// later calls neither lock nor hash.
-    pub plan: std::sync::OnceLock<Arc<rffi_call::CallPlan>>,
+    pub plan: std::sync::OnceLock<Arc<crate::call::CallSite>>,
+    /// The vectorcall entry point (see `vectorcall.rs`); the type knows its offset.
+    pub vectorcall: crate::vectorcall::Entry,
 }
 
 impl CData {
@@ -79,6 +81,7 @@ impl CData {
             len: None,
             origin: Origin::Plain,
             plan: std::sync::OnceLock::new(),
+            vectorcall: crate::vectorcall::ENTRY,
         }
     }
 

@@ -646,3 +646,57 @@ pub fn write_arg(
     }
     write(py, reg, ty, addr, obj)
 }
+
+/// An exact Python `int` that fits 64 bits, read with nothing else checked;
+/// `None` for anything else (which then takes the general path).
+pub fn small_int(obj: &Bound<'_, PyAny>) -> Option<i128> {
+    if obj.is_exact_instance_of::<PyInt>() {
+        obj.extract::<i64>().ok().map(i128::from)
+    } else {
+        None
+    }
+}
+
+/// A float argument: exact floats directly, everything else by the rules
+/// of [`write`].
+pub fn to_float_arg(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    match obj.cast_exact::<PyFloat>() {
+        Ok(f) => Ok(f.value()),
+        Err(_) => to_float(obj),
+    }
+}
+
+/// An integer-class argument (any integer, char, bool, enum or pointer
+/// type) converted by the rules of [`write_arg`], as the integer a register
+/// would carry.
+pub fn arg_as_int(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    obj: &Bound<'_, PyAny>,
+    keep: &mut Keep,
+) -> PyResult<i128> {
+    let mut cell = [0u128; 1];
+    let addr = cell.as_mut_ptr() as usize;
+    if let (Shape::Int { size, signed, .. }, Some(v)) = (reg.shape(ty), small_int(obj)) {
+        check_range(reg, ty, v, size, signed)?;
+        return Ok(v);
+    }
+    write_arg(py, reg, ty, addr, obj, keep)?;
+    let scalar = reg.shape(ty).scalar().unwrap_or(Scalar::Pointer);
+    // SAFETY: `cell` holds the 16 bytes just written for this scalar.
+    match unsafe { memory::read(addr as *const u8, scalar) } {
+        Value::Int(i) => Ok(i),
+        Value::Pointer(p) => Ok(p as i128),
+        _ => Ok(0),
+    }
+}
+
+/// The Python value of an integer-class result that came back in a register.
+pub fn int_result(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId, v: i128) -> PyResult<Py<PyAny>> {
+    match reg.shape(ty) {
+        Shape::Int { is_enum: false, .. } => v.into_py_any(py),
+        Shape::Pointer { .. } => CData::plain(reg, ty, v as usize, Owner::None).into_py_any(py),
+        shape => scalar_to_py(py, reg, ty, shape, Value::Int(v)),
+    }
+}

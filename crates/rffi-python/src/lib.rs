@@ -20,6 +20,7 @@ mod library;
 mod owner;
 mod registry;
 mod strings;
+mod vectorcall;
 
 #[pymodule]
 fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -27,6 +28,7 @@ fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<ffi::Ffi>()?;
     m.add_class::<cdata::CData>()?;
+    vectorcall::install(py)?;
     m.add_class::<ctype::CType>()?;
     m.add_class::<ctype::CField>()?;
     m.add_class::<library::Lib>()?;
