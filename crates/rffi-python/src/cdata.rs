@@ -69,10 +69,23 @@ pub struct CData {
     pub plan: std::sync::OnceLock<Arc<crate::call::CallSite>>,
     /// The vectorcall entry point (see `vectorcall.rs`); the type knows its offset.
     pub vectorcall: crate::vectorcall::Entry,
+    /// `reg.shape(ty)`, kept so the hot paths need not ask.
+    pub(crate) shape: Shape,
 }
 
 impl CData {
     pub fn plain(reg: &Arc<Registry>, ty: TypeId, addr: usize, owner: Owner) -> CData {
+        CData::shaped(reg, ty, reg.shape(ty), addr, owner)
+    }
+
+    /// [`plain`](Self::plain) when the caller already knows the shape.
+    pub fn shaped(
+        reg: &Arc<Registry>,
+        ty: TypeId,
+        shape: Shape,
+        addr: usize,
+        owner: Owner,
+    ) -> CData {
         CData {
             reg: reg.clone(),
             ty,
@@ -82,6 +95,7 @@ impl CData {
             origin: Origin::Plain,
             plan: std::sync::OnceLock::new(),
             vectorcall: crate::vectorcall::ENTRY,
+            shape,
         }
     }
 
@@ -109,7 +123,7 @@ impl CData {
     }
 
     pub fn shape(&self) -> Shape {
-        self.reg.shape(self.ty)
+        self.shape
     }
 
     fn cname(&self) -> String {

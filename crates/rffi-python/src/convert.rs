@@ -510,7 +510,18 @@ pub fn read(
     addr: usize,
     owner: &Owner,
 ) -> PyResult<Py<PyAny>> {
-    let shape = reg.shape(ty);
+    read_shaped(py, reg, ty, reg.shape(ty), addr, owner)
+}
+
+/// [`read`] when the caller already knows the type's shape.
+pub fn read_shaped(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    shape: Shape,
+    addr: usize,
+    owner: &Owner,
+) -> PyResult<Py<PyAny>> {
     match shape {
         Shape::Pointer { .. } => {
             // SAFETY: `addr` holds a pointer, per the cdata layer's checks.
@@ -519,12 +530,12 @@ pub fn read(
             else {
                 unreachable!("pointers read as pointers")
             };
-            CData::plain(reg, ty, target, Owner::None).into_py_any(py)
+            CData::shaped(reg, ty, shape, target, Owner::None).into_py_any(py)
         }
-        Shape::Array { .. } => CData::plain(reg, ty, addr, owner.clone()).into_py_any(py),
+        Shape::Array { .. } => CData::shaped(reg, ty, shape, addr, owner.clone()).into_py_any(py),
         Shape::Record { .. } => CData {
             origin: Origin::Reference,
-            ..CData::plain(reg, ty, addr, owner.clone())
+            ..CData::shaped(reg, ty, shape, addr, owner.clone())
         }
         .into_py_any(py),
         Shape::Void | Shape::Function => Err(PyTypeError::new_err(format!(
@@ -537,6 +548,18 @@ pub fn read(
             let v = unsafe { memory::read(addr as *const u8, s) };
             scalar_to_py(py, reg, ty, shape, v)
         }
+    }
+}
+
+/// A Python int, through the 64-bit constructors when the value fits them
+/// (CPython's arbitrary-width path is several times slower).
+pub fn int_to_py(py: Python<'_>, i: i128) -> PyResult<Py<PyAny>> {
+    if let Ok(small) = i64::try_from(i) {
+        small.into_py_any(py)
+    } else if let Ok(big) = u64::try_from(i) {
+        big.into_py_any(py)
+    } else {
+        i.into_py_any(py)
     }
 }
 
@@ -559,7 +582,7 @@ pub fn scalar_to_py(
             ))),
         },
         (Shape::LongDouble, _) => CData::value(reg, ty, v)?.into_py_any(py),
-        (_, Value::Int(i)) => i.into_py_any(py),
+        (_, Value::Int(i)) => int_to_py(py, i),
         (_, Value::Float(f)) => f.into_py_any(py),
         (_, Value::Complex(re, im)) => PyComplex::from_doubles(py, re, im).into_py_any(py),
         (_, Value::Pointer(p)) => p.into_py_any(py),

@@ -8,6 +8,8 @@ use arc_swap::ArcSwap;
 use pyo3::prelude::*;
 use rffi_call::{CallPlan, Scalar};
 use rffi_types::{Prim, PrimClass, RecordKind, Type, TypeId, Types};
+use rustc_hash::FxHashMap;
+use std::sync::OnceLock;
 
 use crate::ctype::CType;
 use crate::errors::IntoPyResult;
@@ -131,16 +133,19 @@ struct Info {
 
 /// A member of a complete struct or union, found by name; anonymous members
 /// are flattened and offsets are from the start of the record.
-pub type FieldIndex = HashMap<String, rffi_types::Field>;
+pub type FieldIndex = FxHashMap<String, rffi_types::Field>;
 
 pub struct Registry {
     types: Mutex<Types>,
     ctypes: Mutex<HashMap<TypeId, Py<CType>>>,
     plans: Mutex<HashMap<TypeId, Arc<CallPlan>>>,
-    /// Per type id; read without locking. Only final facts are stored: a
-    /// type's shape never changes, and its size only from unknown to known.
-    infos: ArcSwap<Vec<Option<Info>>>,
-    fields: ArcSwap<HashMap<TypeId, Arc<FieldIndex>>>,
+    /// Per type id, read without locking (an append-only vector of cells).
+    /// Only final facts are stored: a type's shape never changes, and its
+    /// size only from unknown to known.
+    infos: boxcar::Vec<OnceLock<Info>>,
+    /// Serializes growing `infos` to cover a new type id.
+    grow: Mutex<()>,
+    fields: ArcSwap<FxHashMap<TypeId, Arc<FieldIndex>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -153,13 +158,14 @@ impl Registry {
             types: Mutex::new(Types::new()),
             ctypes: Mutex::new(HashMap::new()),
             plans: Mutex::new(HashMap::new()),
-            infos: ArcSwap::from_pointee(Vec::new()),
-            fields: ArcSwap::from_pointee(HashMap::new()),
+            infos: boxcar::Vec::new(),
+            grow: Mutex::new(()),
+            fields: ArcSwap::from_pointee(FxHashMap::default()),
         })
     }
 
     fn info(&self, id: TypeId) -> Info {
-        if let Some(Some(info)) = self.infos.load().get(id.index()) {
+        if let Some(info) = self.infos.get(id.index()).and_then(OnceLock::get) {
             return *info;
         }
         let (info, final_) = self.with(|t| {
@@ -172,14 +178,13 @@ impl Registry {
             (Info { shape, size }, final_)
         });
         if final_ {
-            self.infos.rcu(|old| {
-                let mut v = Vec::clone(old);
-                if v.len() <= id.index() {
-                    v.resize(id.index() + 1, None);
-                }
-                v[id.index()] = Some(info);
-                v
-            });
+            let _growing = lock(&self.grow);
+            while self.infos.count() <= id.index() {
+                self.infos.push(OnceLock::new());
+            }
+            if let Some(cell) = self.infos.get(id.index()) {
+                let _ = cell.set(info);
+            }
         }
         info
     }
@@ -193,7 +198,7 @@ impl Registry {
         let index: Arc<FieldIndex> =
             Arc::new(flat.into_iter().map(|f| (f.name.clone(), f)).collect());
         self.fields.rcu(|old| {
-            let mut m = HashMap::clone(old);
+            let mut m = FxHashMap::clone(old);
             m.insert(id, index.clone());
             m
         });
