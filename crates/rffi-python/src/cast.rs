@@ -24,6 +24,9 @@ enum Source {
 
 /// What `obj` carries, for a cast to the type named `target`.
 fn source(obj: &Bound<'_, PyAny>, target: &str) -> PyResult<Source> {
+    if let Some(i) = crate::convert::small_int(obj) {
+        return Ok(Source::Int(i));
+    }
     if let Ok(c) = obj.cast::<CData>() {
         let c = c.get();
         return Ok(match c.shape() {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use pyo3::exceptions::{PyOverflowError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 use rffi_types::{CdefOptions, Type, TypeId};
 
@@ -21,13 +21,23 @@ use crate::registry::{Registry, Shape};
 pub struct Ffi {
     reg: Arc<Registry>,
     null: Py<CData>,
+    /// Type strings already resolved, keyed by the str object itself so the
+    /// lookup uses the hash Python keeps in every str.
+    type_strings: Py<PyDict>,
 }
 
 impl Ffi {
     /// The type named by a string or given as a ctype object.
     fn resolve(&self, cdecl: &Bound<'_, PyAny>) -> PyResult<TypeId> {
         if let Ok(s) = cdecl.cast::<PyString>() {
-            return self.reg.parse(&s.to_cow()?);
+            let py = cdecl.py();
+            let cache = self.type_strings.bind(py);
+            if let Some(found) = cache.get_item(s)? {
+                return Ok(found.cast::<CType>()?.get().id);
+            }
+            let id = self.reg.parse(&s.to_cow()?)?;
+            cache.set_item(s, self.reg.ctype(py, id)?)?;
+            return Ok(id);
         }
         if let Ok(c) = cdecl.cast::<CType>() {
             return Ok(c.get().id);
@@ -203,7 +213,11 @@ impl Ffi {
         let reg = Registry::new();
         let void_ptr = reg.parse("void *")?;
         let null = Py::new(py, CData::plain(&reg, void_ptr, 0, Owner::None))?;
-        Ok(Ffi { reg, null })
+        Ok(Ffi {
+            reg,
+            null,
+            type_strings: PyDict::new(py).unbind(),
+        })
     }
 
     #[classattr]
@@ -299,6 +313,7 @@ impl Ffi {
         let result = self.reg.with(|t| t.cdef(csource, &options));
         if r#override {
             self.reg.forget_plans();
+            Python::attach(|py| self.type_strings.bind(py).clear());
         }
         result.py()
     }
