@@ -36,6 +36,7 @@ mod library;
 pub mod longdouble;
 pub mod memory;
 mod plan;
+pub mod safe;
 mod scalar;
 
 pub use callback::{Callback, Handler};

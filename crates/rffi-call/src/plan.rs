@@ -60,6 +60,15 @@ impl Frame {
         }
     }
 
+    /// How many bytes the frame holds (at least what it was made for).
+    pub fn capacity(&self) -> usize {
+        if self.heap.is_empty() {
+            Frame::INLINE * 16
+        } else {
+            self.heap.len() * 16
+        }
+    }
+
     /// The start of the frame, 16-byte aligned.
     pub fn as_mut_ptr(&mut self) -> *mut u8 {
         if self.heap.is_empty() {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyAttributeError, PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PySlice, PyTuple};
+use pyo3::types::{PyList, PySlice, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 use rffi_call::{memory, Value};
 use rffi_types::TypeId;
@@ -288,7 +288,13 @@ impl CData {
         }
     }
 
-    fn field(&self, name: &str) -> PyResult<(usize, rffi_types::Field)> {
+    /// Runs `f` on the member `name` of this struct (or of the struct this
+    /// points to) and the address of that struct.
+    fn with_field<R>(
+        &self,
+        name: &str,
+        f: impl FnOnce(usize, &rffi_types::Field) -> PyResult<R>,
+    ) -> PyResult<R> {
         let Some((rec, base)) = self.record_for_fields() else {
             return Err(PyAttributeError::new_err(format!(
                 "cdata '{}' has no attribute '{name}'",
@@ -296,17 +302,19 @@ impl CData {
             )));
         };
         self.refuse_null(base)?;
-        let found = self.reg.with(|t| t.field(rec, name));
-        match found {
-            Ok(f) => Ok((base, f)),
-            Err(e) if e.kind == rffi_types::ErrorKind::NoSuchField => {
-                Err(PyAttributeError::new_err(format!(
-                    "cdata '{}' has no field '{name}'",
-                    self.cname()
-                )))
-            }
-            Err(e) => Err(crate::errors::type_error(e)),
+        let Some(index) = self.reg.field_index(rec) else {
+            // Opaque: let the type model say why.
+            let err = self.reg.with(|t| t.field(rec, name).err());
+            return Err(err.map_or_else(|| self.no_field(name), crate::errors::type_error));
+        };
+        match index.get(name) {
+            Some(field) => f(base, field),
+            None => Err(self.no_field(name)),
         }
+    }
+
+    fn no_field(&self, name: &str) -> PyErr {
+        PyAttributeError::new_err(format!("cdata '{}' has no field '{name}'", self.cname()))
     }
 
     /// `p + delta`: pointers and arrays move by items; `void *` by bytes.
@@ -587,14 +595,57 @@ impl CData {
         convert::write(py, &self.reg, item, addr, value)
     }
 
-    fn __getattr__(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
-        let (base, f) = self.field(name)?;
-        convert::read_field(py, &self.reg, base, &f, &self.owner)
+    /// Fields first (as cffi does), then ordinary attributes such as methods.
+    /// Taking over `__getattribute__` spares a struct field read the
+    /// AttributeError that a `__getattr__` fallback would cost.
+    fn __getattribute__(slf: &Bound<'_, Self>, name: &Bound<'_, PyString>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let this = slf.get();
+        if this.record_for_fields().is_some() {
+            let key = name.to_str()?;
+            if !key.starts_with("__") {
+                return this.with_field(key, |base, f| {
+                    convert::read_field(py, &this.reg, base, f, &this.owner)
+                });
+            }
+        }
+        // SAFETY: both pointers are live objects for the duration of the call;
+        // the result is a new reference or NULL with an exception set.
+        let found = unsafe {
+            Bound::from_owned_ptr_or_err(
+                py,
+                pyo3::ffi::PyObject_GenericGetAttr(slf.as_ptr(), name.as_ptr()),
+            )
+        };
+        found.map(Bound::unbind).map_err(|e| {
+            if e.is_instance_of::<PyAttributeError>(py) {
+                PyAttributeError::new_err(format!(
+                    "cdata '{}' has no attribute '{}'",
+                    this.cname(),
+                    name
+                ))
+            } else {
+                e
+            }
+        })
+    }
+
+    /// Reached only when `__getattribute__` found nothing (pyo3 calls it
+    /// then); it gives cffi's message.
+    fn __getattr__(&self, name: &str) -> PyResult<Py<PyAny>> {
+        Err(match self.record_for_fields() {
+            Some(_) => self.no_field(name),
+            None => PyAttributeError::new_err(format!(
+                "cdata '{}' has no attribute '{name}'",
+                self.cname()
+            )),
+        })
     }
 
     fn __setattr__(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        let (base, f) = self.field(name)?;
-        convert::write_field(py, &self.reg, base, &f, value)
+        self.with_field(name, |base, f| {
+            convert::write_field(py, &self.reg, base, f, value)
+        })
     }
 
     fn __add__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {

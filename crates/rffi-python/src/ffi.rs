@@ -392,7 +392,7 @@ impl Ffi {
     }
 
     fn dlclose(&self, lib: &Bound<'_, Lib>) -> PyResult<()> {
-        lib.get().close()
+        Lib::close(lib)
     }
 
     #[pyo3(name = "new", signature = (cdecl, init = None))]

@@ -1,7 +1,6 @@
 //! The library object `ffi.dlopen` returns: names resolve against the FFI's
 //! declarations when first used, so `cdef` after `dlopen` works.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::{PyAttributeError, PyOSError};
@@ -20,12 +19,13 @@ use crate::registry::Registry;
 /// into it, so it stays loaded while any of them lives.
 pub struct Handle(pub Mutex<Library>);
 
-#[pyclass(name = "Lib", module = "rffi", frozen)]
+/// Functions and constants, once resolved, go into the instance `__dict__`,
+/// where Python's own attribute lookup finds them without calling back here.
+#[pyclass(name = "Lib", module = "rffi", frozen, dict)]
 pub struct Lib {
     reg: Arc<Registry>,
     handle: Arc<Handle>,
     name: String,
-    functions: Mutex<HashMap<String, Py<PyAny>>>,
 }
 
 impl Lib {
@@ -72,7 +72,6 @@ impl Lib {
             reg: reg.clone(),
             name: name.unwrap_or("<None>").to_string(),
             handle: Arc::new(Handle(Mutex::new(lib))),
-            functions: Mutex::new(HashMap::new()),
         })
     }
 
@@ -85,12 +84,10 @@ impl Lib {
         Owner::Shared(self.handle.clone())
     }
 
-    pub fn close(&self) -> PyResult<()> {
-        self.functions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-        let mut lib = self.handle.0.lock().unwrap_or_else(|e| e.into_inner());
+    /// `dlclose`: forgets what was resolved and closes the library.
+    pub fn close(slf: &Bound<'_, Self>) -> PyResult<()> {
+        slf.getattr("__dict__")?.call_method0("clear")?;
+        let mut lib = slf.get().handle.0.lock().unwrap_or_else(|e| e.into_inner());
         // Closing twice is allowed and does nothing, as in cffi.
         if lib.is_closed() {
             return Ok(());
@@ -120,34 +117,25 @@ fn find_library(py: Python<'_>, name: &str) -> PyResult<Option<String>> {
 
 #[pymethods]
 impl Lib {
-    fn __getattr__(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
-        if let Some(f) = self
-            .functions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-        {
-            return Ok(f.clone_ref(py));
-        }
-        let sym = self.reg.with(|t| t.symbol(name).cloned());
-        match sym {
-            None => Err(PyAttributeError::new_err(name.to_string())),
-            Some(Symbol::Constant(v)) => v.into_py_any(py),
-            Some(Symbol::Function(ty)) => {
-                let addr = self.address(name)?;
-                let ptr = self.reg.with(|t| t.pointer_to(ty));
-                let f = CData::plain(&self.reg, ptr, addr, self.owner()).into_py_any(py)?;
-                self.functions
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(name.to_string(), f.clone_ref(py));
-                Ok(f)
-            }
+    fn __getattr__(slf: &Bound<'_, Self>, name: &str) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let this = slf.get();
+        let sym = this.reg.with(|t| t.symbol(name).cloned());
+        let cached = match sym {
+            None => return Err(PyAttributeError::new_err(name.to_string())),
             Some(Symbol::Variable { ty, .. }) => {
-                let addr = self.address(name)?;
-                convert::read(py, &self.reg, ty, addr, &self.owner())
+                let addr = this.address(name)?;
+                return convert::read(py, &this.reg, ty, addr, &this.owner());
             }
-        }
+            Some(Symbol::Constant(v)) => v.into_py_any(py)?,
+            Some(Symbol::Function(ty)) => {
+                let addr = this.address(name)?;
+                let ptr = this.reg.with(|t| t.pointer_to(ty));
+                CData::plain(&this.reg, ptr, addr, this.owner()).into_py_any(py)?
+            }
+        };
+        slf.getattr("__dict__")?.set_item(name, &cached)?;
+        Ok(cached)
     }
 
     fn __setattr__(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {

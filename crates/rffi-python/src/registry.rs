@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use arc_swap::ArcSwap;
 use pyo3::prelude::*;
 use rffi_call::{CallPlan, Scalar};
 use rffi_types::{Prim, PrimClass, RecordKind, Type, TypeId, Types};
@@ -121,10 +122,25 @@ fn prim_shape(p: Prim) -> Shape {
     }
 }
 
+/// What the hot paths ask of a type, cached once it can no longer change.
+#[derive(Clone, Copy, Debug)]
+struct Info {
+    shape: Shape,
+    size: Option<usize>,
+}
+
+/// A member of a complete struct or union, found by name; anonymous members
+/// are flattened and offsets are from the start of the record.
+pub type FieldIndex = HashMap<String, rffi_types::Field>;
+
 pub struct Registry {
     types: Mutex<Types>,
     ctypes: Mutex<HashMap<TypeId, Py<CType>>>,
     plans: Mutex<HashMap<TypeId, Arc<CallPlan>>>,
+    /// Per type id; read without locking. Only final facts are stored: a
+    /// type's shape never changes, and its size only from unknown to known.
+    infos: ArcSwap<Vec<Option<Info>>>,
+    fields: ArcSwap<HashMap<TypeId, Arc<FieldIndex>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -137,7 +153,51 @@ impl Registry {
             types: Mutex::new(Types::new()),
             ctypes: Mutex::new(HashMap::new()),
             plans: Mutex::new(HashMap::new()),
+            infos: ArcSwap::from_pointee(Vec::new()),
+            fields: ArcSwap::from_pointee(HashMap::new()),
         })
+    }
+
+    fn info(&self, id: TypeId) -> Info {
+        if let Some(Some(info)) = self.infos.load().get(id.index()) {
+            return *info;
+        }
+        let (info, final_) = self.with(|t| {
+            let shape = shape_of(t, id);
+            let size = t.size_of(id).ok();
+            // An enum declared without its values may get another base later.
+            let open_enum = matches!(t.get(id), Type::Enum(e) if t.enum_def(*e).variants.is_none());
+            let final_ =
+                !open_enum && (size.is_some() || matches!(shape, Shape::Void | Shape::Function));
+            (Info { shape, size }, final_)
+        });
+        if final_ {
+            self.infos.rcu(|old| {
+                let mut v = Vec::clone(old);
+                if v.len() <= id.index() {
+                    v.resize(id.index() + 1, None);
+                }
+                v[id.index()] = Some(info);
+                v
+            });
+        }
+        info
+    }
+
+    /// The members of a complete record by name, built once per record.
+    pub fn field_index(&self, id: TypeId) -> Option<Arc<FieldIndex>> {
+        if let Some(index) = self.fields.load().get(&id) {
+            return Some(index.clone());
+        }
+        let flat = self.with(|t| t.flat_fields(id).ok())?;
+        let index: Arc<FieldIndex> =
+            Arc::new(flat.into_iter().map(|f| (f.name.clone(), f)).collect());
+        self.fields.rcu(|old| {
+            let mut m = HashMap::clone(old);
+            m.insert(id, index.clone());
+            m
+        });
+        Some(index)
     }
 
     /// Runs `f` on the type model. `f` must not call into Python.
@@ -150,7 +210,7 @@ impl Registry {
     }
 
     pub fn shape(&self, id: TypeId) -> Shape {
-        self.with(|t| shape_of(t, id))
+        self.info(id).shape
     }
 
     pub fn cname(&self, id: TypeId) -> String {
@@ -158,7 +218,7 @@ impl Registry {
     }
 
     pub fn size_of(&self, id: TypeId) -> Option<usize> {
-        self.with(|t| t.size_of(id).ok())
+        self.info(id).size
     }
 
     /// The one ctype object of `id`.

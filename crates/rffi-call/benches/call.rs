@@ -1,0 +1,93 @@
+//! The cost of one call of `double nop(double, double, double)` (testlib):
+//! through the `rffi` facade (typed handle, dynamic call) and through the
+//! baselines (a direct call of a Rust function pointer, libffi with a CIF
+//! prepared once, libffi's high-level `call`, which prepares one per call).
+//!
+//! It lives in rffi-call rather than crates/rffi because the baselines need
+//! `unsafe`, which the facade crate forbids. Run with
+//! `cargo bench -p rffi-call --bench call`; it needs `cc` to build testlib.
+
+use std::ffi::c_void;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::process::Command;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use libffi::middle::{arg, Cif, CodePtr, Type};
+use rffi::Value;
+
+fn build_testlib() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let lib = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libtestlib-bench.so");
+    let status = Command::new("cc")
+        .args(["-shared", "-fPIC", "-O2", "-o"])
+        .arg(&lib)
+        .arg(root.join("tests/c/testlib.c"))
+        .arg("-lm")
+        .status();
+    match status {
+        Ok(s) if s.success() => Some(lib),
+        other => {
+            eprintln!("skipped: cannot build testlib with cc ({other:?})");
+            None
+        }
+    }
+}
+
+fn calls(c: &mut Criterion) {
+    let Some(path) = build_testlib() else { return };
+    let path = path.to_str().expect("a UTF-8 path");
+
+    let ffi = rffi::Ffi::new();
+    ffi.cdef("double nop(double a, double b, double c);")
+        .unwrap();
+    let lib = ffi.dlopen(Some(path)).unwrap();
+    let typed = lib.function::<(f64, f64, f64), f64>("nop").unwrap();
+
+    let raw = rffi_call::Library::open(Some(path), 0).unwrap();
+    let addr: *mut c_void = raw.symbol("nop").unwrap();
+    // SAFETY: testlib defines `double nop(double, double, double)`.
+    let direct =
+        unsafe { std::mem::transmute::<*mut c_void, extern "C" fn(f64, f64, f64) -> f64>(addr) };
+    let cif = Cif::new(vec![Type::f64(), Type::f64(), Type::f64()], Type::f64());
+    let code = CodePtr::from_ptr(addr);
+
+    let mut group = c.benchmark_group("nop(double, double, double)");
+    group.bench_function("direct fn pointer", |b| {
+        b.iter(|| direct(black_box(1.0), black_box(2.0), black_box(3.0)))
+    });
+    group.bench_function("rffi typed handle", |b| {
+        b.iter(|| typed.call((black_box(1.0), black_box(2.0), black_box(3.0))))
+    });
+    group.bench_function("libffi prepared CIF", |b| {
+        b.iter(|| {
+            let (x, y, z) = (black_box(1.0f64), black_box(2.0f64), black_box(3.0f64));
+            // SAFETY: the CIF describes nop's type; the arguments are doubles.
+            unsafe { cif.call::<f64>(code, &[arg(&x), arg(&y), arg(&z)]) }
+        })
+    });
+    group.bench_function("libffi high-level call", |b| {
+        b.iter(|| {
+            let (x, y, z) = (black_box(1.0f64), black_box(2.0f64), black_box(3.0f64));
+            // SAFETY: as above; libffi::high builds the CIF from the argument types.
+            unsafe {
+                libffi::high::call::<f64>(
+                    code,
+                    &[
+                        libffi::high::arg(&x),
+                        libffi::high::arg(&y),
+                        libffi::high::arg(&z),
+                    ],
+                )
+            }
+        })
+    });
+    let args = [Value::F64(1.0), Value::F64(2.0), Value::F64(3.0)];
+    group.bench_function("rffi dynamic call", |b| {
+        b.iter(|| lib.call("nop", black_box(&args)).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, calls);
+criterion_main!(benches);

@@ -1,0 +1,278 @@
+//! Dynamic C values, and their conversion to and from the bytes of C types.
+
+use std::ffi::c_void;
+use std::fmt;
+
+use rffi_call::memory::Value as Raw;
+use rffi_call::Scalar;
+use rffi_types::{PrimClass, Type, TypeId, Types};
+
+use crate::context::CType;
+use crate::error::{Error, Result};
+use crate::memory::CData;
+
+/// A C value of any type, for [`Library::call`](crate::Library::call) and
+/// [`CData::get`]/[`CData::set`].
+///
+/// Results come back as the variant of the declared type (an `int` as
+/// [`Value::I32`], an `enum` as its integer type, `long double` narrowed to
+/// `f64`). Arguments are converted as C converts them where no information is
+/// lost: any integer variant that fits the parameter's range, integers to
+/// floating parameters, `f32` and `f64` to either floating type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// The result of a `void` function.
+    Void,
+    /// `_Bool`.
+    Bool(bool),
+    /// `signed char`, `int8_t`, and `char` where it is signed.
+    I8(i8),
+    /// `unsigned char`, `uint8_t`, and `char` where it is unsigned.
+    U8(u8),
+    /// `short`, `int16_t`.
+    I16(i16),
+    /// `unsigned short`, `uint16_t`, `char16_t`.
+    U16(u16),
+    /// `int`, `int32_t`, most enums, `wchar_t` on Linux x86-64.
+    I32(i32),
+    /// `unsigned int`, `uint32_t`, `char32_t`, enums without negative values.
+    U32(u32),
+    /// `long`, `long long`, `int64_t`, `ssize_t`, `intptr_t`.
+    I64(i64),
+    /// `unsigned long`, `size_t`, `uint64_t`, `uintptr_t`.
+    U64(u64),
+    /// `float`.
+    F32(f32),
+    /// `double`.
+    F64(f64),
+    /// `long double`, narrowed to the precision of `f64`.
+    LongDouble(f64),
+    /// `float _Complex`: real and imaginary parts.
+    Complex32(f32, f32),
+    /// `double _Complex`: real and imaginary parts.
+    Complex64(f64, f64),
+    /// Any pointer, function pointers included. Passing a pointer is safe;
+    /// what C does with it is what its declaration promises.
+    Pointer(*mut c_void),
+    /// A struct or union by value.
+    Struct(StructValue),
+}
+
+/// The bytes of a struct or union value, with its type.
+///
+/// Struct results of calls arrive as these; to make one, fill C memory of the
+/// type and take its value: `ffi.alloc("struct point")?` then `.field(..)?.set(..)`
+/// and `.get()?`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StructValue {
+    pub(crate) ty: CType,
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl StructValue {
+    /// The struct or union type.
+    pub fn ctype(&self) -> CType {
+        self.ty
+    }
+
+    /// The value's bytes, in C layout.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Value {
+    /// The value of any integer variant (and `Bool`) as `i128`.
+    pub fn as_int(&self) -> Option<i128> {
+        Some(match *self {
+            Value::Bool(v) => v as i128,
+            Value::I8(v) => v.into(),
+            Value::U8(v) => v.into(),
+            Value::I16(v) => v.into(),
+            Value::U16(v) => v.into(),
+            Value::I32(v) => v.into(),
+            Value::U32(v) => v.into(),
+            Value::I64(v) => v.into(),
+            Value::U64(v) => v.into(),
+            _ => return None,
+        })
+    }
+
+    /// The value of `F32`, `F64` and `LongDouble` as `f64`.
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::F32(v) => Some(v.into()),
+            Value::F64(v) | Value::LongDouble(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The address of a `Pointer`.
+    pub fn as_ptr(&self) -> Option<*mut c_void> {
+        match *self {
+            Value::Pointer(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The bytes and type of a `Struct`.
+    pub fn as_struct(&self) -> Option<&StructValue> {
+        match self {
+            Value::Struct(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// Integers in decimal, floats in Rust's shortest round-trip form,
+    /// pointers in hex, complex numbers as `re+imj`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Void => f.write_str("void"),
+            Value::Bool(v) => write!(f, "{v}"),
+            Value::F32(v) => write!(f, "{v}"),
+            Value::F64(v) | Value::LongDouble(v) => write!(f, "{v}"),
+            Value::Complex32(re, im) => write!(f, "{re}{im:+}j"),
+            Value::Complex64(re, im) => write!(f, "{re}{im:+}j"),
+            Value::Pointer(p) => write!(f, "{p:p}"),
+            Value::Struct(s) => write!(f, "<struct of {} bytes>", s.bytes.len()),
+            other => write!(f, "{}", other.as_int().unwrap_or_default()),
+        }
+    }
+}
+
+macro_rules! from_rust {
+    ($($t:ty => $variant:ident),* $(,)?) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Value {
+                Value::$variant(v)
+            }
+        }
+    )*};
+}
+
+from_rust! {
+    bool => Bool, i8 => I8, u8 => U8, i16 => I16, u16 => U16, i32 => I32, u32 => U32,
+    i64 => I64, u64 => U64, f32 => F32, f64 => F64, *mut c_void => Pointer,
+    StructValue => Struct,
+}
+
+impl From<*const c_void> for Value {
+    fn from(p: *const c_void) -> Value {
+        Value::Pointer(p.cast_mut())
+    }
+}
+
+impl From<&CData> for Value {
+    /// A pointer to the memory.
+    fn from(data: &CData) -> Value {
+        Value::Pointer(data.as_ptr())
+    }
+}
+
+/// A value ready to be stored as a C type.
+pub(crate) enum Stored<'a> {
+    Scalar(Scalar, Raw),
+    Bytes(&'a [u8]),
+}
+
+fn int_range(size: u8, signed: bool) -> (i128, i128) {
+    let bits = u32::from(size) * 8;
+    if signed {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+    } else {
+        (0, (1i128 << bits) - 1)
+    }
+}
+
+/// Checks `v` against the C type `ty` and gives what to store. `place`
+/// names the destination for errors.
+pub(crate) fn to_c<'a>(
+    types: &Types,
+    ffi: u64,
+    ty: TypeId,
+    v: &'a Value,
+    place: &dyn Fn() -> String,
+) -> Result<Stored<'a>> {
+    let wrong = || Error::WrongType {
+        place: place(),
+        ctype: types.cname(ty),
+        got: format!("{v:?}"),
+    };
+    if let Some(s) = Scalar::of(types, ty) {
+        let class = match types.get(ty) {
+            Type::Prim(p) => Some(p.class()),
+            _ => None,
+        };
+        let raw = match s {
+            Scalar::Int { size, signed } => {
+                let i = v.as_int().ok_or_else(wrong)?;
+                let (lo, hi) = match class {
+                    Some(PrimClass::Bool) => (0, 1),
+                    Some(PrimClass::Char) => (-128, 255),
+                    _ => int_range(size, signed),
+                };
+                if i < lo || i > hi {
+                    return Err(Error::Overflow {
+                        place: place(),
+                        ctype: types.cname(ty),
+                        value: i.to_string(),
+                    });
+                }
+                Raw::Int(i)
+            }
+            Scalar::F32 | Scalar::F64 | Scalar::LongDouble => match v.as_f64() {
+                Some(f) => Raw::Float(f),
+                None => Raw::Float(v.as_int().ok_or_else(wrong)? as f64),
+            },
+            Scalar::C32 | Scalar::C64 => match *v {
+                Value::Complex32(re, im) => Raw::Complex(re.into(), im.into()),
+                Value::Complex64(re, im) => Raw::Complex(re, im),
+                _ => Raw::Complex(v.as_f64().ok_or_else(wrong)?, 0.0),
+            },
+            Scalar::Pointer => Raw::Pointer(v.as_ptr().ok_or_else(wrong)?.expose_provenance()),
+        };
+        return Ok(Stored::Scalar(s, raw));
+    }
+    match (types.get(ty), v) {
+        (Type::Record(_), Value::Struct(sv)) => {
+            let same = sv.ty.ffi == ffi && sv.ty.id == ty;
+            if !same || Some(sv.bytes.len()) != types.size_of(ty).ok() {
+                return Err(wrong());
+            }
+            Ok(Stored::Bytes(&sv.bytes))
+        }
+        (Type::Record(_), _) => Err(wrong()),
+        _ => Err(Error::Unsupported {
+            ctype: types.cname(ty),
+            reason: format!("{} has no value that can be stored", place()),
+        }),
+    }
+}
+
+/// The [`Value`] of a scalar of type `ty` read as `raw`.
+pub(crate) fn from_c(types: &Types, ty: TypeId, s: Scalar, raw: Raw) -> Value {
+    let is_bool = matches!(types.get(ty), Type::Prim(p) if p.class() == PrimClass::Bool);
+    match (s, raw) {
+        (Scalar::Int { .. }, Raw::Int(i)) if is_bool => Value::Bool(i != 0),
+        (Scalar::Int { size, signed }, Raw::Int(i)) => match (size, signed) {
+            (1, true) => Value::I8(i as i8),
+            (1, false) => Value::U8(i as u8),
+            (2, true) => Value::I16(i as i16),
+            (2, false) => Value::U16(i as u16),
+            (4, true) => Value::I32(i as i32),
+            (4, false) => Value::U32(i as u32),
+            (_, true) => Value::I64(i as i64),
+            (_, false) => Value::U64(i as u64),
+        },
+        (Scalar::F32, Raw::Float(f)) => Value::F32(f as f32),
+        (Scalar::LongDouble, Raw::Float(f)) => Value::LongDouble(f),
+        (Scalar::C32, Raw::Complex(re, im)) => Value::Complex32(re as f32, im as f32),
+        (Scalar::C64, Raw::Complex(re, im)) => Value::Complex64(re, im),
+        (_, Raw::Float(f)) => Value::F64(f),
+        (_, Raw::Pointer(p)) => Value::Pointer(std::ptr::with_exposed_provenance_mut(p)),
+        (_, Raw::Int(i)) => Value::I64(i as i64),
+        (_, Raw::Complex(re, im)) => Value::Complex64(re, im),
+    }
+}
