@@ -427,27 +427,21 @@ long long call_from_threads(int (*f)(int), int nthreads, int ncalls)
     pthread_t *threads = calloc((size_t)nthreads, sizeof *threads);
     struct thread_job *jobs = calloc((size_t)nthreads, sizeof *jobs);
     long long total = 0;
-    int started = 0;
-    if (threads == NULL || jobs == NULL) {
-        total = -1;
-        goto out;
-    }
-    for (; started < nthreads; started++) {
+    int started = 0, failed = threads == NULL || jobs == NULL;
+    for (; !failed && started < nthreads; started++) {
         jobs[started] = (struct thread_job){ f, ncalls, 0 };
-        if (pthread_create(&threads[started], NULL, thread_main, &jobs[started]) != 0) {
-            total = -1;
-            break;
-        }
+        if (pthread_create(&threads[started], NULL, thread_main, &jobs[started]) != 0)
+            failed = 1;
     }
+    if (failed && started > 0)
+        started--;  /* the last one did not start */
     for (int i = 0; i < started; i++) {
         pthread_join(threads[i], NULL);
-        if (total >= 0)
-            total += jobs[i].sum;
+        total += jobs[i].sum;
     }
-out:
     free(threads);
     free(jobs);
-    return total;
+    return failed ? -1 : total;
 }
 
 /* ---- many arguments ---- */
