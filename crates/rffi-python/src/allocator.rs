@@ -86,13 +86,19 @@ pub fn new(
                     reg.cname(item)
                 ))
             })?;
-            let size = match init {
-                Some(init) => flexible_size(reg, item, init)?.unwrap_or(size),
-                None => size,
+            let flexible = match init {
+                Some(init) => flexible_size(reg, item, init)?,
+                None => None,
             };
-            let mem = how.obtain(py, size, align)?;
+            let mem = how.obtain(py, flexible.as_ref().map_or(size, |f| f.size), align)?;
             if let Some(init) = init {
-                convert::write(py, reg, item, mem.addr(), init)?;
+                // A length alone for the flexible member only sizes it: the
+                // items stay zero, so it is left out of what is written.
+                let init = match flexible.and_then(|f| f.length_only) {
+                    Some(trimmed) => trimmed,
+                    None => init.clone(),
+                };
+                convert::write(py, reg, item, mem.addr(), &init)?;
             }
             (mem, None)
         }
@@ -226,7 +232,18 @@ fn array_length_for(reg: &Registry, item: TypeId, init: &Bound<'_, PyAny>) -> Py
 
 /// The bytes `ffi.new` gives a struct whose last member is a flexible array
 /// (`int d[];`) when `init` sets that member: enough for its items, as cffi.
-fn flexible_size(reg: &Registry, ty: TypeId, init: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
+struct Flexible<'py> {
+    /// Bytes to allocate.
+    size: usize,
+    /// When the member's initializer is a length: `init` without it.
+    length_only: Option<Bound<'py, PyAny>>,
+}
+
+fn flexible_size<'py>(
+    reg: &Registry,
+    ty: TypeId,
+    init: &Bound<'py, PyAny>,
+) -> PyResult<Option<Flexible<'py>>> {
     let last = reg.with(|t| {
         let flexible = t.record_layout(ty).is_some_and(|l| l.flexible);
         let fields = t.flat_fields(ty).ok()?;
@@ -241,7 +258,7 @@ fn flexible_size(reg: &Registry, ty: TypeId, init: &Bound<'_, PyAny>) -> PyResul
         return Ok(None);
     };
     let value = if let Ok(d) = init.cast::<pyo3::types::PyDict>() {
-        d.get_item(name)?
+        d.get_item(&name)?
     } else if let Ok(l) = init.cast::<PyList>() {
         l.get_item(n - 1).ok()
     } else if let Ok(t) = init.cast::<PyTuple>() {
@@ -260,5 +277,27 @@ fn flexible_size(reg: &Registry, ty: TypeId, init: &Bound<'_, PyAny>) -> PyResul
         .and_then(|b| b.checked_add(offset))
         .filter(|&t| t <= isize::MAX as usize)
         .ok_or_else(|| PyOverflowError::new_err("array size would overflow a Py_ssize_t"))?;
-    Ok(Some(needed.max(size)))
+    let length_only = if value.is_instance_of::<PyInt>() {
+        Some(without_member(init, &name, n)?)
+    } else {
+        None
+    };
+    Ok(Some(Flexible {
+        size: needed.max(size),
+        length_only,
+    }))
+}
+
+/// `init` without the initializer of member `name`, the `n`th and last.
+fn without_member<'py>(
+    init: &Bound<'py, PyAny>,
+    name: &str,
+    n: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    if let Ok(d) = init.cast::<pyo3::types::PyDict>() {
+        let copy = d.copy()?;
+        copy.del_item(name)?;
+        return Ok(copy.into_any());
+    }
+    init.get_item(pyo3::types::PySlice::new(init.py(), 0, n as isize - 1, 1))
 }
