@@ -270,7 +270,9 @@ class FFI:
     @overload
     def addressof(self, cdata: _CDataType, *fields_or_indexes: str | int) -> _CDataType: ...
     def getctype(self, cdecl: _CDecl, replace_with: str = "") -> str: ...
-    def gc(self, cdata: _CDataType, destructor: Callable[[Any], object] | None, size: int = 0) -> _CDataType | None:
+    def gc(
+        self, cdata: _CDataType, destructor: Callable[[Any], object] | None, size: int = 0
+    ) -> _CDataType | None:
         """A new cdata for the same C value that calls `destructor(cdata)` once, when it is
         collected or released. `gc(p, None)` removes the destructor of `p` (a cdata that gc
         returned) and returns None. `size` is accepted for cffi compatibility and ignored."""
