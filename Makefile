@@ -47,11 +47,11 @@ clibs: $(TESTLIB) $(EXAMPLE_LIBS)
 
 $(TESTLIB): $(TESTLIB_SOURCES) tests/c/testlib.h
 	@mkdir -p $(@D)
-	$(CC) $(CLIB_FLAGS) -Wextra -o $@ $(TESTLIB_SOURCES) -lm
+	$(CC) $(CLIB_FLAGS) -Wextra -pthread -o $@ $(TESTLIB_SOURCES) -lm
 
 $(BUILD)/examples/lib%.so: docs/examples/%.c $(wildcard docs/examples/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CLIB_FLAGS) -o $@ $< -lm
+	$(CC) $(CLIB_FLAGS) -pthread -o $@ $< -lm
 
 demo: venv build clibs
 	@set -e; for example in $(EXAMPLES); do \

@@ -13,6 +13,7 @@ from typing_extensions import disjoint_base
 __version__: str
 
 __all__ = [
+    "Allocator",
     "CData",
     "CDefError",
     "CField",
@@ -138,6 +139,16 @@ class CData:
     def __sub__(self, value: CData, /) -> int: ...
     @overload
     def __sub__(self, value: int, /) -> CData: ...
+    def __enter__(self) -> CData:
+        """`with ffi.new(...) as p:` releases p (FFI.release) when the block ends. Only cdata
+        from FFI.new, FFI.gc, FFI.from_buffer or an allocator can be used this way."""
+    def __exit__(self, *_exc: object) -> bool: ...
+
+@final
+class Allocator:
+    """What FFI.new_allocator returns: called like FFI.new."""
+
+    def __call__(self, cdecl: str | CType, init: Any = None) -> CData: ...
 
 @final
 class Lib:
@@ -259,6 +270,32 @@ class FFI:
     @overload
     def addressof(self, cdata: _CDataType, *fields_or_indexes: str | int) -> _CDataType: ...
     def getctype(self, cdecl: _CDecl, replace_with: str = "") -> str: ...
+    def gc(
+        self, cdata: _CDataType, destructor: Callable[[Any], object] | None, size: int = 0
+    ) -> _CDataType | None:
+        """A new cdata for the same C value that calls `destructor(cdata)` once, when it is
+        collected or released. `gc(p, None)` removes the destructor of `p` (a cdata that gc
+        returned) and returns None. `size` is accepted for cffi compatibility and ignored."""
+    def release(self, cdata: _CDataType) -> None:
+        """Free the memory of `cdata` (from new, gc, from_buffer or an allocator) now. Using
+        it, or any cdata derived from it, afterwards raises ValueError."""
+    def new_allocator(
+        self,
+        alloc: Callable[[int], _CDataType] | None = None,
+        free: Callable[[_CDataType], object] | None = None,
+        should_clear_after_alloc: bool = True,
+    ) -> Allocator:
+        """An object called like `new`: memory comes from `alloc(size)` (a cdata pointer;
+        NULL raises MemoryError) and goes back through `free(that cdata)`."""
+    def init_once(self, func: Callable[[], Any], tag: object) -> Any:
+        """Call `func()` the first time with this `tag`, and return its result then and on
+        every later call with the same tag. Concurrent first calls wait for one another."""
+    def include(self, other: FFI) -> None:
+        """Declare here everything `other` declared, so its types can be used in `cdef`."""
+    def list_types(self) -> tuple[list[str], list[str], list[str]]:
+        """The declared (typedef names, struct tags, union tags), each sorted."""
+    def integer_const(self, name: str) -> int:
+        """The value of an enumerator or an integer `#define` (AttributeError if none)."""
     def memmove(
         self, dest: _CDataType | _BufferLike, src: _CDataType | _BufferLike, n: int
     ) -> None: ...

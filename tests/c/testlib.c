@@ -7,6 +7,7 @@
 #include <complex.h>
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -389,6 +390,58 @@ struct point apply_point(struct point (*f)(struct point), struct point p) { retu
 double apply_many(double (*f)(int, double, char, float, long long), int scale)
 {
     return f(scale, 0.5 * scale, (char)scale, 0.25f * scale, 1000000000000LL * scale);
+}
+
+struct big apply_big(struct big (*f)(struct big, struct mixed), struct big b, struct mixed m)
+{
+    return f(b, m);
+}
+
+struct mixed apply_mixed(struct mixed (*f)(struct floats2, struct mixed), struct floats2 a, struct mixed m)
+{
+    return f(a, m);
+}
+
+long double apply_longdouble(long double (*f)(long double), long double x) { return f(x); }
+
+double _Complex apply_dcomplex(double _Complex (*f)(double _Complex), double _Complex z) { return f(z); }
+
+struct thread_job {
+    int (*f)(int);
+    int ncalls;
+    long long sum;
+};
+
+static void *thread_main(void *arg)
+{
+    struct thread_job *job = arg;
+    for (int i = 0; i < job->ncalls; i++)
+        job->sum += job->f(i);
+    return NULL;
+}
+
+long long call_from_threads(int (*f)(int), int nthreads, int ncalls)
+{
+    if (nthreads <= 0)
+        return 0;
+    pthread_t *threads = calloc((size_t)nthreads, sizeof *threads);
+    struct thread_job *jobs = calloc((size_t)nthreads, sizeof *jobs);
+    long long total = 0;
+    int started = 0, failed = threads == NULL || jobs == NULL;
+    for (; !failed && started < nthreads; started++) {
+        jobs[started] = (struct thread_job){ f, ncalls, 0 };
+        if (pthread_create(&threads[started], NULL, thread_main, &jobs[started]) != 0)
+            failed = 1;
+    }
+    if (failed && started > 0)
+        started--;  /* the last one did not start */
+    for (int i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+        total += jobs[i].sum;
+    }
+    free(threads);
+    free(jobs);
+    return failed ? -1 : total;
 }
 
 /* ---- many arguments ---- */

@@ -178,6 +178,13 @@ void sort_ints(int *values, size_t n, int (*cmp)(const void *, const void *));
 void call_with_userdata(void (*f)(void *, int), void *userdata, int x);
 struct point apply_point(struct point (*f)(struct point), struct point p);
 double apply_many(double (*f)(int, double, char, float, long long), int scale);
+struct big apply_big(struct big (*f)(struct big, struct mixed), struct big b, struct mixed m);
+struct mixed apply_mixed(struct mixed (*f)(struct floats2, struct mixed), struct floats2 a, struct mixed m);
+long double apply_longdouble(long double (*f)(long double), long double x);
+double _Complex apply_dcomplex(double _Complex (*f)(double _Complex), double _Complex z);
+/* Starts nthreads threads (C threads Python never saw); each calls f(i) for i in 0..ncalls-1.
+ * Joins them all and returns the sum of every result, or -1 if a thread could not start. */
+long long call_from_threads(int (*f)(int), int nthreads, int ncalls);
 
 /* ---- many arguments (some of them on the stack) ---- */
 long long many_ints(int a, int b, int c, int d, int e, int f, int g, int h);   /* sum of (i+1)*arg_i */

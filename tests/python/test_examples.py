@@ -73,3 +73,26 @@ def test_heat_equation(run_example, backend_name, tmp_path):
 def test_heat_equation_output_dir_from_environment(run_example, tmp_path):
     run_example("cffi", "heat_equation.py", RFFI_EXAMPLES_OUTDIR=str(tmp_path))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["heat_final.png", "heat_initial.png"]
+
+
+def test_qsort(run_example, backend_name):
+    assert run_example(backend_name, "qsort.py") == [
+        "before: [42, -7, 19, 0, 3, 3, 100, -50, 8]",
+        "after:  [-50, -7, 0, 3, 3, 8, 19, 42, 100]",
+        "comparator called more than once",
+    ]
+
+
+@pytest.mark.parametrize("workers, steps", [(4, 1000), (16, 200)])
+def test_threads(run_example, backend_name, workers, steps):
+    lines = run_example(backend_name, "threads.py", str(workers), str(steps))
+    assert lines[:3] == [
+        f"{workers} C threads called back {workers * steps} times",
+        f"distinct threads seen: {workers}",
+        "main thread among them: False",
+    ]
+    triangle = steps * (steps - 1) // 2
+    assert lines[3:] == [
+        f"worker {w}: {steps} reports, last value {w + (w + 1) * triangle:.3f}"
+        for w in range(workers)
+    ]

@@ -30,6 +30,7 @@ impl Buffer {
     }
 
     fn range(&self, key: &Bound<'_, PyAny>) -> PyResult<(usize, usize)> {
+        self.owner.check_live()?;
         if let Ok(slice) = key.cast::<PySlice>() {
             let idx = slice.indices(self.size as isize)?;
             if idx.step != 1 {
@@ -102,6 +103,7 @@ impl Buffer {
     ) -> PyResult<()> {
         let (addr, size) = {
             let b = slf.get();
+            b.owner.check_live()?;
             (b.addr, b.size)
         };
         // SAFETY: `view` is the caller's Py_buffer to fill; the memory stays

@@ -91,6 +91,7 @@ pub fn call(py: Python<'_>, f: &CData, args: &Bound<'_, PyTuple>) -> PyResult<Py
 pub fn call_with(py: Python<'_>, f: &CData, args: Args<'_, '_>) -> PyResult<Py<PyAny>> {
     let reg = &f.reg;
     let site = site_of(f)?;
+    f.live()?;
     let fixed_plan = &site.plan;
     if f.addr == 0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(

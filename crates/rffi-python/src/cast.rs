@@ -31,6 +31,7 @@ fn source(obj: &Bound<'_, PyAny>, target: &str) -> PyResult<Source> {
         let c = c.get();
         return Ok(match c.shape() {
             Shape::Pointer { .. } | Shape::Array { .. } | Shape::Function => {
+                c.live()?;
                 Source::Address(c.addr, c.owner.clone(), c.ty)
             }
             _ => match (c.integer_value()?, c.complex_value()?) {

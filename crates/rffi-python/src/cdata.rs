@@ -71,6 +71,9 @@ pub struct CData {
     pub vectorcall: crate::vectorcall::Entry,
     /// `reg.shape(ty)`, kept so the hot paths need not ask.
     pub(crate) shape: Shape,
+    /// Made by `ffi.new`, an allocator, `ffi.gc` or `ffi.from_buffer`: may be
+    /// given to `ffi.release` and used with `with` (derived cdata may not).
+    pub releasable: bool,
 }
 
 impl CData {
@@ -96,6 +99,7 @@ impl CData {
             plan: std::sync::OnceLock::new(),
             vectorcall: crate::vectorcall::ENTRY,
             shape,
+            releasable: false,
         }
     }
 
@@ -130,9 +134,18 @@ impl CData {
         self.reg.cname(self.ty)
     }
 
-    /// The address a pointer initialized from this cdata gets.
-    pub fn pointer_target(&self) -> usize {
-        self.addr
+    /// The address a pointer initialized from this cdata gets; refused once
+    /// the memory it points into was released.
+    pub fn pointer_target(&self) -> PyResult<usize> {
+        self.live()?;
+        Ok(self.addr)
+    }
+
+    /// Refuses use of a cdata whose memory `ffi.release` let go. Every path
+    /// that reads or writes through the address checks this first.
+    #[inline]
+    pub fn live(&self) -> PyResult<()> {
+        self.owner.check_live()
     }
 
     /// The primitive value of a value cdata, read from its cell.
@@ -194,7 +207,9 @@ impl CData {
     }
 
     /// Refuses access to memory at `addr` when it lies in the NULL page.
+    /// Also refuses released memory: every dereference passes here.
     pub fn refuse_null(&self, addr: usize) -> PyResult<()> {
+        self.live()?;
         if self.addr < NULL_PAGE || addr < NULL_PAGE {
             return Err(PyRuntimeError::new_err(format!(
                 "cannot dereference a NULL pointer: cdata '{}' at 0x{:x}",
@@ -710,6 +725,18 @@ impl CData {
         crate::call::call(slf.py(), slf.get(), args)
     }
 
+    /// `with ffi.new(...) as p:` gives `p` and releases it at the end.
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        crate::lifetime::releasable(slf.get())?;
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(slf: &Bound<'_, Self>, _exc: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        crate::lifetime::release(slf.py(), slf.as_any())?;
+        Ok(false)
+    }
+
     /// As cffi: the field names of a struct or union (or of the one a
     /// pointer points to); nothing for other cdata.
     fn __dir__(&self) -> PyResult<Vec<String>> {
@@ -795,6 +822,7 @@ pub fn new_owned(reg: &Arc<Registry>, ty: TypeId, mem: Arc<Memory>, len: Option<
     CData {
         len,
         origin: Origin::Owning(mem.size()),
+        releasable: true,
         ..CData::plain(reg, ty, mem.addr(), Owner::Memory(mem))
     }
 }

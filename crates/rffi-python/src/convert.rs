@@ -247,7 +247,7 @@ pub fn pointer_value(reg: &Registry, ty: TypeId, obj: &Bound<'_, PyAny>) -> PyRe
     };
     let c = c.get();
     match reg.with(|t| pointer_compatible(t, ty, c.ty)) {
-        PointerFit::Same => Ok(c.pointer_target()),
+        PointerFit::Same => c.pointer_target(),
         PointerFit::NotPointer => Err(init_error(reg, ty, "pointer or array", obj)),
         PointerFit::FromChar => Err(PyTypeError::new_err(
             "implicit cast from 'char *' to a different pointer type: (check that the types are as you expect; use an explicit ffi.cast() if they are correct)",
@@ -353,6 +353,7 @@ fn write_array(
     if let Ok(c) = obj.cast::<CData>() {
         let c = c.get();
         if c.ty == ty {
+            c.live()?;
             let size = c.byte_size();
             // SAFETY: both arrays have the same type and so the same size.
             unsafe { std::ptr::copy(c.addr as *const u8, addr as *mut u8, size) };
@@ -403,6 +404,7 @@ fn write_record(
     if let Ok(c) = obj.cast::<CData>() {
         let c = c.get();
         if c.ty == ty {
+            c.live()?;
             let size = reg.size_of(ty).unwrap_or(0);
             // SAFETY: source and destination hold a value of the same record type.
             unsafe { std::ptr::copy(c.addr as *const u8, addr as *mut u8, size) };

@@ -1,20 +1,22 @@
 //! The `FFI` class: cffi's ABI-mode entry point.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use pyo3::exceptions::{PyOverflowError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyAttributeError, PyOverflowError, PyRuntimeError, PyTypeError, PyValueError,
+};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 use rffi_types::{CdefOptions, Type, TypeId};
 
+use crate::allocator::{Alloc, Allocator};
 use crate::buffer::{self, Buffer};
-use crate::cdata::{new_owned, CData, Origin};
-use crate::convert;
+use crate::cdata::{CData, Origin};
 use crate::ctype::CType;
 use crate::errors::{CDefError, FFIError, IntoPyResult};
 use crate::library::Lib;
-use crate::owner::{Memory, Owner};
+use crate::owner::{Finalizer, Memory, Owner};
 use crate::registry::{Registry, Shape};
 
 #[pyclass(name = "FFI", module = "rffi", subclass, frozen)]
@@ -24,11 +26,34 @@ pub struct Ffi {
     /// Type strings already resolved, keyed by the str object itself so the
     /// lookup uses the hash Python keeps in every str.
     type_strings: Py<PyDict>,
+    /// Every `cdef` (and what `include` brought in), in order, so another
+    /// FFI can `include` this one by declaring the same things.
+    sources: Mutex<Vec<(String, CdefOptions)>>,
+    /// `ffi.init_once`: tag -> (done, result or lock), as cffi keeps it.
+    init_once: Py<PyDict>,
 }
 
 impl Ffi {
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.reg
+    }
+
+    fn declare(&self, source: &str, options: &CdefOptions) -> PyResult<()> {
+        let result = self.reg.with(|t| t.cdef(source, options));
+        if options.override_ {
+            self.reg.forget_plans();
+            Python::attach(|py| self.type_strings.bind(py).clear());
+        }
+        result.py()?;
+        self.sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((source.to_string(), *options));
+        Ok(())
+    }
+
     /// The type named by a string or given as a ctype object.
-    fn resolve(&self, cdecl: &Bound<'_, PyAny>) -> PyResult<TypeId> {
+    pub(crate) fn resolve(&self, cdecl: &Bound<'_, PyAny>) -> PyResult<TypeId> {
         if let Ok(s) = cdecl.cast::<PyString>() {
             let py = cdecl.py();
             let cache = self.type_strings.bind(py);
@@ -127,85 +152,6 @@ impl Ffi {
     }
 }
 
-fn array_length_for(reg: &Registry, item: TypeId, init: &Bound<'_, PyAny>) -> PyResult<usize> {
-    if let Ok(n) = init.cast::<PyInt>() {
-        let n: isize = n.extract().map_err(|_| {
-            PyOverflowError::new_err("cannot fit 'int' into an index-sized integer")
-        })?;
-        if n < 0 {
-            return Err(PyValueError::new_err("negative array length"));
-        }
-        return Ok(n as usize);
-    }
-    if let Ok(b) = init.cast::<PyBytes>() {
-        return Ok(b.as_bytes().len() + 1);
-    }
-    if let Ok(s) = init.cast::<PyString>() {
-        let item_shape = reg.shape(item);
-        if let Shape::WideChar { size } = item_shape {
-            return Ok(convert::wide_units(&s.to_cow()?, size).len() + 1);
-        }
-        let expected = match item_shape {
-            Shape::Char | Shape::Int { size: 1, .. } => "bytes or list or tuple",
-            _ => "list or tuple",
-        };
-        let array = reg.with(|t| t.array_of(item, None));
-        return Err(PyTypeError::new_err(format!(
-            "initializer for ctype '{}' must be a {expected}, not str",
-            reg.cname(array)
-        )));
-    }
-    if let Ok(l) = init.cast::<PyList>() {
-        return Ok(l.len());
-    }
-    if let Ok(t) = init.cast::<PyTuple>() {
-        return Ok(t.len());
-    }
-    Err(PyTypeError::new_err(format!(
-        "expected new array length or list/tuple/str, not {}",
-        init.get_type().name()?
-    )))
-}
-
-/// The bytes `ffi.new` gives a struct whose last member is a flexible array
-/// (`int d[];`) when `init` sets that member: enough for its items, as cffi.
-fn flexible_size(reg: &Registry, ty: TypeId, init: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
-    let last = reg.with(|t| {
-        let flexible = t.record_layout(ty).is_some_and(|l| l.flexible);
-        let fields = t.flat_fields(ty).ok()?;
-        let n = fields.len();
-        let last = fields.into_iter().last()?;
-        match t.get(last.ty) {
-            Type::Array(item, None) if flexible => Some((n, last.name, last.offset, *item)),
-            _ => None,
-        }
-    });
-    let Some((n, name, offset, item)) = last else {
-        return Ok(None);
-    };
-    let value = if let Ok(d) = init.cast::<pyo3::types::PyDict>() {
-        d.get_item(name)?
-    } else if let Ok(l) = init.cast::<PyList>() {
-        l.get_item(n - 1).ok()
-    } else if let Ok(t) = init.cast::<PyTuple>() {
-        t.get_item(n - 1).ok()
-    } else {
-        None
-    };
-    let Some(value) = value else {
-        return Ok(None);
-    };
-    let count = array_length_for(reg, item, &value)?;
-    let item_size = reg.size_of(item).unwrap_or(0);
-    let size = reg.size_of(ty).unwrap_or(0);
-    let needed = count
-        .checked_mul(item_size)
-        .and_then(|b| b.checked_add(offset))
-        .filter(|&t| t <= isize::MAX as usize)
-        .ok_or_else(|| PyOverflowError::new_err("array size would overflow a Py_ssize_t"))?;
-    Ok(Some(needed.max(size)))
-}
-
 #[pymethods]
 impl Ffi {
     #[new]
@@ -217,6 +163,8 @@ impl Ffi {
             reg,
             null,
             type_strings: PyDict::new(py).unbind(),
+            sources: Mutex::new(Vec::new()),
+            init_once: PyDict::new(py).unbind(),
         })
     }
 
@@ -310,12 +258,132 @@ impl Ffi {
             pack,
             override_: r#override,
         };
-        let result = self.reg.with(|t| t.cdef(csource, &options));
-        if r#override {
-            self.reg.forget_plans();
-            Python::attach(|py| self.type_strings.bind(py).clear());
+        self.declare(csource, &options)
+    }
+
+    /// Declares here everything `other` declared (cffi's `include`), so its
+    /// types can be used in this FFI's `cdef`s.
+    fn include(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        let other = other.cast::<Ffi>().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "ffi.include() expects an argument that is also of type rffi.FFI, not '{}'",
+                other
+                    .get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })?;
+        if std::ptr::eq(other.get(), self) {
+            return Err(PyValueError::new_err("an FFI cannot include itself"));
         }
-        result.py()
+        let theirs = other
+            .get()
+            .sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for (source, options) in &theirs {
+            self.declare(source, options)?;
+        }
+        Ok(())
+    }
+
+    /// `(typedef names, struct names, union names)`, each sorted, as cffi.
+    fn list_types(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let (mut typedefs, mut structs, mut unions) = self.reg.with(|t| {
+            let typedefs: Vec<String> = t.typedef_names().map(str::to_string).collect();
+            let (mut structs, mut unions) = (Vec::new(), Vec::new());
+            for r in t.records() {
+                let Some(tag) = &r.tag else { continue };
+                match r.kind {
+                    rffi_types::RecordKind::Struct => structs.push(tag.clone()),
+                    rffi_types::RecordKind::Union => unions.push(tag.clone()),
+                }
+            }
+            (typedefs, structs, unions)
+        });
+        for names in [&mut typedefs, &mut structs, &mut unions] {
+            names.sort();
+            names.dedup();
+        }
+        (typedefs, structs, unions)
+    }
+
+    /// The value of an enumerator or an integer `#define`.
+    fn integer_const(&self, name: &str) -> PyResult<i128> {
+        self.reg.with(|t| t.constant(name)).ok_or_else(|| {
+            PyAttributeError::new_err(format!("integer constant '{name}' not found"))
+        })
+    }
+
+    /// Calls `func()` the first time for `tag` and returns its result then
+    /// and on every later call with that tag; concurrent first calls wait
+    /// for the one that runs `func`. Written as cffi's, over a dict.
+    fn init_once(
+        &self,
+        py: Python<'_>,
+        func: &Bound<'_, PyAny>,
+        tag: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let cache = self.init_once.bind(py);
+        let entry = match cache.get_item(tag)? {
+            Some(e) => e,
+            None => {
+                let lock = py.import("threading")?.call_method0("Lock")?;
+                cache.call_method1("setdefault", (tag, (false, lock)))?
+            }
+        };
+        let (done, value): (bool, Bound<'_, PyAny>) = entry.extract()?;
+        if done {
+            return Ok(value.unbind());
+        }
+        let lock = value;
+        lock.call_method0("acquire")?;
+        let outcome = (|| -> PyResult<Py<PyAny>> {
+            if let Some(e) = cache.get_item(tag)? {
+                let (done, value): (bool, Bound<'_, PyAny>) = e.extract()?;
+                if done {
+                    return Ok(value.unbind());
+                }
+            }
+            let result = func.call0()?;
+            cache.set_item(tag, (true, &result))?;
+            Ok(result.unbind())
+        })();
+        lock.call_method0("release")?;
+        outcome
+    }
+
+    /// A cdata for the same C value that calls `destructor(cdata)` once,
+    /// when collected or released; `destructor=None` removes the destructor
+    /// of a cdata `gc` returned. `size` is accepted for cffi compatibility.
+    #[pyo3(signature = (cdata, destructor, size = 0))]
+    fn gc(
+        &self,
+        cdata: &Bound<'_, PyAny>,
+        destructor: &Bound<'_, PyAny>,
+        size: isize,
+    ) -> PyResult<Option<CData>> {
+        let _ = size;
+        crate::lifetime::gc(cdata, destructor)
+    }
+
+    /// Lets the memory of `cdata` go now; using it afterwards raises ValueError.
+    fn release(&self, py: Python<'_>, cdata: &Bound<'_, PyAny>) -> PyResult<()> {
+        crate::lifetime::release(py, cdata)
+    }
+
+    /// An object called like `ffi.new` whose memory comes from `alloc(size)`
+    /// and goes back through `free(cdata)`.
+    #[pyo3(signature = (alloc = None, free = None, should_clear_after_alloc = true))]
+    fn new_allocator(
+        slf: &Bound<'_, Self>,
+        alloc: Option<&Bound<'_, PyAny>>,
+        free: Option<&Bound<'_, PyAny>>,
+        should_clear_after_alloc: bool,
+    ) -> PyResult<Allocator> {
+        Allocator::make(slf.clone().unbind(), alloc, free, should_clear_after_alloc)
     }
 
     #[pyo3(signature = (name, flags = 0))]
@@ -347,59 +415,7 @@ impl Ffi {
         init: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<CData> {
         let ty = self.resolve(cdecl)?;
-        let init = init.filter(|i| !i.is_none());
-        match self.reg.shape(ty) {
-            Shape::Pointer { item } if self.reg.shape(item) != Shape::Function => {
-                let (size, align) = self.reg.with(|t| t.size_align(item)).map_err(|_| {
-                    PyTypeError::new_err(format!(
-                        "cannot instantiate ctype '{}' of unknown size",
-                        self.reg.cname(item)
-                    ))
-                })?;
-                let size = match init {
-                    Some(init) => flexible_size(&self.reg, item, init)?.unwrap_or(size),
-                    None => size,
-                };
-                let mem = Memory::zeroed(size, align)?;
-                if let Some(init) = init {
-                    convert::write(py, &self.reg, item, mem.addr(), init)?;
-                }
-                Ok(new_owned(&self.reg, ty, mem, None))
-            }
-            Shape::Array { item, len } => {
-                let n = match (len, init) {
-                    (Some(n), _) => n,
-                    (None, Some(init)) => array_length_for(&self.reg, item, init)?,
-                    (None, None) => {
-                        return Err(PyTypeError::new_err(
-                            "expected new array length or list/tuple/str, not NoneType",
-                        ))
-                    }
-                };
-                let (size, align) = self.reg.with(|t| t.size_align(item)).py()?;
-                let total = size
-                    .checked_mul(n)
-                    .filter(|&t| t <= isize::MAX as usize)
-                    .ok_or_else(|| {
-                        PyOverflowError::new_err("array size would overflow a Py_ssize_t")
-                    })?;
-                let mem = Memory::zeroed(total, align)?;
-                if let Some(init) = init.filter(|i| !i.is_instance_of::<PyInt>()) {
-                    let sized = self.reg.with(|t| t.array_of(item, Some(n)));
-                    convert::write(py, &self.reg, sized, mem.addr(), init)?;
-                }
-                Ok(new_owned(
-                    &self.reg,
-                    ty,
-                    mem,
-                    if len.is_none() { Some(n) } else { None },
-                ))
-            }
-            _ => Err(PyTypeError::new_err(format!(
-                "expected a pointer or array ctype, got '{}'",
-                self.reg.cname(ty)
-            ))),
-        }
+        crate::allocator::new(py, &self.reg, ty, init, &Alloc::Default { clear: true })
     }
 
     fn cast(&self, cdecl: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>) -> PyResult<CData> {
@@ -431,7 +447,8 @@ impl Ffi {
                 let from = obj.get_type().fully_qualified_name()?.to_string();
                 return Ok(CData {
                     origin: Origin::Buffer { len: None, from },
-                    ..CData::plain(&self.reg, ty, addr, Owner::object(hold.into_any()))
+                    releasable: true,
+                    ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, 0, hold))
                 });
             }
             _ => {
@@ -458,13 +475,15 @@ impl Ffi {
         Ok(CData {
             len: if len.is_none() { Some(n) } else { None },
             origin: Origin::Buffer { len: Some(n), from },
-            ..CData::plain(&self.reg, ty, addr, Owner::object(hold.into_any()))
+            releasable: true,
+            ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, bytes, hold))
         })
     }
 
     #[pyo3(signature = (cdata, size = -1))]
     fn buffer(&self, cdata: &Bound<'_, PyAny>, size: isize) -> PyResult<Buffer> {
         let c = Self::cdata_arg(cdata, "buffer()")?.get();
+        c.live()?;
         let size = if size < 0 {
             c.byte_size()
         } else {
@@ -631,6 +650,7 @@ fn raw_region(
 ) -> PyResult<(usize, Option<usize>, Option<Py<buffer::BufferHold>>)> {
     if let Ok(c) = obj.cast::<CData>() {
         let c = c.get();
+        c.live()?;
         let len = match c.shape() {
             Shape::Array { .. } => Some(c.byte_size()),
             _ => None,
@@ -639,4 +659,18 @@ fn raw_region(
     }
     let (addr, len, hold) = buffer::hold(py, obj, writable)?;
     Ok((addr, Some(len), Some(hold)))
+}
+
+/// The owner of a `from_buffer` cdata: releasing it lets the Python buffer go.
+fn buffer_owner(addr: usize, len: usize, hold: Py<buffer::BufferHold>) -> Owner {
+    Owner::Memory(Memory::foreign(
+        addr,
+        len,
+        Finalizer {
+            func: None,
+            arg: Some(hold.into_any()),
+            keep_arg: false,
+            what: "ffi.from_buffer()",
+        },
+    ))
 }

@@ -6,6 +6,7 @@
 
 use pyo3::prelude::*;
 
+mod allocator;
 mod buffer;
 mod call;
 mod callback;
@@ -17,6 +18,7 @@ mod errors;
 mod ffi;
 mod handle;
 mod library;
+mod lifetime;
 mod owner;
 mod registry;
 mod strings;
@@ -33,6 +35,7 @@ fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ctype::CField>()?;
     m.add_class::<library::Lib>()?;
     m.add_class::<buffer::Buffer>()?;
+    m.add_class::<allocator::Allocator>()?;
     m.add("FFIError", py.get_type::<errors::FFIError>())?;
     m.add("CDefError", py.get_type::<errors::CDefError>())?;
     m.add("error", py.get_type::<errors::FFIError>())?;

@@ -1,6 +1,7 @@
 //! The library object `ffi.dlopen` returns: names resolve against the FFI's
 //! declarations when first used, so `cdef` after `dlopen` works.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::{PyAttributeError, PyOSError};
@@ -26,6 +27,9 @@ pub struct Lib {
     reg: Arc<Registry>,
     handle: Arc<Handle>,
     name: String,
+    /// Set by `dlclose`: lookups through this `Lib` fail from then on, even
+    /// while function cdata fetched earlier keep the library mapped.
+    closed: AtomicBool,
 }
 
 impl Lib {
@@ -72,10 +76,14 @@ impl Lib {
             reg: reg.clone(),
             name: name.unwrap_or("<None>").to_string(),
             handle: Arc::new(Handle(Mutex::new(lib))),
+            closed: AtomicBool::new(false),
         })
     }
 
     fn address(&self, name: &str) -> PyResult<usize> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(rffi_call::CallError::Closed(self.name.clone())).py();
+        }
         let lib = self.handle.0.lock().unwrap_or_else(|e| e.into_inner());
         Ok(lib.symbol(name).py()? as usize)
     }
@@ -84,11 +92,21 @@ impl Lib {
         Owner::Shared(self.handle.clone())
     }
 
-    /// `dlclose`: forgets what was resolved and closes the library.
+    /// `dlclose`: forgets what was resolved and closes the library. If
+    /// function or global cdata fetched from it still live, they hold the
+    /// library and it is unmapped only when the last of them goes, so
+    /// calling them stays safe (cffi would jump into unmapped memory).
     pub fn close(slf: &Bound<'_, Self>) -> PyResult<()> {
         slf.getattr("__dict__")?.call_method0("clear")?;
-        let mut lib = slf.get().handle.0.lock().unwrap_or_else(|e| e.into_inner());
+        let me = slf.get();
         // Closing twice is allowed and does nothing, as in cffi.
+        if me.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        if Arc::strong_count(&me.handle) > 1 {
+            return Ok(());
+        }
+        let mut lib = me.handle.0.lock().unwrap_or_else(|e| e.into_inner());
         if lib.is_closed() {
             return Ok(());
         }

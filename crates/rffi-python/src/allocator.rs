@@ -1,0 +1,303 @@
+//! `ffi.new` and `ffi.new_allocator()`: C memory for a new cdata, from rffi's
+//! own heap or from Python-supplied `alloc`/`free` functions.
+
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyMemoryError, PyOverflowError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyInt, PyList, PyString, PyTuple};
+use rffi_types::{Type, TypeId};
+
+use crate::cdata::{new_owned, CData, Origin};
+use crate::convert;
+use crate::errors::IntoPyResult;
+use crate::ffi::Ffi;
+use crate::owner::{Finalizer, Memory};
+use crate::registry::{Registry, Shape};
+
+/// Where the memory of a new cdata comes from.
+pub enum Alloc {
+    /// rffi's heap, zeroed if `clear`.
+    Default { clear: bool },
+    /// `alloc(size)` returns a cdata pointer; `free(that cdata)`, if given,
+    /// runs when the new cdata is released or collected.
+    Python {
+        alloc: Py<PyAny>,
+        free: Option<Py<PyAny>>,
+        clear: bool,
+    },
+}
+
+impl Alloc {
+    /// `size` bytes aligned to `align`, with whatever frees them.
+    fn obtain(&self, py: Python<'_>, size: usize, align: usize) -> PyResult<Arc<Memory>> {
+        let (alloc, free, clear) = match self {
+            Alloc::Default { clear } => return Memory::heap(size, align, *clear),
+            Alloc::Python { alloc, free, clear } => (alloc, free, *clear),
+        };
+        let got = alloc.bind(py).call1((size,))?;
+        let addr = match got.cast::<CData>() {
+            Ok(c) if matches!(c.get().shape(), Shape::Pointer { .. } | Shape::Array { .. }) => {
+                c.get().pointer_target()?
+            }
+            _ => {
+                return Err(PyTypeError::new_err(format!(
+                    "alloc() must return a cdata pointer, not '{}'",
+                    got.get_type().name()?
+                )))
+            }
+        };
+        if addr == 0 {
+            return Err(PyMemoryError::new_err("alloc() returned NULL"));
+        }
+        if clear {
+            // SAFETY: alloc() promised `size` bytes at `addr` for this cdata.
+            unsafe { std::ptr::write_bytes(addr as *mut u8, 0, size) };
+        }
+        let finalizer = Finalizer {
+            func: free.as_ref().map(|f| f.clone_ref(py)),
+            arg: Some(got.unbind()),
+            keep_arg: false,
+            what: "ffi.new_allocator()",
+        };
+        Ok(Memory::foreign(addr, size, finalizer))
+    }
+
+    fn is_default(&self) -> bool {
+        matches!(self, Alloc::Default { .. })
+    }
+}
+
+/// A new cdata of pointer or array type `ty`, its memory from `how`,
+/// initialized from `init` as cffi's `ffi.new`.
+pub fn new(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    init: Option<&Bound<'_, PyAny>>,
+    how: &Alloc,
+) -> PyResult<CData> {
+    let init = init.filter(|i| !i.is_none());
+    let (mem, len) = match reg.shape(ty) {
+        Shape::Pointer { item } if reg.shape(item) != Shape::Function => {
+            let (size, align) = reg.with(|t| t.size_align(item)).map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "cannot instantiate ctype '{}' of unknown size",
+                    reg.cname(item)
+                ))
+            })?;
+            let flexible = match init {
+                Some(init) => flexible_size(reg, item, init)?,
+                None => None,
+            };
+            let mem = how.obtain(py, flexible.as_ref().map_or(size, |f| f.size), align)?;
+            if let Some(init) = init {
+                // A length alone for the flexible member only sizes it: the
+                // items stay zero, so it is left out of what is written.
+                let init = match flexible.and_then(|f| f.length_only) {
+                    Some(trimmed) => trimmed,
+                    None => init.clone(),
+                };
+                convert::write(py, reg, item, mem.addr(), &init)?;
+            }
+            (mem, None)
+        }
+        Shape::Array { item, len } => {
+            let n = match (len, init) {
+                (Some(n), _) => n,
+                (None, Some(init)) => array_length_for(reg, item, init)?,
+                (None, None) => {
+                    return Err(PyTypeError::new_err(
+                        "expected new array length or list/tuple/str, not NoneType",
+                    ))
+                }
+            };
+            let (size, align) = reg.with(|t| t.size_align(item)).py()?;
+            let total = size
+                .checked_mul(n)
+                .filter(|&t| t <= isize::MAX as usize)
+                .ok_or_else(|| {
+                    PyOverflowError::new_err("array size would overflow a Py_ssize_t")
+                })?;
+            let mem = how.obtain(py, total, align)?;
+            if let Some(init) = init.filter(|i| !i.is_instance_of::<PyInt>()) {
+                let sized = reg.with(|t| t.array_of(item, Some(n)));
+                convert::write(py, reg, sized, mem.addr(), init)?;
+            }
+            (mem, if len.is_none() { Some(n) } else { None })
+        }
+        _ => {
+            return Err(PyTypeError::new_err(format!(
+                "expected a pointer or array ctype, got '{}'",
+                reg.cname(ty)
+            )))
+        }
+    };
+    let owned = new_owned(reg, ty, mem, len);
+    if how.is_default() {
+        return Ok(owned);
+    }
+    // cffi shows memory from a custom allocator by its address.
+    Ok(CData {
+        origin: Origin::Plain,
+        ..owned
+    })
+}
+
+/// What `ffi.new_allocator()` returns: called like `ffi.new`.
+#[pyclass(name = "Allocator", module = "rffi", frozen)]
+pub struct Allocator {
+    ffi: Py<Ffi>,
+    how: Alloc,
+}
+
+impl Allocator {
+    pub fn make(
+        ffi: Py<Ffi>,
+        alloc: Option<&Bound<'_, PyAny>>,
+        free: Option<&Bound<'_, PyAny>>,
+        clear: bool,
+    ) -> PyResult<Allocator> {
+        let alloc = alloc.filter(|a| !a.is_none());
+        let free = free.filter(|f| !f.is_none());
+        let how = match (alloc, free) {
+            (None, Some(_)) => {
+                return Err(PyTypeError::new_err("cannot pass 'free' without 'alloc'"))
+            }
+            (None, None) => Alloc::Default { clear },
+            (Some(a), f) => Alloc::Python {
+                alloc: a.clone().unbind(),
+                free: f.map(|f| f.clone().unbind()),
+                clear,
+            },
+        };
+        Ok(Allocator { ffi, how })
+    }
+}
+
+#[pymethods]
+impl Allocator {
+    #[pyo3(signature = (cdecl, init = None))]
+    fn __call__(
+        &self,
+        py: Python<'_>,
+        cdecl: &Bound<'_, PyAny>,
+        init: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<CData> {
+        let ffi = self.ffi.get();
+        let ty = ffi.resolve(cdecl)?;
+        new(py, ffi.registry(), ty, init, &self.how)
+    }
+}
+
+fn array_length_for(reg: &Registry, item: TypeId, init: &Bound<'_, PyAny>) -> PyResult<usize> {
+    if let Ok(n) = init.cast::<PyInt>() {
+        let n: isize = n.extract().map_err(|_| {
+            PyOverflowError::new_err("cannot fit 'int' into an index-sized integer")
+        })?;
+        if n < 0 {
+            return Err(PyValueError::new_err("negative array length"));
+        }
+        return Ok(n as usize);
+    }
+    if let Ok(b) = init.cast::<PyBytes>() {
+        return Ok(b.as_bytes().len() + 1);
+    }
+    if let Ok(s) = init.cast::<PyString>() {
+        let item_shape = reg.shape(item);
+        if let Shape::WideChar { size } = item_shape {
+            return Ok(convert::wide_units(&s.to_cow()?, size).len() + 1);
+        }
+        let expected = match item_shape {
+            Shape::Char | Shape::Int { size: 1, .. } => "bytes or list or tuple",
+            _ => "list or tuple",
+        };
+        let array = reg.with(|t| t.array_of(item, None));
+        return Err(PyTypeError::new_err(format!(
+            "initializer for ctype '{}' must be a {expected}, not str",
+            reg.cname(array)
+        )));
+    }
+    if let Ok(l) = init.cast::<PyList>() {
+        return Ok(l.len());
+    }
+    if let Ok(t) = init.cast::<PyTuple>() {
+        return Ok(t.len());
+    }
+    Err(PyTypeError::new_err(format!(
+        "expected new array length or list/tuple/str, not {}",
+        init.get_type().name()?
+    )))
+}
+
+/// The bytes `ffi.new` gives a struct whose last member is a flexible array
+/// (`int d[];`) when `init` sets that member: enough for its items, as cffi.
+struct Flexible<'py> {
+    /// Bytes to allocate.
+    size: usize,
+    /// When the member's initializer is a length: `init` without it.
+    length_only: Option<Bound<'py, PyAny>>,
+}
+
+fn flexible_size<'py>(
+    reg: &Registry,
+    ty: TypeId,
+    init: &Bound<'py, PyAny>,
+) -> PyResult<Option<Flexible<'py>>> {
+    let last = reg.with(|t| {
+        let flexible = t.record_layout(ty).is_some_and(|l| l.flexible);
+        let fields = t.flat_fields(ty).ok()?;
+        let n = fields.len();
+        let last = fields.into_iter().last()?;
+        match t.get(last.ty) {
+            Type::Array(item, None) if flexible => Some((n, last.name, last.offset, *item)),
+            _ => None,
+        }
+    });
+    let Some((n, name, offset, item)) = last else {
+        return Ok(None);
+    };
+    let value = if let Ok(d) = init.cast::<pyo3::types::PyDict>() {
+        d.get_item(&name)?
+    } else if let Ok(l) = init.cast::<PyList>() {
+        l.get_item(n - 1).ok()
+    } else if let Ok(t) = init.cast::<PyTuple>() {
+        t.get_item(n - 1).ok()
+    } else {
+        None
+    };
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let count = array_length_for(reg, item, &value)?;
+    let item_size = reg.size_of(item).unwrap_or(0);
+    let size = reg.size_of(ty).unwrap_or(0);
+    let needed = count
+        .checked_mul(item_size)
+        .and_then(|b| b.checked_add(offset))
+        .filter(|&t| t <= isize::MAX as usize)
+        .ok_or_else(|| PyOverflowError::new_err("array size would overflow a Py_ssize_t"))?;
+    let length_only = if value.is_instance_of::<PyInt>() {
+        Some(without_member(init, &name, n)?)
+    } else {
+        None
+    };
+    Ok(Some(Flexible {
+        size: needed.max(size),
+        length_only,
+    }))
+}
+
+/// `init` without the initializer of member `name`, the `n`th and last.
+fn without_member<'py>(
+    init: &Bound<'py, PyAny>,
+    name: &str,
+    n: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    if let Ok(d) = init.cast::<pyo3::types::PyDict>() {
+        let copy = d.copy()?;
+        copy.del_item(name)?;
+        return Ok(copy.into_any());
+    }
+    init.get_item(pyo3::types::PySlice::new(init.py(), 0, n as isize - 1, 1))
+}
