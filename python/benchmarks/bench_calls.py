@@ -28,7 +28,7 @@ void noargs(void);
 double sum(const double *values, long n);
 double beta_loop(long n);
 struct sample { int id; double weight; };
-void qsort(void *base, size_t nmemb, size_t size, int (*compar)(const void *, const void *));
+void qsort(void *base, size_t nmemb, size_t size, int (*compar)(const int *, const int *));
 """
 
 
@@ -69,11 +69,13 @@ def best_ns(fn, n, rounds):
     return best
 
 
-def loop(op):
-    def run(n):
-        for _ in range(n):
-            op()
-    return run
+def loop(expression, **names):
+    """A function running `expression` n times, compiled so that the loop
+    itself costs what a Python loop costs and nothing more (no lambda)."""
+    source = f"def run(n):\n    for _ in range(n):\n        {expression}\n"
+    namespace = dict(names)
+    exec(source, namespace)
+    return namespace["run"]
 
 
 def interleaved(candidates, n, rounds):
@@ -132,60 +134,84 @@ def main():
     data = np.arange(1000, dtype=np.float64)
     rows = []
 
-    def calls(label, make, ctypes_op=None):
-        cands = {name: loop(make(ffi, lib)) for name, (ffi, lib, _) in impls.items()}
-        if ctypes_op is not None:
-            cands["ctypes"] = loop(ctypes_op)
+    def calls(label, expression, make_args, ctypes_fn=None):
+        cands = {}
+        for name, (ffi, lib, _) in impls.items():
+            cands[name] = loop(expression, **make_args(ffi, lib))
+        if ctypes_fn is not None:
+            cands["ctypes"] = loop(expression, **make_args(None, cdll), f=ctypes_fn)
         rows.append((label, interleaved(cands, n, rounds)))
 
-    def nop_op(ffi, lib):
-        f = lib.nop
-        return lambda: f(1.0, 2.0, 0.5)
-    calls("nop(1.0, 2.0, 0.5)", nop_op, lambda: cdll.nop(1.0, 2.0, 0.5))
+    calls("nop(1.0, 2.0, 0.5)", "f(1.0, 2.0, 0.5)", lambda ffi, lib: {"f": lib.nop}, cdll.nop)
+    calls("beta_logpdf(1.0, 2.0, 0.5)", "f(1.0, 2.0, 0.5)",
+          lambda ffi, lib: {"f": lib.beta_logpdf}, cdll.beta_logpdf)
+    calls("add(i, 2)", "f(40, 2)", lambda ffi, lib: {"f": lib.add}, cdll.add)
+    calls("noargs()", "f()", lambda ffi, lib: {"f": lib.noargs}, cdll.noargs)
 
-    def beta_op(ffi, lib):
-        f = lib.beta_logpdf
-        return lambda: f(1.0, 2.0, 0.5)
-    calls("beta_logpdf(1.0, 2.0, 0.5)", beta_op, lambda: cdll.beta_logpdf(1.0, 2.0, 0.5))
-
-    def add_op(ffi, lib):
-        f = lib.add
-        return lambda: f(40, 2)
-    calls("add(40, 2)", add_op, lambda: cdll.add(40, 2))
-
-    def noargs_op(ffi, lib):
-        f = lib.noargs
-        return f
-    calls("noargs()", noargs_op, cdll.noargs)
-
-    def sum_op(ffi, lib):
-        f, buf = lib.sum, ffi.cast("double *", ffi.from_buffer(data))
-        return lambda: f(buf, 1000)
-    calls("sum(from_buffer 1000 doubles)", sum_op,
-          lambda: cdll.sum(data.ctypes.data, 1000))
+    def sum_args(ffi, lib):
+        if ffi is None:
+            return {"f": lib.sum, "buf": data.ctypes.data}
+        return {"f": lib.sum, "buf": ffi.cast("double *", ffi.from_buffer(data))}
+    calls("sum(from_buffer 1000 doubles)", "f(buf, 1000)", sum_args, cdll.sum)
+    import math
     rows.append(("math.copysign(1.0, 2.0) (floor)",
-                 {"rffi": best_ns(loop(lambda: __import__("math").copysign(1.0, 2.0)), n, rounds)}))
+                 {"rffi": best_ns(loop("f(1.0, 2.0)", f=math.copysign), n, rounds)}))
     table("Calls, ns per call", rows, columns)
+    results = dict(rows)
 
     rows = []
     ffi_ops = [
-        ('ffi.new("int *")', lambda ffi: lambda: ffi.new("int *")),
-        ('ffi.new("int[100]")', lambda ffi: lambda: ffi.new("int[100]")),
-        ('ffi.cast("int *", 0)', lambda ffi: lambda: ffi.cast("int *", 0)),
-        ('ffi.cast("double", 1.5)', lambda ffi: lambda: ffi.cast("double", 1.5)),
-        ("struct field read", lambda ffi: (lambda s: lambda: s.weight)(ffi.new("struct sample *"))),
-        ("array item read", lambda ffi: (lambda a: lambda: a[50])(ffi.new("int[100]"))),
-        ("from_buffer(numpy array)", lambda ffi: lambda: ffi.from_buffer(data)),
-        ("ffi.string(100 bytes)", lambda ffi: (lambda p: lambda: ffi.string(p))(ffi.new("char[]", b"x" * 100))),
+        ('ffi.new("int *")', 'ffi.new("int *")'),
+        ('ffi.new("int[100]")', 'ffi.new("int[100]")'),
+        ('ffi.cast("int *", 0)', 'ffi.cast("int *", 0)'),
+        ('ffi.cast("double", 1.5)', 'ffi.cast("double", 1.5)'),
+        ("struct field read", "s.weight"),
+        ("array item read", "a[50]"),
+        ("from_buffer(numpy array)", "ffi.from_buffer(data)"),
+        ("ffi.string(100 bytes)", "ffi.string(p)"),
     ]
-    for label, make in ffi_ops:
-        cands = {name: loop(make(ffi)) for name, (ffi, _, _) in impls.items() if name != "cffi API"}
+    for label, expression in ffi_ops:
+        cands = {}
+        for name, (ffi, _, _) in impls.items():
+            if name == "cffi API":
+                continue
+            cands[name] = loop(expression, ffi=ffi, s=ffi.new("struct sample *"),
+                               a=ffi.new("int[100]"), data=data,
+                               p=ffi.new("char[]", b"x" * 100))
         rows.append((label, interleaved(cands, n // 2, rounds)))
     table("FFI operations, ns per operation", rows, ["rffi", "cffi ABI"])
+    results.update(rows)
 
     seed_table(impls, cdll, api, quick=args.quick)
-    qsort_table(impls, quick=args.quick)
+    results["qsort"] = qsort_table(impls, quick=args.quick)
     memory_table()
+    goals_table(results)
+
+
+# The call-speed issue's goals: the most rffi may take, as a fraction of each.
+GOALS = [
+    ("nop(1.0, 2.0, 0.5)", {"cffi ABI": 0.25, "cffi API": 0.5, "ctypes": 0.15}),
+    ("beta_logpdf(1.0, 2.0, 0.5)", {"cffi ABI": 0.3, "cffi API": 0.6, "ctypes": 0.2}),
+    ("add(i, 2)", {"cffi ABI": 0.3, "cffi API": 0.6, "ctypes": 0.2}),
+    ("noargs()", {"cffi ABI": 0.5, "cffi API": 0.8, "ctypes": 0.5}),
+    ('ffi.new("int *")', {"cffi ABI": 0.5}),
+    ('ffi.cast("int *", 0)', {"cffi ABI": 0.3}),
+    ("struct field read", {"cffi ABI": 1.0}),
+    ("array item read", {"cffi ABI": 1.0}),
+    ("qsort", {"cffi ABI": 0.5, "ctypes": 1.0}),
+]
+
+
+def goals_table(results):
+    print("\nGoals (ratio rffi / other, this run)")
+    for op, goals in GOALS:
+        times = results.get(op, {})
+        for other, limit in goals.items():
+            if other not in times or "rffi" not in times:
+                continue
+            ratio = times["rffi"] / times[other]
+            verdict = "met" if ratio <= limit else "NOT met"
+            print(f"{op:34s} vs {other:9s} {ratio:6.2f}  goal <= {limit:<5} {verdict}")
 
 
 def seed_table(impls, cdll, api, quick):
@@ -225,19 +251,17 @@ def seed_table(impls, cdll, api, quick):
 def qsort_table(impls, quick):
     count = 10_000 if quick else 100_000
     import random
-    values = [random.Random(7).randrange(10**6) for _ in range(count)]
     rand = random.Random(7)
     values = [rand.randrange(10**6) for _ in range(count)]
+    del random
     times = {}
     for name, (ffi, _, libc) in impls.items():
         if name == "cffi API":
             continue
 
-        @ffi.callback("int(const void *, const void *)")
-        def cmp(a, b, ffi=ffi):
-            x = ffi.cast("int *", a)[0]
-            y = ffi.cast("int *", b)[0]
-            return (x > y) - (x < y)
+        @ffi.callback("int(const int *, const int *)")
+        def cmp(a, b):
+            return (a[0] > b[0]) - (a[0] < b[0])
 
         arr = ffi.new("int[]", values)
         start = time.perf_counter()
@@ -253,6 +277,7 @@ def qsort_table(impls, quick):
     print(f"\nqsort of {count:,} ints with a Python comparator")
     for name, t in times.items():
         print(f"{name:12s}{t * 1000:10.1f} ms   rffi/{name}: {times['rffi'] / t:.2f}")
+    return times
 
 
 MEMORY_SCRIPT = """
