@@ -44,7 +44,7 @@ def build_cffi_api(workdir):
     try:
         import cffi
         builder = cffi.FFI()
-        builder.cdef(DECLS)
+        builder.cdef(DECLS.split("void qsort")[0])
         with open(os.path.join(HERE, "benchlib.c")) as f:
             source = f.read()
         builder.set_source("_bench_api", "#include <stdlib.h>\n" + source, libraries=["m"])
@@ -139,7 +139,7 @@ def main():
         for name, (ffi, lib, _) in impls.items():
             cands[name] = loop(expression, **make_args(ffi, lib))
         if ctypes_fn is not None:
-            cands["ctypes"] = loop(expression, **make_args(None, cdll), f=ctypes_fn)
+            cands["ctypes"] = loop(expression, **{**make_args(None, cdll), "f": ctypes_fn})
         rows.append((label, interleaved(cands, n, rounds)))
 
     calls("nop(1.0, 2.0, 0.5)", "f(1.0, 2.0, 0.5)", lambda ffi, lib: {"f": lib.nop}, cdll.nop)

@@ -66,11 +66,54 @@ pub unsafe fn write_bytes(addr: *mut u8, bytes: &[u8]) {
     unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), addr, bytes.len()) }
 }
 
+/// The length of the NUL-terminated byte string at `addr`, looking at no
+/// more than `limit` bytes when a limit is given.
+///
+/// # Safety
+/// The bytes up to the NUL (or up to `limit`) must be readable.
+pub unsafe fn c_string_len(addr: *const u8, limit: Option<usize>) -> usize {
+    match limit {
+        // SAFETY: the caller guarantees `limit` readable bytes.
+        Some(n) => unsafe { libc::strnlen(addr.cast(), n) },
+        // SAFETY: the caller guarantees a NUL-terminated string.
+        None => unsafe { libc::strlen(addr.cast()) },
+    }
+}
+
 /// Reads a scalar of kind `s` at `addr` (any alignment).
 ///
 /// # Safety
 /// The bytes of the scalar at `addr` must be readable.
 pub unsafe fn read(addr: *const u8, s: Scalar) -> Value {
+    // The common kinds as one unaligned load each; the rest byte-wise below.
+    // SAFETY: the caller guarantees the scalar's bytes are readable, and
+    // `read_unaligned` needs no alignment.
+    let fast = unsafe {
+        match s {
+            Scalar::Int {
+                size: 4,
+                signed: true,
+            } => Some(Value::Int(i128::from(addr.cast::<i32>().read_unaligned()))),
+            Scalar::Int {
+                size: 4,
+                signed: false,
+            } => Some(Value::Int(i128::from(addr.cast::<u32>().read_unaligned()))),
+            Scalar::Int {
+                size: 8,
+                signed: true,
+            } => Some(Value::Int(i128::from(addr.cast::<i64>().read_unaligned()))),
+            Scalar::Int {
+                size: 8,
+                signed: false,
+            } => Some(Value::Int(i128::from(addr.cast::<u64>().read_unaligned()))),
+            Scalar::F64 => Some(Value::Float(addr.cast::<f64>().read_unaligned())),
+            Scalar::Pointer => Some(Value::Pointer(addr.cast::<usize>().read_unaligned())),
+            _ => None,
+        }
+    };
+    if let Some(v) = fast {
+        return v;
+    }
     let size = scalar_size(s);
     let mut buf = [0u8; 16];
     // SAFETY: the caller guarantees `size` readable bytes at `addr`.

@@ -35,7 +35,7 @@ fn index_of(key: &Bound<'_, PyAny>) -> PyResult<isize> {
 }
 
 /// How a cdata came to be, which decides its repr.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Origin {
     /// A pointer, an array view, a function: shows the address.
     Plain,
@@ -47,8 +47,12 @@ pub enum Origin {
     Reference,
     /// A slice `p[a:b]`.
     Sliced,
-    /// `ffi.from_buffer`: the length and the exporter's type name.
-    Buffer { len: Option<usize>, from: String },
+    /// `ffi.from_buffer`: the length and the exporter's type (named only
+    /// when a repr asks: naming it costs more than the rest of the call).
+    Buffer {
+        len: Option<usize>,
+        from: Arc<Py<pyo3::types::PyType>>,
+    },
     /// `ffi.callback`: the repr of the Python function it calls.
     Callback(String),
     /// `ffi.new_handle`: shows the repr of the object it stands for.
@@ -480,8 +484,14 @@ impl CData {
             Origin::Buffer {
                 len: Some(len),
                 from,
-            } => format!("buffer len {len} from '{from}' object"),
-            Origin::Buffer { len: None, from } => format!("buffer from '{from}' object"),
+            } => format!(
+                "buffer len {len} from '{}' object",
+                from.bind(py).fully_qualified_name()?
+            ),
+            Origin::Buffer { len: None, from } => format!(
+                "buffer from '{}' object",
+                from.bind(py).fully_qualified_name()?
+            ),
             Origin::Callback(func) => format!("calling {func}"),
             Origin::Handle => format!("handle to {}", crate::handle::describe(py, self.addr)?),
             Origin::Reference => return Ok(format!("<cdata '{name} &' 0x{:x}>", self.addr)),

@@ -444,7 +444,7 @@ impl Ffi {
             Shape::Array { item, len } => (item, len),
             Shape::Pointer { .. } => {
                 let (addr, _, hold) = buffer::hold(py, &obj, require_writable)?;
-                let from = obj.get_type().fully_qualified_name()?.to_string();
+                let from = Arc::new(obj.get_type().unbind());
                 return Ok(CData {
                     origin: Origin::Buffer { len: None, from },
                     releasable: true,
@@ -471,7 +471,7 @@ impl Ffi {
             Some(n) => n,
             None => bytes / item_size,
         };
-        let from = obj.get_type().fully_qualified_name()?.to_string();
+        let from = Arc::new(obj.get_type().unbind());
         Ok(CData {
             len: if len.is_none() { Some(n) } else { None },
             origin: Origin::Buffer { len: Some(n), from },

@@ -56,7 +56,7 @@ fn decode_wide(units: &[u32], size: u8) -> String {
 
 pub fn string(py: Python<'_>, c: &CData, maxlen: isize) -> PyResult<Py<PyAny>> {
     let limit_from_max = (maxlen >= 0).then_some(maxlen as usize);
-    if c.origin == Origin::Value {
+    if matches!(c.origin, Origin::Value) {
         let v = c.integer_value()?;
         return match (c.shape(), v) {
             (Shape::Char, Some(b)) => PyBytes::new(py, &[b as u8]).into_py_any(py),
@@ -91,9 +91,14 @@ pub fn string(py: Python<'_>, c: &CData, maxlen: isize) -> PyResult<Py<PyAny>> {
     };
     match item_shape {
         Shape::Char | Shape::Int { size: 1, .. } | Shape::Bool => {
-            let units = units_until_nul(c.addr, 1, limit);
-            let bytes: Vec<u8> = units.iter().map(|&u| u as u8).collect();
-            PyBytes::new(py, &bytes).into_py_any(py)
+            let start = c.addr as *const u8;
+            // SAFETY: C strings are read up to their NUL, or within the
+            // array's length (or maxlen) when there is one.
+            let bytes = unsafe {
+                let n = memory::c_string_len(start, limit);
+                std::slice::from_raw_parts(start, n)
+            };
+            PyBytes::new(py, bytes).into_py_any(py)
         }
         Shape::WideChar { size } => {
             let units = units_until_nul(c.addr, size, limit);
