@@ -90,7 +90,7 @@ def interleaved(candidates, n, rounds):
 def table(title, rows, columns):
     print(f"\n{title}")
     print(f"{'operation':34s}" + "".join(f"{c:>14s}" for c in columns) +
-          "".join(f"{c + '/rffi':>14s}" for c in columns if c != "rffi"))
+          "".join(f"{'rffi/' + c:>14s}" for c in columns if c != "rffi"))
     for op, times in rows:
         cells = "".join(f"{times[c]:14.1f}" if c in times else f"{'-':>14s}" for c in columns)
         ratios = "".join(
@@ -280,18 +280,22 @@ def qsort_table(impls, quick):
     return times
 
 
+# Resident memory from /proc, not ru_maxrss: a child's maxrss starts from
+# its parent's peak, which would hide the growth being measured.
 MEMORY_SCRIPT = """
-import resource, sys
+import os, sys
+def rss_kib():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGESIZE") // 1024
 mod = __import__(sys.argv[1])
 ffi = mod.FFI()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = rss_kib()
 keep = [ffi.new("int *") for _ in range(1_000_000)]
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+print(rss_kib() - before)
 """
 
 
 def memory_table():
-    print("\nPeak memory growth for ffi.new(\"int *\") x 1,000,000 (kept alive)")
+    print("\nResident memory growth for ffi.new(\"int *\") x 1,000,000 (kept alive)")
     for module in ("rffi", "cffi"):
         out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, module],
                              capture_output=True, text=True)

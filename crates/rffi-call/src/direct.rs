@@ -98,38 +98,11 @@ pub enum Returned {
     Float(f64),
 }
 
-type IntFn = unsafe extern "C" fn(
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-) -> i64;
-type FloatFn = unsafe extern "C" fn(
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-) -> f64;
+/// A function taking every argument register, returning `R`.
+type RegFn<R> =
+    unsafe extern "C" fn(i64, i64, i64, i64, i64, i64, f64, f64, f64, f64, f64, f64, f64, f64) -> R;
+type IntFn = RegFn<i64>;
+type FloatFn = RegFn<f64>;
 
 const SUPPORTED: bool = cfg!(all(
     not(windows),

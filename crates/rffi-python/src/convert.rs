@@ -340,13 +340,7 @@ fn write_array(
                     units.len()
                 )));
             }
-            for (i, u) in units.iter().enumerate() {
-                write_scalar(
-                    (addr + i * item_size) as *mut u8,
-                    item_shape,
-                    Value::Int(i128::from(*u)),
-                );
-            }
+            write_units(addr, item_shape, item_size, &units);
             return Ok(());
         }
     }
@@ -372,6 +366,17 @@ fn write_array(
         write(py, reg, item, addr + i * item_size, it)?;
     }
     Ok(())
+}
+
+/// Stores wide-character code units one after another from `addr`.
+fn write_units(addr: usize, shape: Shape, unit_size: usize, units: &[u32]) {
+    for (i, u) in units.iter().enumerate() {
+        write_scalar(
+            (addr + i * unit_size) as *mut u8,
+            shape,
+            Value::Int(i128::from(*u)),
+        );
+    }
 }
 
 /// A string as code units of a wide character type: UTF-16 for 2 bytes.
@@ -647,13 +652,7 @@ pub fn write_arg(
         let mut units = wide_units(&text.to_cow()?, size);
         units.push(0);
         let mem = Memory::zeroed(units.len() * size as usize, size as usize)?;
-        for (i, u) in units.iter().enumerate() {
-            write_scalar(
-                (mem.addr() + i * size as usize) as *mut u8,
-                item_shape,
-                Value::Int(i128::from(*u)),
-            );
-        }
+        write_units(mem.addr(), item_shape, size as usize, &units);
         write_scalar(
             addr as *mut u8,
             Shape::Pointer { item },
