@@ -23,7 +23,7 @@ enum Source {
 }
 
 /// What `obj` carries, for a cast to the type named `target`.
-fn source(obj: &Bound<'_, PyAny>, target: &str) -> PyResult<Source> {
+fn source(obj: &Bound<'_, PyAny>, target: &dyn Fn() -> String) -> PyResult<Source> {
     if let Some(i) = crate::convert::small_int(obj) {
         return Ok(Source::Int(i));
     }
@@ -70,7 +70,7 @@ fn source(obj: &Bound<'_, PyAny>, target: &str) -> PyResult<Source> {
         return Err(PyTypeError::new_err(format!(
             "cannot cast unicode string of length {} to ctype '{}'",
             text.chars().count(),
-            target
+            target()
         )));
     }
     match convert::to_integer(obj) {
@@ -95,7 +95,8 @@ fn float_bits(py: Python<'_>, f: f64) -> PyResult<i128> {
 pub fn cast(reg: &Arc<Registry>, ty: TypeId, value: &Bound<'_, PyAny>) -> PyResult<CData> {
     let py = value.py();
     let shape = reg.shape(ty);
-    let src = source(value, &reg.cname(ty))?;
+    // The name is only for error messages: spelling it costs more than the cast.
+    let src = source(value, &|| reg.cname(ty))?;
     let cannot = |from: &str| {
         PyTypeError::new_err(format!("cannot cast {from} to ctype '{}'", reg.cname(ty)))
     };
