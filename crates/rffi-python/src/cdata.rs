@@ -16,7 +16,7 @@ use rffi_types::TypeId;
 
 use crate::convert;
 use crate::owner::{Memory, Owner};
-use crate::registry::{Registry, Shape};
+use crate::registry::{IndexedField, Registry, Shape};
 
 /// Addresses below this are never mapped (Linux keeps at least the first page
 /// unmapped): reading or writing there is a NULL dereference, refused with an
@@ -314,7 +314,7 @@ impl CData {
     fn with_field<R>(
         &self,
         name: &str,
-        f: impl FnOnce(usize, &rffi_types::Field) -> PyResult<R>,
+        f: impl FnOnce(usize, &IndexedField) -> PyResult<R>,
     ) -> PyResult<R> {
         let Some((rec, base)) = self.record_for_fields() else {
             return Err(PyAttributeError::new_err(format!(
@@ -323,15 +323,15 @@ impl CData {
             )));
         };
         self.refuse_null(base)?;
-        let Some(index) = self.reg.field_index(rec) else {
-            // Opaque: let the type model say why.
-            let err = self.reg.with(|t| t.field(rec, name).err());
-            return Err(err.map_or_else(|| self.no_field(name), crate::errors::type_error));
-        };
-        match index.get(name) {
+        let found = self.reg.with_field(rec, name, |field| match field {
             Some(field) => f(base, field),
             None => Err(self.no_field(name)),
-        }
+        });
+        found.unwrap_or_else(|()| {
+            // Opaque: let the type model say why.
+            let err = self.reg.with(|t| t.field(rec, name).err());
+            Err(err.map_or_else(|| self.no_field(name), crate::errors::type_error))
+        })
     }
 
     fn no_field(&self, name: &str) -> PyErr {
@@ -632,7 +632,7 @@ impl CData {
             let key = name.to_str()?;
             if !key.starts_with("__") {
                 return this.with_field(key, |base, f| {
-                    convert::read_field(py, &this.reg, base, f, &this.owner)
+                    convert::read_field(py, &this.reg, base, &f.field, f.shape, &this.owner)
                 });
             }
         }
@@ -671,7 +671,7 @@ impl CData {
 
     fn __setattr__(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
         self.with_field(name, |base, f| {
-            convert::write_field(py, &self.reg, base, f, value)
+            convert::write_field(py, &self.reg, base, &f.field, value)
         })
     }
 

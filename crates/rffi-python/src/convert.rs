@@ -488,18 +488,19 @@ pub fn write_field(
     }
 }
 
-/// Reads the member `f` of the record at `base` that `owner` keeps alive.
+/// Reads the member `f` (of type shape `shape`) of the record at `base` that
+/// `owner` keeps alive.
 pub fn read_field(
     py: Python<'_>,
     reg: &Arc<Registry>,
     base: usize,
     f: &rffi_types::Field,
+    shape: Shape,
     owner: &Owner,
 ) -> PyResult<Py<PyAny>> {
     match f.bits {
-        None => read(py, reg, f.ty, base + f.offset, owner),
+        None => read_shaped(py, reg, f.ty, shape, base + f.offset, owner),
         Some(bf) => {
-            let shape = reg.shape(f.ty);
             let signed = matches!(shape.scalar(), Some(Scalar::Int { signed: true, .. }));
             // SAFETY: the record at `base` contains this bitfield.
             let v = unsafe { memory::read_bits(base as *const u8, f.offset, bf, signed) };

@@ -133,7 +133,13 @@ struct Info {
 
 /// A member of a complete struct or union, found by name; anonymous members
 /// are flattened and offsets are from the start of the record.
-pub type FieldIndex = FxHashMap<String, rffi_types::Field>;
+pub type FieldIndex = FxHashMap<String, IndexedField>;
+
+/// A member with its type's shape, so reading it needs no other lookup.
+pub struct IndexedField {
+    pub field: rffi_types::Field,
+    pub shape: Shape,
+}
 
 pub struct Registry {
     types: Mutex<Types>,
@@ -189,14 +195,37 @@ impl Registry {
         info
     }
 
+    /// Runs `f` on the member `name` of a complete record (`None` if it has
+    /// no such member); `Err(())` when the record is not complete.
+    pub fn with_field<R>(
+        &self,
+        id: TypeId,
+        name: &str,
+        f: impl FnOnce(Option<&IndexedField>) -> R,
+    ) -> Result<R, ()> {
+        if let Some(index) = self.fields.load().get(&id) {
+            return Ok(f(index.get(name)));
+        }
+        match self.field_index(id) {
+            Some(index) => Ok(f(index.get(name))),
+            None => Err(()),
+        }
+    }
+
     /// The members of a complete record by name, built once per record.
     pub fn field_index(&self, id: TypeId) -> Option<Arc<FieldIndex>> {
         if let Some(index) = self.fields.load().get(&id) {
             return Some(index.clone());
         }
         let flat = self.with(|t| t.flat_fields(id).ok())?;
-        let index: Arc<FieldIndex> =
-            Arc::new(flat.into_iter().map(|f| (f.name.clone(), f)).collect());
+        let index: Arc<FieldIndex> = Arc::new(
+            flat.into_iter()
+                .map(|field| {
+                    let shape = self.shape(field.ty);
+                    (field.name.clone(), IndexedField { field, shape })
+                })
+                .collect(),
+        );
         self.fields.rcu(|old| {
             let mut m = FxHashMap::clone(old);
             m.insert(id, index.clone());
