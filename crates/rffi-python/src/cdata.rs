@@ -9,7 +9,7 @@ use std::sync::Arc;
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyAttributeError, PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PySlice, PyString, PyTuple};
+use pyo3::types::{PySlice, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 use rffi_call::{memory, Value};
 use rffi_types::TypeId;
@@ -708,16 +708,7 @@ impl CData {
         if n > 0 {
             self.refuse_null(self.addr)?;
         }
-        let list = PyList::empty(py);
-        for i in 0..n {
-            list.append(convert::read(
-                py,
-                &self.reg,
-                item,
-                self.addr + i * size,
-                &self.owner,
-            )?)?;
-        }
+        let list = convert::read_items(py, &self.reg, item, self.addr, size, n, &self.owner)?;
         Ok(list.call_method0("__iter__")?.unbind())
     }
 

@@ -368,6 +368,34 @@ fn write_array(
     Ok(())
 }
 
+/// Makes the pointer argument at `addr` point to `mem`, kept for the call.
+fn pass_temporary(addr: usize, item: TypeId, mem: Arc<Memory>, keep: &mut Keep) {
+    write_scalar(
+        addr as *mut u8,
+        Shape::Pointer { item },
+        Value::Pointer(mem.addr()),
+    );
+    keep.memory.push(mem);
+}
+
+/// The `n` items of type `item` (each `size` bytes) from `addr`, as a list.
+pub fn read_items<'py>(
+    py: Python<'py>,
+    reg: &Arc<Registry>,
+    item: TypeId,
+    addr: usize,
+    size: usize,
+    n: usize,
+    owner: &Owner,
+) -> PyResult<Bound<'py, PyList>> {
+    let shape = reg.shape(item);
+    let list = PyList::empty(py);
+    for i in 0..n {
+        list.append(read_shaped(py, reg, item, shape, addr + i * size, owner)?)?;
+    }
+    Ok(list)
+}
+
 /// Stores wide-character code units one after another from `addr`.
 fn write_units(addr: usize, shape: Shape, unit_size: usize, units: &[u32]) {
     for (i, u) in units.iter().enumerate() {
@@ -641,12 +669,7 @@ pub fn write_arg(
         for (i, it) in items.iter().enumerate() {
             write(py, reg, item, mem.addr() + i * item_size, it)?;
         }
-        write_scalar(
-            addr as *mut u8,
-            Shape::Pointer { item },
-            Value::Pointer(mem.addr()),
-        );
-        keep.memory.push(mem);
+        pass_temporary(addr, item, mem, keep);
         return Ok(());
     }
     if let (Ok(text), Shape::WideChar { size }) = (obj.cast::<PyString>(), item_shape) {
@@ -654,12 +677,7 @@ pub fn write_arg(
         units.push(0);
         let mem = Memory::zeroed(units.len() * size as usize, size as usize)?;
         write_units(mem.addr(), item_shape, size as usize, &units);
-        write_scalar(
-            addr as *mut u8,
-            Shape::Pointer { item },
-            Value::Pointer(mem.addr()),
-        );
-        keep.memory.push(mem);
+        pass_temporary(addr, item, mem, keep);
         return Ok(());
     }
     if obj.is_instance_of::<PyString>() {

@@ -2,7 +2,7 @@
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString};
+use pyo3::types::{PyBytes, PyString};
 use pyo3::IntoPyObjectExt;
 use rffi_call::{memory, Scalar, Value};
 
@@ -166,16 +166,7 @@ pub fn unpack(py: Python<'_>, c: &CData, length: isize) -> PyResult<Py<PyAny>> {
         }
         _ => {
             let size = c.reg.size_of(item).unwrap_or(0);
-            let list = PyList::empty(py);
-            for i in 0..length {
-                list.append(convert::read(
-                    py,
-                    &c.reg,
-                    item,
-                    c.addr + i * size,
-                    &c.owner,
-                )?)?;
-            }
+            let list = convert::read_items(py, &c.reg, item, c.addr, size, length, &c.owner)?;
             list.into_py_any(py)
         }
     }
