@@ -361,6 +361,81 @@ def test_release_of_a_gc_cdata_protects_its_views(released):
         q[0]
 
 
+# Small `ffi.new`s (a primitive, a small struct or array) keep their bytes in the same allocation
+# as the record that `ffi.release` marks; larger ones are allocated apart. Both kinds must behave
+# the same, so these run on both sides of the boundary (16 bytes, alignment 8).
+SMALL_AND_LARGE = ["int *", "double *", "char[16]", "struct q4 *", "char[17]", "long double *"]
+
+
+@pytest.mark.parametrize("cdecl", SMALL_AND_LARGE)
+def test_release_of_small_and_large_new_protects_derived_views(released, cdecl):
+    ffi = released
+    ffi.cdef("struct q4 { int a, b, c, d; };")
+    p = ffi.new(cdecl)
+    size = ffi.sizeof(p) if ffi.typeof(p).kind == "array" else ffi.sizeof(ffi.typeof(p).item)
+    assert repr(p).endswith(f"owning {size} bytes>")
+    assert bytes(ffi.buffer(p, size)) == bytes(size)  # zeroed
+    ffi.buffer(p, size)[:] = bytes(range(1, size + 1))
+    alias, tail, buf = ffi.cast("unsigned char *", p), p + 1, ffi.buffer(p, size)
+    assert list(ffi.unpack(alias, size)) == list(range(1, size + 1))
+    ffi.release(p)
+    for use in (lambda: p[0], lambda: alias[0], lambda: tail[-1], lambda: bytes(buf)):
+        with pytest.raises(ValueError, match="released"):
+            use()
+    assert tail - 1 == p  # what does not touch the memory still works
+    ffi.release(p)  # a second release does nothing
+
+
+@pytest.mark.parametrize("cdecl", SMALL_AND_LARGE)
+def test_with_on_small_and_large_new(released, cdecl):
+    ffi = released
+    ffi.cdef("struct q4 { int a, b, c, d; };")
+    with ffi.new(cdecl) as p:
+        view = ffi.cast("char *", p)
+        view[0] = b"x"
+        assert view[0] == b"x"
+    with pytest.raises(ValueError, match="released"):
+        view[0]
+
+
+def test_views_of_a_small_new_keep_it_alive():
+    from rffi import FFI
+
+    ffi = FFI()
+    ffi.cdef("struct pt { int x; int y; };")
+    alias = ffi.cast("int *", ffi.new("int *", 7))
+    field = ffi.new("struct pt *", [3, 4])[0]
+    fields = ffi.addressof(ffi.new("struct pt *", [5, 6]), "y")
+    gc.collect()
+    for _ in range(1000):
+        ffi.new("int *", 9), ffi.new("struct pt *", [9, 9])
+    assert (alias[0], field.x, field.y, fields[0]) == (7, 3, 4, 6)
+
+
+def test_small_new_under_gc(backend):
+    ffi = backend()
+    calls = []
+    p = ffi.new("int *", 5)
+    q = ffi.gc(p, calls.append)
+    assert q[0] == 5 and q == p
+    ffi.release(q)
+    assert calls == [p]
+    assert p[0] == 5  # only the gc cdata was released
+    del p, q
+    gc.collect()
+    assert len(calls) == 1
+
+
+def test_small_new_distinct_and_aligned(backend):
+    ffi = backend()
+    kept = [ffi.new(cdecl) for cdecl in ("char *", "short *", "int *", "double *", "void **")] * 2
+    kept += [ffi.new(cdecl) for cdecl in ("char *", "short *", "int *", "double *", "void **")]
+    addresses = [int(ffi.cast("uintptr_t", p)) for p in kept[5:]]
+    assert len(set(addresses)) == len(addresses)
+    for p in kept:
+        assert int(ffi.cast("uintptr_t", p)) % ffi.alignof(ffi.typeof(p).item) == 0
+
+
 # ---- ffi.new_allocator ----
 
 

@@ -8,7 +8,7 @@ use pyo3::types::{PyCFunction, PyDict, PyTuple};
 use rffi_call::{CallPlan, Callback};
 use rffi_types::{Type, TypeId};
 
-use crate::cdata::{CData, Origin};
+use crate::cdata::{CData, Extras, Origin};
 use crate::convert;
 use crate::errors::IntoPyResult;
 use crate::owner::{Memory, Owner};
@@ -189,8 +189,12 @@ pub fn make(
         Callback::new(plan, Box::new(move |args, result| target.run(args, result))).py()?;
     let code = callback.code();
     Ok(CData {
-        origin: Origin::Callback(func.repr()?.to_string()),
-        ..CData::plain(reg, ptr_ty, code, Owner::Shared(Arc::new(callback)))
+        origin: Origin::Callback,
+        extras: Some(Box::new(Extras {
+            callback: Some(func.repr()?.to_string()),
+            ..Extras::default()
+        })),
+        ..CData::plain(reg, ptr_ty, code, Owner::shared(callback))
     })
 }
 

@@ -35,49 +35,76 @@ fn index_of(key: &Bound<'_, PyAny>) -> PyResult<isize> {
 }
 
 /// How a cdata came to be, which decides its repr.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
     /// A pointer, an array view, a function: shows the address.
     Plain,
     /// A primitive value (`ffi.cast("int", 5)`): shows the value.
     Value,
-    /// Memory from `ffi.new`: shows how many bytes it owns.
-    Owning(usize),
+    /// Memory from `ffi.new`: shows how many bytes its owner holds.
+    Owning,
     /// A struct reached through a pointer or a field: `'struct p &'`.
     Reference,
     /// A slice `p[a:b]`.
     Sliced,
-    /// `ffi.from_buffer`: the length and the exporter's type (named only
-    /// when a repr asks: naming it costs more than the rest of the call).
-    Buffer {
-        len: Option<usize>,
-        from: Arc<Py<pyo3::types::PyType>>,
-    },
-    /// `ffi.callback`: the repr of the Python function it calls.
-    Callback(String),
+    /// `ffi.from_buffer`: shows the exporter's type, kept in [`Extras::from`].
+    Buffer,
+    /// `ffi.callback`: shows the Python function, kept in [`Extras::callback`].
+    Callback,
     /// `ffi.new_handle`: shows the repr of the object it stands for.
     Handle,
+}
+
+/// What few cdata need, kept out of line so that the common cdata (a
+/// pointer, a value, a small `ffi.new`) stays small.
+#[derive(Default)]
+pub struct Extras {
+    /// The number of items of an array whose type has no length (`int[]`).
+    pub len: Option<usize>,
+    /// `ffi.from_buffer`: the exporter's type (named only when a repr asks:
+    /// naming it costs more than the rest of the call).
+    pub from: Option<Py<pyo3::types::PyType>>,
+    /// `ffi.callback`: the repr of the Python function it calls.
+    pub callback: Option<String>,
+}
+
+/// The call plan of a function pointer, found on its first call so later
+/// calls neither lock nor hash: `get` and `get_or_init` as `OnceLock`'s, in
+/// one word instead of two.
+#[derive(Default)]
+pub struct PlanCell(once_cell::race::OnceBox<Arc<crate::call::CallSite>>);
+
+impl PlanCell {
+    #[inline]
+    pub fn get(&self) -> Option<&Arc<crate::call::CallSite>> {
+        self.0.get()
+    }
+
+    pub fn get_or_init(
+        &self,
+        f: impl FnOnce() -> Arc<crate::call::CallSite>,
+    ) -> &Arc<crate::call::CallSite> {
+        self.0.get_or_init(|| Box::new(f()))
+    }
 }
 
 #[pyclass(name = "CData", module = "rffi", frozen, weakref)]
 pub struct CData {
     pub reg: Arc<Registry>,
     pub ty: TypeId,
+    pub origin: Origin,
+    /// Made by `ffi.new`, an allocator, `ffi.gc` or `ffi.from_buffer`: may be
+    /// given to `ffi.release` and used with `with` (derived cdata may not).
+    pub releasable: bool,
     pub addr: usize,
     pub owner: Owner,
-    /// The number of items of an array whose type has no length (`int[]`).
-    pub len: Option<usize>,
-    pub origin: Origin,
-    /// The call plan of a function pointer, found on its first call so
-    /// later calls neither lock nor hash.
-    pub plan: std::sync::OnceLock<Arc<crate::call::CallSite>>,
+    pub plan: PlanCell,
     /// The vectorcall entry point (see `vectorcall.rs`); the type knows its offset.
     pub vectorcall: crate::vectorcall::Entry,
     /// `reg.shape(ty)`, kept so the hot paths need not ask.
     pub(crate) shape: Shape,
-    /// Made by `ffi.new`, an allocator, `ffi.gc` or `ffi.from_buffer`: may be
-    /// given to `ffi.release` and used with `with` (derived cdata may not).
-    pub releasable: bool,
+    /// What only some cdata have; `None` for most.
+    pub extras: Option<Box<Extras>>,
 }
 
 impl CData {
@@ -96,14 +123,37 @@ impl CData {
         CData {
             reg: reg.clone(),
             ty,
+            origin: Origin::Plain,
+            releasable: false,
             addr,
             owner,
-            len: None,
-            origin: Origin::Plain,
-            plan: std::sync::OnceLock::new(),
+            plan: PlanCell::default(),
             vectorcall: crate::vectorcall::ENTRY,
             shape,
-            releasable: false,
+            extras: None,
+        }
+    }
+
+    /// This cdata with `len` recorded as its number of items (an array
+    /// whose type has no length).
+    pub fn with_len(mut self, len: Option<usize>) -> CData {
+        if len.is_some() {
+            self.extras.get_or_insert_with(Box::default).len = len;
+        }
+        self
+    }
+
+    /// The number of items recorded for an array whose type has no length.
+    #[inline]
+    pub fn array_len(&self) -> Option<usize> {
+        self.extras.as_ref().and_then(|e| e.len)
+    }
+
+    /// The bytes its memory holds, for cdata that own memory from `ffi.new`.
+    pub fn owned_size(&self) -> usize {
+        match &self.owner {
+            Owner::Memory(m) => m.size(),
+            _ => 0,
         }
     }
 
@@ -194,7 +244,7 @@ impl CData {
         match self.shape() {
             Shape::Array { item, len } => {
                 let size = self.reg.size_of(item).unwrap_or(0);
-                Some((item, size, len.or(self.len)))
+                Some((item, size, len.or(self.array_len())))
             }
             Shape::Pointer { item } => Some((item, self.reg.size_of(item).unwrap_or(0), None)),
             _ => None,
@@ -479,20 +529,27 @@ impl CData {
         let name = self.cname();
         let text = match &self.origin {
             Origin::Value => self.repr_value(py)?,
-            Origin::Owning(n) => format!("owning {n} bytes"),
-            Origin::Sliced => format!("sliced length {}", self.len.unwrap_or(0)),
-            Origin::Buffer {
-                len: Some(len),
-                from,
-            } => format!(
-                "buffer len {len} from '{}' object",
-                from.bind(py).fully_qualified_name()?
+            Origin::Owning => format!("owning {} bytes", self.owned_size()),
+            Origin::Sliced => format!("sliced length {}", self.array_len().unwrap_or(0)),
+            Origin::Buffer => {
+                let from = match self.extras.as_ref().and_then(|e| e.from.as_ref()) {
+                    Some(t) => t.bind(py).fully_qualified_name()?.to_string(),
+                    None => "?".to_string(),
+                };
+                match (self.shape(), self.items()) {
+                    (Shape::Array { .. }, Some((_, _, Some(len)))) => {
+                        format!("buffer len {len} from '{from}' object")
+                    }
+                    _ => format!("buffer from '{from}' object"),
+                }
+            }
+            Origin::Callback => format!(
+                "calling {}",
+                self.extras
+                    .as_ref()
+                    .and_then(|e| e.callback.as_deref())
+                    .unwrap_or("?")
             ),
-            Origin::Buffer { len: None, from } => format!(
-                "buffer from '{}' object",
-                from.bind(py).fully_qualified_name()?
-            ),
-            Origin::Callback(func) => format!("calling {func}"),
             Origin::Handle => format!("handle to {}", crate::handle::describe(py, self.addr)?),
             Origin::Reference => return Ok(format!("<cdata '{name} &' 0x{:x}>", self.addr)),
             Origin::Plain if self.addr == 0 => "NULL".to_string(),
@@ -584,21 +641,21 @@ impl CData {
             let (item, start, len) = self.slice_bounds(slice)?;
             let ty = self.reg.with(|t| t.array_of(item, None));
             return CData {
-                len: Some(len),
                 origin: Origin::Sliced,
                 ..CData::plain(&self.reg, ty, start, self.owner.clone())
             }
+            .with_len(Some(len))
             .into_py_any(py);
         }
         let i = index_of(key)?;
         let (item, addr) = self.item_addr(i)?;
         if i == 0 {
-            if let (Origin::Owning(n), Shape::Pointer { .. }, Shape::Record { .. }) =
-                (&self.origin, self.shape(), self.reg.shape(item))
+            if let (Origin::Owning, Shape::Pointer { .. }, Shape::Record { .. }) =
+                (self.origin, self.shape(), self.reg.shape(item))
             {
                 // cffi: the struct a `new`ed pointer points to shows as owning.
                 return CData {
-                    origin: Origin::Owning(*n),
+                    origin: Origin::Owning,
                     ..CData::plain(&self.reg, item, addr, self.owner.clone())
                 }
                 .into_py_any(py);
@@ -821,9 +878,9 @@ impl CData {
 
 pub fn new_owned(reg: &Arc<Registry>, ty: TypeId, mem: Arc<Memory>, len: Option<usize>) -> CData {
     CData {
-        len,
-        origin: Origin::Owning(mem.size()),
+        origin: Origin::Owning,
         releasable: true,
         ..CData::plain(reg, ty, mem.addr(), Owner::Memory(mem))
     }
+    .with_len(len)
 }

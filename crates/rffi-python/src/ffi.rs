@@ -12,7 +12,7 @@ use rffi_types::{CdefOptions, Type, TypeId};
 
 use crate::allocator::{Alloc, Allocator};
 use crate::buffer::{self, Buffer};
-use crate::cdata::{CData, Origin};
+use crate::cdata::{CData, Extras, Origin};
 use crate::ctype::CType;
 use crate::errors::{CDefError, FFIError, IntoPyResult};
 use crate::library::Lib;
@@ -444,10 +444,13 @@ impl Ffi {
             Shape::Array { item, len } => (item, len),
             Shape::Pointer { .. } => {
                 let (addr, _, hold) = buffer::hold(py, &obj, require_writable)?;
-                let from = Arc::new(obj.get_type().unbind());
                 return Ok(CData {
-                    origin: Origin::Buffer { len: None, from },
+                    origin: Origin::Buffer,
                     releasable: true,
+                    extras: Some(Box::new(Extras {
+                        from: Some(obj.get_type().unbind()),
+                        ..Extras::default()
+                    })),
                     ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, 0, hold))
                 });
             }
@@ -471,11 +474,14 @@ impl Ffi {
             Some(n) => n,
             None => bytes / item_size,
         };
-        let from = Arc::new(obj.get_type().unbind());
         Ok(CData {
-            len: if len.is_none() { Some(n) } else { None },
-            origin: Origin::Buffer { len: Some(n), from },
+            origin: Origin::Buffer,
             releasable: true,
+            extras: Some(Box::new(Extras {
+                len: if len.is_none() { Some(n) } else { None },
+                from: Some(obj.get_type().unbind()),
+                ..Extras::default()
+            })),
             ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, bytes, hold))
         })
     }
@@ -527,7 +533,7 @@ impl Ffi {
             match (c.shape(), &c.origin) {
                 (Shape::Array { .. }, _) => return Ok(c.byte_size()),
                 // A struct with a flexible array member owns what `new` gave it.
-                (Shape::Record { .. }, Origin::Owning(n)) => return Ok(*n),
+                (Shape::Record { .. }, Origin::Owning) => return Ok(c.owned_size()),
                 _ => {}
             }
         }

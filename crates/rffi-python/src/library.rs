@@ -89,7 +89,7 @@ impl Lib {
     }
 
     fn owner(&self) -> Owner {
-        Owner::Shared(self.handle.clone())
+        Owner::Library(self.handle.clone())
     }
 
     /// `dlclose`: forgets what was resolved and closes the library. If

@@ -4,7 +4,7 @@
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::cdata::{CData, Origin};
+use crate::cdata::{CData, Extras, Origin};
 use crate::owner::{Finalizer, Memory, Owner};
 
 const NOT_RELEASABLE: &str = "only 'cdata' object from ffi.new(), ffi.gc(), ffi.from_buffer() or ffi.new_allocator()() can be used with the 'with' keyword or ffi.release()";
@@ -39,13 +39,20 @@ pub fn gc(cdata: &Bound<'_, PyAny>, destructor: &Bound<'_, PyAny>) -> PyResult<O
     };
     let mem = Memory::foreign(c.addr, c.byte_size(), finalizer);
     let origin = match c.origin {
-        Origin::Value | Origin::Handle | Origin::Callback(_) => c.origin.clone(),
+        Origin::Value | Origin::Handle | Origin::Callback => c.origin,
         _ => Origin::Plain,
     };
+    let extras = c.extras.as_ref().map(|e| {
+        Box::new(Extras {
+            len: e.len,
+            callback: e.callback.clone(),
+            from: None,
+        })
+    });
     Ok(Some(CData {
-        len: c.len,
         origin,
         releasable: true,
+        extras,
         ..CData::plain(&c.reg, c.ty, c.addr, Owner::Memory(mem))
     }))
 }

@@ -7,8 +7,13 @@
 //! flag first (`CData::live`), so a released cdata and all its derived views
 //! raise `ValueError` instead of touching freed memory. The check is an enum
 //! match and one atomic load.
+//!
+//! Small allocations (`ffi.new("int *")`, the cell of `ffi.cast("double", x)`)
+//! keep their bytes inside the `Memory`: one allocation for the header and the
+//! bytes. Releasing those only sets the flag; the bytes go with the `Memory`.
 
 use std::alloc::{alloc, alloc_zeroed, dealloc, Layout};
+use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -18,19 +23,31 @@ use pyo3::prelude::*;
 /// Memory a cdata refers to and how it is freed: once, on `ffi.release` or
 /// when the last cdata using it goes, whichever comes first.
 pub struct Memory {
-    ptr: *mut u8,
-    size: usize,
     released: AtomicBool,
-    free: Free,
+    bytes: Bytes,
 }
 
-/// How the bytes of a `Memory` are let go.
-enum Free {
-    /// rffi's own allocation, with the layout it was made with.
-    Heap(Layout),
+/// The most bytes kept inside a `Memory`, and their alignment.
+const INLINE_SIZE: usize = 16;
+const INLINE_ALIGN: usize = std::mem::align_of::<u64>();
+
+/// Where the bytes of a `Memory` are, and how they are let go.
+enum Bytes {
+    /// Up to `INLINE_SIZE` bytes held in the `Memory` itself.
+    Inline {
+        size: u8,
+        cell: UnsafeCell<[u64; INLINE_SIZE / 8]>,
+    },
+    /// rffi's own allocation; `layout` has the size asked for, which may be 0
+    /// (see [`heap_layout`]).
+    Heap { ptr: *mut u8, layout: Layout },
     /// Python code decides: a destructor or an allocator's `free`, called
     /// with an object, or just the object dropped (a buffer hold).
-    Python(Mutex<Finalizer>),
+    Foreign {
+        ptr: *mut u8,
+        size: usize,
+        finalizer: Box<Mutex<Finalizer>>,
+    },
 }
 
 /// `func(arg)` run once when the memory is let go; `arg` alone is dropped
@@ -46,10 +63,11 @@ pub struct Finalizer {
     pub what: &'static str,
 }
 
-// SAFETY: `Memory` owns its allocation exclusively (or, for `Free::Python`,
+// SAFETY: `Memory` owns its allocation exclusively (or, for `Bytes::Foreign`,
 // only records an address owned by a Python object it holds); the pointer is
 // freed once, guarded by the `released` flag, and reads and writes through it
-// happen under the GIL after checking that flag.
+// (and through the inline cell, which is only reached by its address) happen
+// under the GIL after checking that flag.
 unsafe impl Send for Memory {}
 // SAFETY: as above: shared references never free or move the allocation
 // except through `release`, which the atomic flag makes happen once.
@@ -59,52 +77,83 @@ fn alloc_error(size: usize) -> PyErr {
     PyMemoryError::new_err(format!("cannot allocate {size} bytes"))
 }
 
+/// The layout `Bytes::Heap` allocates with: at least one byte, since the
+/// global allocator takes no empty layouts.
+fn heap_layout(layout: Layout) -> Layout {
+    Layout::from_size_align(layout.size().max(1), layout.align()).unwrap_or(layout)
+}
+
 impl Memory {
-    /// `size` zeroed bytes aligned to `align` (at least 16, like malloc).
+    /// `size` zeroed bytes aligned to `align`.
     pub fn zeroed(size: usize, align: usize) -> PyResult<Arc<Memory>> {
         Memory::heap(size, align, true)
     }
 
-    /// `size` bytes aligned to `align`, zeroed if `zero`.
+    /// `size` bytes aligned to `align`, zeroed if `zero`. Small ones are kept
+    /// inline (and always zeroed); others are aligned to at least 16, like malloc.
     pub fn heap(size: usize, align: usize, zero: bool) -> PyResult<Arc<Memory>> {
-        let layout =
-            Layout::from_size_align(size.max(1), align.max(16)).map_err(|_| alloc_error(size))?;
+        if size <= INLINE_SIZE && align <= INLINE_ALIGN {
+            return Ok(Memory::inline(size));
+        }
+        let layout = Layout::from_size_align(size, align.max(16)).map_err(|_| alloc_error(size))?;
+        let padded = heap_layout(layout);
         // SAFETY: the layout has a non-zero size.
         let ptr = unsafe {
             if zero {
-                alloc_zeroed(layout)
+                alloc_zeroed(padded)
             } else {
-                alloc(layout)
+                alloc(padded)
             }
         };
         if ptr.is_null() {
             return Err(alloc_error(size));
         }
         Ok(Arc::new(Memory {
-            ptr,
-            size,
             released: AtomicBool::new(false),
-            free: Free::Heap(layout),
+            bytes: Bytes::Heap { ptr, layout },
         }))
+    }
+
+    /// `size` (at most `INLINE_SIZE`) zeroed bytes inside the `Memory`.
+    fn inline(size: usize) -> Arc<Memory> {
+        Arc::new(Memory {
+            released: AtomicBool::new(false),
+            bytes: Bytes::Inline {
+                size: size as u8,
+                cell: UnsafeCell::new([0; INLINE_SIZE / 8]),
+            },
+        })
     }
 
     /// `size` bytes at `addr` that Python objects own; `finalizer` lets them go.
     pub fn foreign(addr: usize, size: usize, finalizer: Finalizer) -> Arc<Memory> {
         Arc::new(Memory {
-            ptr: addr as *mut u8,
-            size,
             released: AtomicBool::new(false),
-            free: Free::Python(Mutex::new(finalizer)),
+            bytes: Bytes::Foreign {
+                ptr: addr as *mut u8,
+                size,
+                finalizer: Box::new(Mutex::new(finalizer)),
+            },
         })
     }
 
+    /// Where the bytes are. For inline bytes that is inside this `Memory`,
+    /// which stays put: it is only ever reached behind its `Arc`.
+    #[inline]
     pub fn addr(&self) -> usize {
-        self.ptr as usize
+        match &self.bytes {
+            Bytes::Inline { cell, .. } => cell.get() as usize,
+            Bytes::Heap { ptr, .. } | Bytes::Foreign { ptr, .. } => *ptr as usize,
+        }
     }
 
     /// The size asked for (the allocation may be larger).
     pub fn size(&self) -> usize {
-        self.size
+        match &self.bytes {
+            Bytes::Inline { size, .. } => usize::from(*size),
+            Bytes::Heap { layout, .. } => layout.size(),
+            Bytes::Foreign { size, .. } => *size,
+        }
     }
 
     #[inline]
@@ -118,13 +167,15 @@ impl Memory {
         if self.released.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        match &self.free {
+        match &self.bytes {
+            // Nothing reaches the bytes once the flag is set; they go with `self`.
+            Bytes::Inline { .. } => {}
             // SAFETY: `ptr` came from the global allocator with this layout,
             // and the flag just swapped guarantees this runs once.
-            Free::Heap(layout) => unsafe { dealloc(self.ptr, *layout) },
-            Free::Python(fin) => {
+            Bytes::Heap { ptr, layout } => unsafe { dealloc(*ptr, heap_layout(*layout)) },
+            Bytes::Foreign { finalizer, .. } => {
                 let (func, arg) = {
-                    let mut f = fin.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut f = finalizer.lock().unwrap_or_else(|e| e.into_inner());
                     let arg = if f.keep_arg {
                         f.arg.as_ref().map(|a| a.clone_ref(py))
                     } else {
@@ -143,36 +194,37 @@ impl Memory {
 
     /// Forgets the finalizer without running it (`ffi.gc(p, None)`).
     pub fn detach(&self) {
-        if let Free::Python(fin) = &self.free {
-            fin.lock().unwrap_or_else(|e| e.into_inner()).func = None;
+        if let Bytes::Foreign { finalizer, .. } = &self.bytes {
+            finalizer.lock().unwrap_or_else(|e| e.into_inner()).func = None;
         }
     }
 }
 
 impl Drop for Memory {
     fn drop(&mut self) {
-        match &self.free {
-            Free::Heap(layout) => {
+        match &self.bytes {
+            Bytes::Inline { .. } => {}
+            Bytes::Heap { ptr, layout } => {
                 if !self.released.load(Ordering::Acquire) {
                     // SAFETY: `ptr` came from the global allocator with this
                     // layout, and it was not released, so it is freed only here.
-                    unsafe { dealloc(self.ptr, *layout) }
+                    unsafe { dealloc(*ptr, heap_layout(*layout)) }
                 }
             }
-            Free::Python(fin) => {
-                let what = fin.lock().map(|f| f.what).unwrap_or("ffi.gc");
+            Bytes::Foreign { finalizer, .. } => {
+                let what = finalizer.lock().map(|f| f.what).unwrap_or("ffi.gc");
                 // At interpreter shutdown nothing can run any more: the
                 // finalizer is skipped and what it holds is leaked.
                 Python::try_attach(|py| {
                     if let Err(e) = self.release(py) {
-                        let func = fin
+                        let func = finalizer
                             .lock()
                             .ok()
                             .and_then(|f| f.arg.as_ref().map(|a| a.clone_ref(py)));
                         report_unraisable(py, e, what, func);
                     }
                     // Drop `arg` (a kept original cdata) with the GIL held.
-                    let kept = fin.lock().ok().and_then(|mut f| f.arg.take());
+                    let kept = finalizer.lock().ok().and_then(|mut f| f.arg.take());
                     drop(kept);
                 });
             }
@@ -199,6 +251,10 @@ fn report_unraisable(py: Python<'_>, err: PyErr, what: &str, arg: Option<Py<PyAn
     err.display(py);
 }
 
+/// A Rust value a cdata keeps alive, such as a callback's trampoline; boxed
+/// so that an `Owner` stays two words whatever it holds.
+pub type Shared = Box<dyn std::any::Any + Send + Sync>;
+
 /// The owner a cdata holds on to.
 #[derive(Clone)]
 pub enum Owner {
@@ -209,13 +265,20 @@ pub enum Owner {
     Memory(Arc<Memory>),
     /// A Python object: the exporter of a buffer, a parent cdata.
     Object(Arc<Py<PyAny>>),
-    /// A Rust value, such as an opened library whose code or data is referenced.
-    Shared(Arc<dyn std::any::Any + Send + Sync>),
+    /// An opened library whose code or data is referenced.
+    Library(Arc<crate::library::Handle>),
+    /// Any other Rust value (see [`Owner::shared`]).
+    Shared(Arc<Shared>),
 }
 
 impl Owner {
     pub fn object(obj: Py<PyAny>) -> Owner {
         Owner::Object(Arc::new(obj))
+    }
+
+    /// An owner that keeps `value` alive.
+    pub fn shared(value: impl std::any::Any + Send + Sync) -> Owner {
+        Owner::Shared(Arc::new(Box::new(value)))
     }
 
     /// Refuses access to memory that `ffi.release` let go.

@@ -13,7 +13,7 @@ use crate::registry::Shape;
 fn items(c: &CData) -> Option<(rffi_types::TypeId, Shape, Option<usize>)> {
     match c.shape() {
         Shape::Pointer { item } => Some((item, c.reg.shape(item), None)),
-        Shape::Array { item, len } => Some((item, c.reg.shape(item), len.or(c.len))),
+        Shape::Array { item, len } => Some((item, c.reg.shape(item), len.or(c.array_len()))),
         _ => None,
     }
 }
