@@ -220,3 +220,70 @@ def test_enums_in_string_and_cast(backend):
     assert repr(ffi.cast("enum e", 0)) == "<cdata 'enum e' 0: A>"
     assert int(ffi.cast("int", ffi.cast("enum e", 5))) == 5
     assert ffi.new("enum e *", 5)[0] == 5
+
+
+# ---- ffi.new and ffi.cast, called every way ----
+# rffi takes positional calls of these two on a shortcut and hands every other form to the
+# general method; both must behave as cffi's.
+
+CALL_FORMS = [
+    ("positional", lambda ffi: ffi.new("int *", 3)[0]),
+    ("no-init", lambda ffi: ffi.new("int *")[0]),
+    ("init-none", lambda ffi: ffi.new("int *", None)[0]),
+    ("init-keyword", lambda ffi: ffi.new("int *", init=4)[0]),
+    ("all-keywords", lambda ffi: ffi.new(init=[1, 2], cdecl="int[]")[1]),
+    ("ctype-object", lambda ffi: ffi.new(ffi.typeof("int[2]"), [5, 6])[1]),
+    ("cast-positional", lambda ffi: int(ffi.cast("int", 7))),
+    ("cast-keywords", lambda ffi: int(ffi.cast(source=8, cdecl="long"))),
+    ("cast-pointer", lambda ffi: int(ffi.cast("uintptr_t", ffi.cast("char *", 9)))),
+    ("cast-negative-to-pointer", lambda ffi: int(ffi.cast("uintptr_t", ffi.cast("void *", -1)))),
+    ("cast-big-to-pointer", lambda ffi: int(ffi.cast("uintptr_t", ffi.cast("int *", 2**70 + 5)))),
+    ("unbound", lambda ffi: type(ffi).new(ffi, "int *", 2)[0]),
+]
+
+
+@pytest.mark.parametrize("call", [c for _, c in CALL_FORMS], ids=[n for n, _ in CALL_FORMS])
+def test_new_and_cast_call_forms(backend, call):
+    assert call(backend()) == call(__import__("cffi").FFI())
+
+
+BAD_CALLS = [
+    ("new-no-argument", lambda ffi: ffi.new()),
+    ("new-three-arguments", lambda ffi: ffi.new("int *", 1, 2)),
+    ("new-unknown-keyword", lambda ffi: ffi.new("int *", value=1)),
+    ("new-twice-cdecl", lambda ffi: ffi.new("int *", cdecl="int *")),
+    ("new-not-a-type", lambda ffi: ffi.new(5)),
+    ("cast-one-argument", lambda ffi: ffi.cast("int *")),
+    ("cast-three-arguments", lambda ffi: ffi.cast("int", 1, 2)),
+    ("cast-not-a-type", lambda ffi: ffi.cast(None, 0)),
+]
+
+
+@pytest.mark.parametrize("call", [c for _, c in BAD_CALLS], ids=[n for n, _ in BAD_CALLS])
+def test_bad_calls_of_new_and_cast_raise_type_error(backend, call):
+    with pytest.raises(TypeError):
+        call(backend())
+
+
+def test_new_and_cast_in_a_subclass(backend):
+    class Sub(backend):
+        def new(self, cdecl, init=None):
+            return super().new(cdecl, init)
+
+    ffi = Sub()
+    assert ffi.new("int *", 3)[0] == 3
+    assert int(ffi.cast("short", 70000)) == 70000 - 65536
+
+
+def test_new_and_cast_as_methods_in_rffi():
+    import inspect
+
+    from rffi import FFI
+
+    assert str(inspect.signature(FFI.new)) == "(self, /, cdecl, init=None)"
+    assert str(inspect.signature(FFI.cast)) == "(self, /, cdecl, source)"
+    for not_an_ffi in (object(), None, 5):
+        with pytest.raises(TypeError):
+            FFI.new(not_an_ffi, "int *")
+        with pytest.raises(TypeError):
+            FFI.cast(not_an_ffi, "int", 0)

@@ -436,6 +436,41 @@ def test_small_new_distinct_and_aligned(backend):
         assert int(ffi.cast("uintptr_t", p)) % ffi.alignof(ffi.typeof(p).item) == 0
 
 
+def test_weak_references_to_cdata(backend):
+    ffi = backend()
+    seen = []
+    kinds = [ffi.new("int *"), ffi.new("int[]", 3), ffi.cast("int *", 8), ffi.cast("double", 1.5)]
+    refs = [__import__("weakref").ref(p, seen.append) for p in kinds]
+    assert [r() is p for r, p in zip(refs, kinds)] == [True] * 4
+    del kinds
+    gc.collect()
+    assert [r() for r in refs] == [None] * 4
+    assert len(seen) == 4
+
+
+def test_cdata_outlive_their_ffi(backend):
+    ffi = backend()
+    ffi.cdef("struct pt { int x; int y; };")
+    kept = [ffi.new("int *", 5), ffi.new("struct pt *", [1, 2]), ffi.cast("int", 6), ffi.new("int[]", 2)]
+    del ffi
+    gc.collect()
+    assert (kept[0][0], kept[1].y, int(kept[2]), len(kept[3])) == (5, 2, 6, 2)
+    del kept
+    gc.collect()
+
+
+def test_freeing_a_from_buffer_cdata_lets_the_buffer_go(backend):
+    ffi = backend()
+    data = bytearray(b"abcd")
+    c = ffi.from_buffer(data)
+    with pytest.raises(BufferError):
+        data.extend(b"e")
+    del c
+    gc.collect()
+    data.extend(b"e")
+    assert data == b"abcde"
+
+
 # ---- ffi.new_allocator ----
 
 

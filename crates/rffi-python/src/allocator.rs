@@ -68,40 +68,53 @@ impl Alloc {
     }
 }
 
-/// A new cdata of pointer or array type `ty`, its memory from `how`,
-/// initialized from `init` as cffi's `ffi.new`.
-pub fn new(
+/// A new cdata of pointer or array type `ty` (of shape `shape`), its memory
+/// from `how`, initialized from `init` as cffi's `ffi.new`.
+pub fn new<'py>(
+    py: Python<'py>,
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    shape: Shape,
+    init: Option<&Bound<'py, PyAny>>,
+    how: &Alloc,
+) -> PyResult<Bound<'py, CData>> {
+    let (mem, len) = allocate(py, reg, ty, shape, init, how)?;
+    let default = how.is_default();
+    crate::object::new_with(py, || {
+        let owned = new_owned(reg, ty, shape, mem, len);
+        if default {
+            return owned;
+        }
+        // cffi shows memory from a custom allocator by its address.
+        CData {
+            origin: Origin::Plain,
+            ..owned
+        }
+    })
+}
+
+/// The memory of [`new`], initialized, and its number of items when the
+/// array type has no length.
+fn allocate(
     py: Python<'_>,
     reg: &Arc<Registry>,
     ty: TypeId,
+    shape: Shape,
     init: Option<&Bound<'_, PyAny>>,
     how: &Alloc,
-) -> PyResult<CData> {
+) -> PyResult<(Arc<Memory>, Option<usize>)> {
     let init = init.filter(|i| !i.is_none());
-    let (mem, len) = match reg.shape(ty) {
-        Shape::Pointer { item } if reg.shape(item) != Shape::Function => {
-            let (size, align) = reg.with(|t| t.size_align(item)).map_err(|_| {
-                PyTypeError::new_err(format!(
+    let (mem, len) = match shape {
+        Shape::Pointer { item } => match reg.shape_layout(item) {
+            (Shape::Function, _) => return Err(not_pointer_or_array(reg, ty)),
+            (_, Some((size, align))) => (new_item(py, reg, item, size, align, init, how)?, None),
+            (_, None) => {
+                return Err(PyTypeError::new_err(format!(
                     "cannot instantiate ctype '{}' of unknown size",
                     reg.cname(item)
-                ))
-            })?;
-            let flexible = match init {
-                Some(init) => flexible_size(reg, item, init)?,
-                None => None,
-            };
-            let mem = how.obtain(py, flexible.as_ref().map_or(size, |f| f.size), align)?;
-            if let Some(init) = init {
-                // A length alone for the flexible member only sizes it: the
-                // items stay zero, so it is left out of what is written.
-                let init = match flexible.and_then(|f| f.length_only) {
-                    Some(trimmed) => trimmed,
-                    None => init.clone(),
-                };
-                convert::write(py, reg, item, mem.addr(), &init)?;
+                )))
             }
-            (mem, None)
-        }
+        },
         Shape::Array { item, len } => {
             let n = match (len, init) {
                 (Some(n), _) => n,
@@ -112,7 +125,10 @@ pub fn new(
                     ))
                 }
             };
-            let (size, align) = reg.with(|t| t.size_align(item)).py()?;
+            let (size, align) = match reg.shape_layout(item).1 {
+                Some(layout) => layout,
+                None => reg.with(|t| t.size_align(item)).py()?,
+            };
             let total = size
                 .checked_mul(n)
                 .filter(|&t| t <= isize::MAX as usize)
@@ -126,22 +142,42 @@ pub fn new(
             }
             (mem, if len.is_none() { Some(n) } else { None })
         }
-        _ => {
-            return Err(PyTypeError::new_err(format!(
-                "expected a pointer or array ctype, got '{}'",
-                reg.cname(ty)
-            )))
-        }
+        _ => return Err(not_pointer_or_array(reg, ty)),
     };
-    let owned = new_owned(reg, ty, mem, len);
-    if how.is_default() {
-        return Ok(owned);
-    }
-    // cffi shows memory from a custom allocator by its address.
-    Ok(CData {
-        origin: Origin::Plain,
-        ..owned
-    })
+    Ok((mem, len))
+}
+
+/// The memory of `ffi.new("T *", init)`: one `item` of `size` bytes
+/// (more for a struct whose flexible array member `init` sets).
+fn new_item(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    item: TypeId,
+    size: usize,
+    align: usize,
+    init: Option<&Bound<'_, PyAny>>,
+    how: &Alloc,
+) -> PyResult<Arc<Memory>> {
+    let Some(init) = init else {
+        return how.obtain(py, size, align);
+    };
+    let flexible = flexible_size(reg, item, init)?;
+    let mem = how.obtain(py, flexible.as_ref().map_or(size, |f| f.size), align)?;
+    // A length alone for the flexible member only sizes it: the items stay
+    // zero, so it is left out of what is written.
+    let init = match flexible.and_then(|f| f.length_only) {
+        Some(trimmed) => trimmed,
+        None => init.clone(),
+    };
+    convert::write(py, reg, item, mem.addr(), &init)?;
+    Ok(mem)
+}
+
+fn not_pointer_or_array(reg: &Registry, ty: TypeId) -> PyErr {
+    PyTypeError::new_err(format!(
+        "expected a pointer or array ctype, got '{}'",
+        reg.cname(ty)
+    ))
 }
 
 /// What `ffi.new_allocator()` returns: called like `ffi.new`.
@@ -178,15 +214,15 @@ impl Allocator {
 #[pymethods]
 impl Allocator {
     #[pyo3(signature = (cdecl, init = None))]
-    fn __call__(
+    fn __call__<'py>(
         &self,
-        py: Python<'_>,
-        cdecl: &Bound<'_, PyAny>,
-        init: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<CData> {
+        py: Python<'py>,
+        cdecl: &Bound<'py, PyAny>,
+        init: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, CData>> {
         let ffi = self.ffi.get();
-        let ty = ffi.resolve(cdecl)?;
-        new(py, ffi.registry(), ty, init, &self.how)
+        let (ty, shape) = ffi.resolve_shaped(cdecl)?;
+        new(py, ffi.registry(), ty, shape, init, &self.how)
     }
 }
 

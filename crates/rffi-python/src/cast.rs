@@ -92,9 +92,31 @@ fn float_bits(py: Python<'_>, f: f64) -> PyResult<i128> {
     Ok(low as i128)
 }
 
-pub fn cast(reg: &Arc<Registry>, ty: TypeId, value: &Bound<'_, PyAny>) -> PyResult<CData> {
+/// `ffi.cast` to `ty` (of shape `shape`), as a new object.
+pub fn cast_object<'py>(
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    shape: Shape,
+    value: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, CData>> {
     let py = value.py();
-    let shape = reg.shape(ty);
+    // The commonest cast, an int to a pointer (`ffi.cast("T *", 0)`), needs nothing more.
+    if let (Shape::Pointer { .. }, Some(i)) = (shape, convert::small_int(value)) {
+        let addr = truncate(i, std::mem::size_of::<usize>(), false) as usize;
+        return crate::object::new_with(py, || CData::shaped(reg, ty, shape, addr, Owner::None));
+    }
+    crate::object::new(py, cast(reg, ty, shape, value)?)
+}
+
+/// `ffi.cast` to `ty` (of shape `shape`).
+#[inline(never)]
+pub fn cast(
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    shape: Shape,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<CData> {
+    let py = value.py();
     // The name is only for error messages: spelling it costs more than the cast.
     let src = source(value, &|| reg.cname(ty))?;
     let cannot = |from: &str| {
@@ -114,7 +136,7 @@ pub fn cast(reg: &Arc<Registry>, ty: TypeId, value: &Bound<'_, PyAny>) -> PyResu
                 Source::Address(a, owner, _) => (a, owner),
                 Source::Complex(..) => return Err(cannot("complex")),
             };
-            Ok(CData::plain(reg, ty, addr, owner))
+            Ok(CData::shaped(reg, ty, shape, addr, owner))
         }
         Shape::Int { .. } | Shape::Char | Shape::WideChar { .. } | Shape::Bool => {
             let v = match src {

@@ -113,6 +113,7 @@ impl CData {
     }
 
     /// [`plain`](Self::plain) when the caller already knows the shape.
+    #[inline]
     pub fn shaped(
         reg: &Arc<Registry>,
         ty: TypeId,
@@ -872,15 +873,23 @@ impl CData {
         let mem = Memory::zeroed(size, align)?;
         // SAFETY: `src` holds a value of `ty`, `size` bytes, and `mem` is new.
         unsafe { std::ptr::copy_nonoverlapping(src as *const u8, mem.addr() as *mut u8, size) };
-        Ok(new_owned(reg, ty, mem, None))
+        Ok(new_owned(reg, ty, reg.shape(ty), mem, None))
     }
 }
 
-pub fn new_owned(reg: &Arc<Registry>, ty: TypeId, mem: Arc<Memory>, len: Option<usize>) -> CData {
+/// The cdata `ffi.new` returns: type `ty` (of shape `shape`) over `mem`.
+#[inline]
+pub fn new_owned(
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    shape: Shape,
+    mem: Arc<Memory>,
+    len: Option<usize>,
+) -> CData {
     CData {
         origin: Origin::Owning,
         releasable: true,
-        ..CData::plain(reg, ty, mem.addr(), Owner::Memory(mem))
+        ..CData::shaped(reg, ty, shape, mem.addr(), Owner::Memory(mem))
     }
     .with_len(len)
 }

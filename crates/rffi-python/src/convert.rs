@@ -693,11 +693,17 @@ pub fn write_arg(
 /// An exact Python `int` that fits 64 bits, read with nothing else checked;
 /// `None` for anything else (which then takes the general path).
 pub fn small_int(obj: &Bound<'_, PyAny>) -> Option<i128> {
-    if obj.is_exact_instance_of::<PyInt>() {
-        obj.extract::<i64>().ok().map(i128::from)
-    } else {
-        None
+    if !obj.is_exact_instance_of::<PyInt>() {
+        return None;
     }
+    let mut overflow = 0;
+    // SAFETY: `obj` is a live int; beyond a C long the call sets `overflow`
+    // rather than raising, and an int raises nothing else.
+    let v = unsafe { pyo3::ffi::PyLong_AsLongAndOverflow(obj.as_ptr(), &mut overflow) };
+    if overflow != 0 || (v == -1 && PyErr::take(obj.py()).is_some()) {
+        return None;
+    }
+    Some(i128::from(v))
 }
 
 /// A float argument: exact floats directly, everything else by the rules

@@ -15,6 +15,9 @@ use crate::registry::Registry;
 pub struct CType {
     pub reg: Arc<Registry>,
     pub id: TypeId,
+    /// The type's shape, if it was final when this object was made (as
+    /// `Registry::shape` keeps it): spares `ffi.new` and `ffi.cast` a lookup.
+    pub shape: Option<crate::registry::Shape>,
 }
 
 /// A member of a struct or union, as `ctype.fields` lists it.

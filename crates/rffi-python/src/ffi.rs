@@ -7,7 +7,7 @@ use pyo3::exceptions::{
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
-use pyo3::IntoPyObjectExt;
+use pyo3::{IntoPyObjectExt, PyTypeInfo};
 use rffi_types::{CdefOptions, Type, TypeId};
 
 use crate::allocator::{Alloc, Allocator};
@@ -54,18 +54,54 @@ impl Ffi {
 
     /// The type named by a string or given as a ctype object.
     pub(crate) fn resolve(&self, cdecl: &Bound<'_, PyAny>) -> PyResult<TypeId> {
+        Ok(self.ctype_of(cdecl)?.get().id)
+    }
+
+    /// [`resolve`](Self::resolve), with the type's shape.
+    pub(crate) fn resolve_shaped(&self, cdecl: &Bound<'_, PyAny>) -> PyResult<(TypeId, Shape)> {
+        let py = cdecl.py();
+        if let Ok(s) = cdecl.cast_exact::<PyString>() {
+            // The common case, a type string seen before, without pyo3's
+            // reference counting and type checks around the dict lookup.
+            // SAFETY: the dict and the key are live; the result is NULL or a
+            // reference borrowed from the dict, which keeps it while it is
+            // read here (no Python code runs in between).
+            let found = unsafe {
+                pyo3::ffi::PyDict_GetItemWithError(self.type_strings.as_ptr(), s.as_ptr())
+            };
+            // SAFETY: as above; the value is compared with the CType type
+            // (which has no subclasses) before it is read as one.
+            if let Some(c) = unsafe { Borrowed::from_ptr_or_opt(py, found) } {
+                if unsafe { pyo3::ffi::Py_TYPE(found) } == CType::type_object_raw(py) {
+                    // SAFETY: just checked to be a CType.
+                    let c = unsafe { c.cast_unchecked::<CType>() }.get();
+                    return Ok((c.id, c.shape.unwrap_or_else(|| self.reg.shape(c.id))));
+                }
+            }
+        }
+        let c = self.ctype_of(cdecl)?;
+        let c = c.get();
+        Ok((c.id, c.shape.unwrap_or_else(|| self.reg.shape(c.id))))
+    }
+
+    /// The ctype object named by a string or given.
+    fn ctype_of<'py>(&self, cdecl: &Bound<'py, PyAny>) -> PyResult<Bound<'py, CType>> {
         if let Ok(s) = cdecl.cast::<PyString>() {
             let py = cdecl.py();
             let cache = self.type_strings.bind(py);
             if let Some(found) = cache.get_item(s)? {
-                return Ok(found.cast::<CType>()?.get().id);
+                // Only ctype objects are stored.
+                if let Ok(c) = found.cast_into::<CType>() {
+                    return Ok(c);
+                }
             }
             let id = self.reg.parse(&s.to_cow()?)?;
-            cache.set_item(s, self.reg.ctype(py, id)?)?;
-            return Ok(id);
+            let c = self.reg.ctype(py, id)?.into_bound(py);
+            cache.set_item(s, &c)?;
+            return Ok(c);
         }
         if let Ok(c) = cdecl.cast::<CType>() {
-            return Ok(c.get().id);
+            return Ok(c.clone());
         }
         Err(PyTypeError::new_err(format!(
             "expected a str or ctype object, got '{}'",
@@ -408,19 +444,24 @@ impl Ffi {
     }
 
     #[pyo3(name = "new", signature = (cdecl, init = None))]
-    fn new_cdata(
+    pub(crate) fn new_cdata<'py>(
         &self,
-        py: Python<'_>,
-        cdecl: &Bound<'_, PyAny>,
-        init: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<CData> {
-        let ty = self.resolve(cdecl)?;
-        crate::allocator::new(py, &self.reg, ty, init, &Alloc::Default { clear: true })
+        py: Python<'py>,
+        cdecl: &Bound<'py, PyAny>,
+        init: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, CData>> {
+        let (ty, shape) = self.resolve_shaped(cdecl)?;
+        let how = Alloc::Default { clear: true };
+        crate::allocator::new(py, &self.reg, ty, shape, init, &how)
     }
 
-    fn cast(&self, cdecl: &Bound<'_, PyAny>, source: &Bound<'_, PyAny>) -> PyResult<CData> {
-        let ty = self.resolve(cdecl)?;
-        crate::cast::cast(&self.reg, ty, source)
+    pub(crate) fn cast<'py>(
+        &self,
+        cdecl: &Bound<'py, PyAny>,
+        source: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, CData>> {
+        let (ty, shape) = self.resolve_shaped(cdecl)?;
+        crate::cast::cast_object(&self.reg, ty, shape, source)
     }
 
     #[pyo3(name = "from_buffer", signature = (cdecl, python_buffer = None, require_writable = false))]

@@ -128,7 +128,8 @@ fn prim_shape(p: Prim) -> Shape {
 #[derive(Clone, Copy, Debug)]
 struct Info {
     shape: Shape,
-    size: Option<usize>,
+    /// Size and alignment, when the size is known.
+    layout: Option<(usize, usize)>,
 }
 
 /// A member of a complete struct or union, found by name; anonymous members
@@ -176,12 +177,12 @@ impl Registry {
         }
         let (info, final_) = self.with(|t| {
             let shape = shape_of(t, id);
-            let size = t.size_of(id).ok();
+            let layout = t.size_align(id).ok();
             // An enum declared without its values may get another base later.
             let open_enum = matches!(t.get(id), Type::Enum(e) if t.enum_def(*e).variants.is_none());
             let final_ =
-                !open_enum && (size.is_some() || matches!(shape, Shape::Void | Shape::Function));
-            (Info { shape, size }, final_)
+                !open_enum && (layout.is_some() || matches!(shape, Shape::Void | Shape::Function));
+            (Info { shape, layout }, final_)
         });
         if final_ {
             let _growing = lock(&self.grow);
@@ -252,7 +253,22 @@ impl Registry {
     }
 
     pub fn size_of(&self, id: TypeId) -> Option<usize> {
-        self.info(id).size
+        self.info(id).layout.map(|(size, _)| size)
+    }
+
+    /// The shape of a type, with its size and alignment when its size is
+    /// known: what `ffi.new` asks of an item type, in one lookup.
+    pub fn shape_layout(&self, id: TypeId) -> (Shape, Option<(usize, usize)>) {
+        let info = self.info(id);
+        (info.shape, info.layout)
+    }
+
+    /// The shape of `id` if it is final (it is for all but incomplete types
+    /// and enums declared without values).
+    fn final_shape(&self, id: TypeId) -> Option<Shape> {
+        self.info(id);
+        let info = self.infos.get(id.index()).and_then(OnceLock::get)?;
+        Some(info.shape)
     }
 
     /// The one ctype object of `id`.
@@ -265,6 +281,7 @@ impl Registry {
             CType {
                 reg: self.clone(),
                 id,
+                shape: self.final_shape(id),
             },
         )?;
         Ok(lock(&self.ctypes).entry(id).or_insert(obj).clone_ref(py))
