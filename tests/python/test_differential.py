@@ -467,6 +467,8 @@ for name, code in [
     ("repr-new-open-array", "(repr(ffi.new('int[]', 3)), len(ffi.new('int[]', 3)), ffi.sizeof(ffi.new('char[]', 20)))"),
     ("repr-new-struct-view", "p = ffi.new('struct big *'); (repr(p[0]), ffi.sizeof(p[0]))"),
     ("repr-gc-value", "v = ffi.cast('int', 5); repr(ffi.gc(v, lambda x: None))"),
+    ("cast-value-cells", "[repr(ffi.cast(t, 3)) for t in ('char', 'short', 'int', 'long long', 'float', 'double', 'long double', '_Bool')]"),
+    ("new-empty-open-array", "p = ffi.new('int[]', 0); (repr(p), len(p), ffi.sizeof(p))"),
     ("memmove-basic", "a = ffi.new('int[4]', [1, 2, 3, 4]); ffi.memmove(a, a + 1, 8); list(a)"),
     ("memmove-bytes", "a = ffi.new('char[4]'); ffi.memmove(a, b'xyz', 3); ffi.string(a)"),
     ("memmove-to-bytearray", "ba = bytearray(3); ffi.memmove(ba, ffi.new('char[]', b'qrs'), 3); bytes(ba)"),

@@ -160,7 +160,7 @@ impl CData {
 
     /// A primitive cdata holding `v` in its own cell.
     pub fn value(reg: &Arc<Registry>, ty: TypeId, v: Value) -> PyResult<CData> {
-        let shape = reg.shape(ty);
+        let (shape, layout) = reg.shape_layout(ty);
         let scalar = shape.scalar().ok_or_else(|| {
             PyTypeError::new_err(format!("cannot cast to ctype '{}'", reg.cname(ty)))
         })?;
@@ -168,16 +168,18 @@ impl CData {
             let Value::Pointer(p) = v else {
                 return Err(PyTypeError::new_err("a pointer value is required"));
             };
-            return Ok(CData::plain(reg, ty, p, Owner::None));
+            return Ok(CData::shaped(reg, ty, shape, p, Owner::None));
         }
-        let mem = Memory::zeroed(16, 16)?;
+        // 16 bytes hold any scalar; aligned as the type (small cells are
+        // kept inline in their `Memory`).
+        let mem = Memory::zeroed(16, layout.map_or(16, |(_, align)| align))?;
         // SAFETY: the cell has 16 bytes, enough for any scalar.
         unsafe { memory::write(mem.addr() as *mut u8, scalar, v) };
         Ok(CData {
             addr: mem.addr(),
             owner: Owner::Memory(mem),
             origin: Origin::Value,
-            ..CData::plain(reg, ty, 0, Owner::None)
+            ..CData::shaped(reg, ty, shape, 0, Owner::None)
         })
     }
 

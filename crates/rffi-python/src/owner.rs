@@ -22,32 +22,45 @@ use pyo3::prelude::*;
 
 /// Memory a cdata refers to and how it is freed: once, on `ffi.release` or
 /// when the last cdata using it goes, whichever comes first.
-pub struct Memory {
-    released: AtomicBool,
-    bytes: Bytes,
-}
+pub struct Memory(Bytes);
 
 /// The most bytes kept inside a `Memory`, and their alignment.
 const INLINE_SIZE: usize = 16;
 const INLINE_ALIGN: usize = std::mem::align_of::<u64>();
 
-/// Where the bytes of a `Memory` are, and how they are let go.
+/// Where the bytes of a `Memory` are, and how they are let go; each kind
+/// with the flag `release` sets. Three words: with its `Arc` counts a small
+/// `ffi.new` is one 40-byte allocation.
 enum Bytes {
     /// Up to `INLINE_SIZE` bytes held in the `Memory` itself.
     Inline {
+        released: AtomicBool,
         size: u8,
         cell: UnsafeCell<[u64; INLINE_SIZE / 8]>,
     },
-    /// rffi's own allocation; `layout` has the size asked for, which may be 0
-    /// (see [`heap_layout`]).
-    Heap { ptr: *mut u8, layout: Layout },
+    /// rffi's own allocation of `size` bytes (at least one, see
+    /// [`heap_layout`]) aligned to `1 << align_log2`.
+    Heap {
+        released: AtomicBool,
+        align_log2: u8,
+        ptr: *mut u8,
+        size: usize,
+    },
     /// Python code decides: a destructor or an allocator's `free`, called
     /// with an object, or just the object dropped (a buffer hold).
     Foreign {
+        released: AtomicBool,
         ptr: *mut u8,
-        size: usize,
-        finalizer: Box<Mutex<Finalizer>>,
+        rest: Box<Foreign>,
     },
+}
+
+const _: () = assert!(std::mem::size_of::<Memory>() <= 3 * std::mem::size_of::<usize>());
+
+/// What foreign memory needs beyond its address.
+struct Foreign {
+    size: usize,
+    finalizer: Mutex<Finalizer>,
 }
 
 /// `func(arg)` run once when the memory is let go; `arg` alone is dropped
@@ -77,10 +90,10 @@ fn alloc_error(size: usize) -> PyErr {
     PyMemoryError::new_err(format!("cannot allocate {size} bytes"))
 }
 
-/// The layout `Bytes::Heap` allocates with: at least one byte, since the
-/// global allocator takes no empty layouts.
-fn heap_layout(layout: Layout) -> Layout {
-    Layout::from_size_align(layout.size().max(1), layout.align()).unwrap_or(layout)
+/// The layout `Bytes::Heap` allocates `size` bytes aligned to `align` with:
+/// at least one byte, since the global allocator takes no empty layouts.
+fn heap_layout(size: usize, align: usize) -> Option<Layout> {
+    Layout::from_size_align(size.max(1), align).ok()
 }
 
 impl Memory {
@@ -95,53 +108,53 @@ impl Memory {
         if size <= INLINE_SIZE && align <= INLINE_ALIGN {
             return Ok(Memory::inline(size));
         }
-        let layout = Layout::from_size_align(size, align.max(16)).map_err(|_| alloc_error(size))?;
-        let padded = heap_layout(layout);
+        let align = align.max(16);
+        let layout = heap_layout(size, align).ok_or_else(|| alloc_error(size))?;
         // SAFETY: the layout has a non-zero size.
         let ptr = unsafe {
             if zero {
-                alloc_zeroed(padded)
+                alloc_zeroed(layout)
             } else {
-                alloc(padded)
+                alloc(layout)
             }
         };
         if ptr.is_null() {
             return Err(alloc_error(size));
         }
-        Ok(Arc::new(Memory {
+        Ok(Arc::new(Memory(Bytes::Heap {
             released: AtomicBool::new(false),
-            bytes: Bytes::Heap { ptr, layout },
-        }))
+            align_log2: align.trailing_zeros() as u8,
+            ptr,
+            size,
+        })))
     }
 
     /// `size` (at most `INLINE_SIZE`) zeroed bytes inside the `Memory`.
     fn inline(size: usize) -> Arc<Memory> {
-        Arc::new(Memory {
+        Arc::new(Memory(Bytes::Inline {
             released: AtomicBool::new(false),
-            bytes: Bytes::Inline {
-                size: size as u8,
-                cell: UnsafeCell::new([0; INLINE_SIZE / 8]),
-            },
-        })
+            size: size as u8,
+            cell: UnsafeCell::new([0; INLINE_SIZE / 8]),
+        }))
     }
 
     /// `size` bytes at `addr` that Python objects own; `finalizer` lets them go.
     pub fn foreign(addr: usize, size: usize, finalizer: Finalizer) -> Arc<Memory> {
-        Arc::new(Memory {
+        Arc::new(Memory(Bytes::Foreign {
             released: AtomicBool::new(false),
-            bytes: Bytes::Foreign {
-                ptr: addr as *mut u8,
+            ptr: addr as *mut u8,
+            rest: Box::new(Foreign {
                 size,
-                finalizer: Box::new(Mutex::new(finalizer)),
-            },
-        })
+                finalizer: Mutex::new(finalizer),
+            }),
+        }))
     }
 
     /// Where the bytes are. For inline bytes that is inside this `Memory`,
     /// which stays put: it is only ever reached behind its `Arc`.
     #[inline]
     pub fn addr(&self) -> usize {
-        match &self.bytes {
+        match &self.0 {
             Bytes::Inline { cell, .. } => cell.get() as usize,
             Bytes::Heap { ptr, .. } | Bytes::Foreign { ptr, .. } => *ptr as usize,
         }
@@ -149,33 +162,40 @@ impl Memory {
 
     /// The size asked for (the allocation may be larger).
     pub fn size(&self) -> usize {
-        match &self.bytes {
+        match &self.0 {
             Bytes::Inline { size, .. } => usize::from(*size),
-            Bytes::Heap { layout, .. } => layout.size(),
-            Bytes::Foreign { size, .. } => *size,
+            Bytes::Heap { size, .. } => *size,
+            Bytes::Foreign { rest, .. } => rest.size,
+        }
+    }
+
+    #[inline]
+    fn released(&self) -> &AtomicBool {
+        match &self.0 {
+            Bytes::Inline { released, .. }
+            | Bytes::Heap { released, .. }
+            | Bytes::Foreign { released, .. } => released,
         }
     }
 
     #[inline]
     pub fn is_released(&self) -> bool {
-        self.released.load(Ordering::Acquire)
+        self.released().load(Ordering::Acquire)
     }
 
     /// Lets the memory go now. Does nothing the second time, as cffi; an
     /// exception raised by a Python finalizer is returned.
     pub fn release(&self, py: Python<'_>) -> PyResult<()> {
-        if self.released.swap(true, Ordering::AcqRel) {
+        if self.released().swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        match &self.bytes {
+        match &self.0 {
             // Nothing reaches the bytes once the flag is set; they go with `self`.
             Bytes::Inline { .. } => {}
-            // SAFETY: `ptr` came from the global allocator with this layout,
-            // and the flag just swapped guarantees this runs once.
-            Bytes::Heap { ptr, layout } => unsafe { dealloc(*ptr, heap_layout(*layout)) },
-            Bytes::Foreign { finalizer, .. } => {
+            Bytes::Heap { .. } => self.free_heap(),
+            Bytes::Foreign { rest, .. } => {
                 let (func, arg) = {
-                    let mut f = finalizer.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut f = rest.finalizer.lock().unwrap_or_else(|e| e.into_inner());
                     let arg = if f.keep_arg {
                         f.arg.as_ref().map(|a| a.clone_ref(py))
                     } else {
@@ -192,26 +212,46 @@ impl Memory {
         Ok(())
     }
 
+    /// Frees rffi's own allocation; called once, by whoever set `released`.
+    fn free_heap(&self) {
+        if let Bytes::Heap {
+            align_log2,
+            ptr,
+            size,
+            ..
+        } = &self.0
+        {
+            if let Some(layout) = heap_layout(*size, 1 << align_log2) {
+                // SAFETY: `ptr` came from the global allocator with this
+                // layout (the same size and alignment gave it), and the
+                // caller set the released flag, so this runs once.
+                unsafe { dealloc(*ptr, layout) }
+            }
+        }
+    }
+
     /// Forgets the finalizer without running it (`ffi.gc(p, None)`).
     pub fn detach(&self) {
-        if let Bytes::Foreign { finalizer, .. } = &self.bytes {
-            finalizer.lock().unwrap_or_else(|e| e.into_inner()).func = None;
+        if let Bytes::Foreign { rest, .. } = &self.0 {
+            rest.finalizer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .func = None;
         }
     }
 }
 
 impl Drop for Memory {
     fn drop(&mut self) {
-        match &self.bytes {
+        match &self.0 {
             Bytes::Inline { .. } => {}
-            Bytes::Heap { ptr, layout } => {
-                if !self.released.load(Ordering::Acquire) {
-                    // SAFETY: `ptr` came from the global allocator with this
-                    // layout, and it was not released, so it is freed only here.
-                    unsafe { dealloc(*ptr, heap_layout(*layout)) }
+            Bytes::Heap { released, .. } => {
+                if !released.swap(true, Ordering::AcqRel) {
+                    self.free_heap();
                 }
             }
-            Bytes::Foreign { finalizer, .. } => {
+            Bytes::Foreign { rest, .. } => {
+                let finalizer = &rest.finalizer;
                 let what = finalizer.lock().map(|f| f.what).unwrap_or("ffi.gc");
                 // At interpreter shutdown nothing can run any more: the
                 // finalizer is skipped and what it holds is leaked.
