@@ -62,10 +62,6 @@ impl Alloc {
         };
         Ok(Memory::foreign(addr, size, finalizer))
     }
-
-    fn is_default(&self) -> bool {
-        matches!(self, Alloc::Default { .. })
-    }
 }
 
 /// A new cdata of pointer or array type `ty` (of shape `shape`), its memory
@@ -79,18 +75,12 @@ pub fn new<'py>(
     how: &Alloc,
 ) -> PyResult<Bound<'py, CData>> {
     let (mem, len) = allocate(py, reg, ty, shape, init, how)?;
-    let default = how.is_default();
-    crate::object::new_with(py, || {
-        let owned = new_owned(reg, ty, shape, mem, len);
-        if default {
-            return owned;
-        }
-        // cffi shows memory from a custom allocator by its address.
-        CData {
-            origin: Origin::Plain,
-            ..owned
-        }
-    })
+    // cffi shows memory from a custom allocator by its address.
+    let origin = match how {
+        Alloc::Default { .. } => Origin::Owning,
+        Alloc::Python { .. } => Origin::Plain,
+    };
+    crate::object::new_with(py, || new_owned(reg, ty, shape, mem, len, origin))
 }
 
 /// The memory of [`new`], initialized, and its number of items when the

@@ -30,7 +30,7 @@ pub struct CallSite {
 
 /// The call site of a function pointer cdata, cached in it after the first call.
 fn site_of(f: &CData) -> PyResult<&Arc<CallSite>> {
-    if let Some(p) = f.plan.get() {
+    if let Some(p) = f.plan().get() {
         return Ok(p);
     }
     let is_function = f.reg.with(|t| t.function(f.ty).is_some());
@@ -46,7 +46,7 @@ fn site_of(f: &CData) -> PyResult<&Arc<CallSite>> {
         ret: f.reg.shape(plan.ret()),
         plan,
     });
-    Ok(f.plan.get_or_init(|| site))
+    Ok(f.plan().get_or_init(|| site))
 }
 
 /// The positional arguments of a call, as a tuple (`tp_call`) or as the

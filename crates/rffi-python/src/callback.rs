@@ -190,11 +190,12 @@ pub fn make(
     let code = callback.code();
     Ok(CData {
         origin: Origin::Callback,
-        extras: Some(Box::new(Extras {
+        extras: Extras {
             callback: Some(func.repr()?.to_string()),
             ..Extras::default()
-        })),
-        ..CData::plain(reg, ptr_ty, code, Owner::shared(callback))
+        }
+        .into(),
+        ..CData::plain(reg, ptr_ty, code, Owner::keep(callback))
     })
 }
 

@@ -66,11 +66,31 @@ pub struct Extras {
     pub from: Option<Py<pyo3::types::PyType>>,
     /// `ffi.callback`: the repr of the Python function it calls.
     pub callback: Option<String>,
+    /// The call plan of a function pointer, found on its first call so
+    /// later calls neither lock nor hash.
+    pub plan: PlanCell,
 }
 
-/// The call plan of a function pointer, found on its first call so later
-/// calls neither lock nor hash: `get` and `get_or_init` as `OnceLock`'s, in
-/// one word instead of two.
+/// Where a cdata keeps its [`Extras`]: set when it is made, or on the first
+/// call of a function pointer. One word.
+#[derive(Default)]
+pub struct ExtrasCell(once_cell::race::OnceBox<Extras>);
+
+impl ExtrasCell {
+    #[inline]
+    pub fn get(&self) -> Option<&Extras> {
+        self.0.get()
+    }
+}
+
+impl From<Extras> for ExtrasCell {
+    fn from(extras: Extras) -> ExtrasCell {
+        ExtrasCell(once_cell::race::OnceBox::with_value(Box::new(extras)))
+    }
+}
+
+/// A call plan, set once: `get` and `get_or_init` as `OnceLock`'s, in one
+/// word instead of two.
 #[derive(Default)]
 pub struct PlanCell(once_cell::race::OnceBox<Arc<crate::call::CallSite>>);
 
@@ -98,13 +118,12 @@ pub struct CData {
     pub releasable: bool,
     pub addr: usize,
     pub owner: Owner,
-    pub plan: PlanCell,
     /// The vectorcall entry point (see `vectorcall.rs`); the type knows its offset.
     pub vectorcall: crate::vectorcall::Entry,
     /// `reg.shape(ty)`, kept so the hot paths need not ask.
     pub(crate) shape: Shape,
-    /// What only some cdata have; `None` for most.
-    pub extras: Option<Box<Extras>>,
+    /// What only some cdata have; empty for most.
+    pub extras: ExtrasCell,
 }
 
 impl CData {
@@ -128,26 +147,39 @@ impl CData {
             releasable: false,
             addr,
             owner,
-            plan: PlanCell::default(),
             vectorcall: crate::vectorcall::ENTRY,
             shape,
-            extras: None,
+            extras: ExtrasCell::default(),
         }
     }
 
-    /// This cdata with `len` recorded as its number of items (an array
-    /// whose type has no length).
-    pub fn with_len(mut self, len: Option<usize>) -> CData {
-        if len.is_some() {
-            self.extras.get_or_insert_with(Box::default).len = len;
+    /// This cdata, which has no extras yet, with `len` recorded as its
+    /// number of items (an array whose type has no length).
+    #[inline]
+    pub fn with_len(self, len: Option<usize>) -> CData {
+        match len {
+            Some(_) => CData {
+                extras: Extras {
+                    len,
+                    ..Extras::default()
+                }
+                .into(),
+                ..self
+            },
+            None => self,
         }
-        self
     }
 
     /// The number of items recorded for an array whose type has no length.
     #[inline]
     pub fn array_len(&self) -> Option<usize> {
-        self.extras.as_ref().and_then(|e| e.len)
+        self.extras.get().and_then(|e| e.len)
+    }
+
+    /// Where a function pointer keeps its call plan.
+    #[inline]
+    pub fn plan(&self) -> &PlanCell {
+        &self.extras.0.get_or_init(Box::default).plan
     }
 
     /// The bytes its memory holds, for cdata that own memory from `ffi.new`.
@@ -535,7 +567,7 @@ impl CData {
             Origin::Owning => format!("owning {} bytes", self.owned_size()),
             Origin::Sliced => format!("sliced length {}", self.array_len().unwrap_or(0)),
             Origin::Buffer => {
-                let from = match self.extras.as_ref().and_then(|e| e.from.as_ref()) {
+                let from = match self.extras.get().and_then(|e| e.from.as_ref()) {
                     Some(t) => t.bind(py).fully_qualified_name()?.to_string(),
                     None => "?".to_string(),
                 };
@@ -549,7 +581,7 @@ impl CData {
             Origin::Callback => format!(
                 "calling {}",
                 self.extras
-                    .as_ref()
+                    .get()
                     .and_then(|e| e.callback.as_deref())
                     .unwrap_or("?")
             ),
@@ -875,11 +907,12 @@ impl CData {
         let mem = Memory::zeroed(size, align)?;
         // SAFETY: `src` holds a value of `ty`, `size` bytes, and `mem` is new.
         unsafe { std::ptr::copy_nonoverlapping(src as *const u8, mem.addr() as *mut u8, size) };
-        Ok(new_owned(reg, ty, reg.shape(ty), mem, None))
+        Ok(new_owned(reg, ty, reg.shape(ty), mem, None, Origin::Owning))
     }
 }
 
-/// The cdata `ffi.new` returns: type `ty` (of shape `shape`) over `mem`.
+/// The cdata `ffi.new` returns: type `ty` (of shape `shape`) over `mem`,
+/// which has `len` items if its array type has no length.
 #[inline]
 pub fn new_owned(
     reg: &Arc<Registry>,
@@ -887,11 +920,24 @@ pub fn new_owned(
     shape: Shape,
     mem: Arc<Memory>,
     len: Option<usize>,
+    origin: Origin,
 ) -> CData {
     CData {
-        origin: Origin::Owning,
+        reg: reg.clone(),
+        ty,
+        origin,
         releasable: true,
-        ..CData::shaped(reg, ty, shape, mem.addr(), Owner::Memory(mem))
+        addr: mem.addr(),
+        owner: Owner::Memory(mem),
+        vectorcall: crate::vectorcall::ENTRY,
+        shape,
+        extras: match len {
+            Some(_) => Extras {
+                len,
+                ..Extras::default()
+            }
+            .into(),
+            None => ExtrasCell::default(),
+        },
     }
-    .with_len(len)
 }

@@ -488,10 +488,11 @@ impl Ffi {
                 return Ok(CData {
                     origin: Origin::Buffer,
                     releasable: true,
-                    extras: Some(Box::new(Extras {
+                    extras: Extras {
                         from: Some(obj.get_type().unbind()),
                         ..Extras::default()
-                    })),
+                    }
+                    .into(),
                     ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, 0, hold))
                 });
             }
@@ -518,11 +519,12 @@ impl Ffi {
         Ok(CData {
             origin: Origin::Buffer,
             releasable: true,
-            extras: Some(Box::new(Extras {
+            extras: Extras {
                 len: if len.is_none() { Some(n) } else { None },
                 from: Some(obj.get_type().unbind()),
                 ..Extras::default()
-            })),
+            }
+            .into(),
             ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, bytes, hold))
         })
     }

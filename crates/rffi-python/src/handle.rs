@@ -42,7 +42,7 @@ pub fn new_handle(reg: &Arc<Registry>, obj: &Bound<'_, PyAny>) -> PyResult<CData
     let void_ptr = reg.parse("void *")?;
     Ok(CData {
         origin: Origin::Handle,
-        ..CData::plain(reg, void_ptr, addr, Owner::shared(Entry { mem }))
+        ..CData::plain(reg, void_ptr, addr, Owner::keep(Entry { mem }))
     })
 }
 

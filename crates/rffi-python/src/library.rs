@@ -26,6 +26,8 @@ pub struct Handle(pub Mutex<Library>);
 pub struct Lib {
     reg: Arc<Registry>,
     handle: Arc<Handle>,
+    /// What cdata pointing into the library hold: it keeps `handle`.
+    owner: Owner,
     name: String,
     /// Set by `dlclose`: lookups through this `Lib` fail from then on, even
     /// while function cdata fetched earlier keep the library mapped.
@@ -72,10 +74,12 @@ impl Lib {
                 }
             }
         };
+        let handle = Arc::new(Handle(Mutex::new(lib)));
         Ok(Lib {
             reg: reg.clone(),
             name: name.unwrap_or("<None>").to_string(),
-            handle: Arc::new(Handle(Mutex::new(lib))),
+            owner: Owner::keep(handle.clone()),
+            handle,
             closed: AtomicBool::new(false),
         })
     }
@@ -89,7 +93,7 @@ impl Lib {
     }
 
     fn owner(&self) -> Owner {
-        Owner::Library(self.handle.clone())
+        self.owner.clone()
     }
 
     /// `dlclose`: forgets what was resolved and closes the library. If
@@ -103,7 +107,7 @@ impl Lib {
         if me.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        if Arc::strong_count(&me.handle) > 1 {
+        if me.owner.users() > 1 {
             return Ok(());
         }
         let mut lib = me.handle.0.lock().unwrap_or_else(|e| e.into_inner());

@@ -42,12 +42,13 @@ pub fn gc(cdata: &Bound<'_, PyAny>, destructor: &Bound<'_, PyAny>) -> PyResult<O
         Origin::Value | Origin::Handle | Origin::Callback => c.origin,
         _ => Origin::Plain,
     };
-    let extras = c.extras.as_ref().map(|e| {
-        Box::new(Extras {
+    let extras = c.extras.get().map_or_else(Default::default, |e| {
+        Extras {
             len: e.len,
             callback: e.callback.clone(),
-            from: None,
-        })
+            ..Extras::default()
+        }
+        .into()
     });
     Ok(Some(CData {
         origin,

@@ -156,14 +156,14 @@ pub fn new_with(py: Python<'_>, make: impl FnOnce() -> CData) -> PyResult<Bound<
 
 /// Whether dropping `c` may release a Python object, which pyo3 must see
 /// happen with its books kept (or it defers the release); the owners of
-/// most cdata (none, memory, a library) and the registry, while its FFI
-/// lives, hold none.
+/// most cdata (none, memory) and the registry, while its FFI lives, hold
+/// none.
 fn holds_python_objects(c: &CData) -> bool {
     let owner = match &c.owner {
-        Owner::None | Owner::Memory(_) | Owner::Library(_) => false,
-        Owner::Object(_) | Owner::Shared(_) => true,
+        Owner::None => false,
+        Owner::Memory(m) => m.is_kept(),
     };
-    owner || c.extras.is_some() || Arc::strong_count(&c.reg) == 1
+    owner || c.extras.get().is_some() || Arc::strong_count(&c.reg) == 1
 }
 
 /// The `tp_dealloc` of CData.

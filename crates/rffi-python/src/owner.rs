@@ -11,6 +11,11 @@
 //! Small allocations (`ffi.new("int *")`, the cell of `ffi.cast("double", x)`)
 //! keep their bytes inside the `Memory`: one allocation for the header and the
 //! bytes. Releasing those only sets the flag; the bytes go with the `Memory`.
+//!
+//! Cdata that point into what something else owns (an opened library, a
+//! callback's code, a Python object) hold a `Memory` of the kind `Kept`,
+//! which keeps that owner alive and is never released: so an `Owner` is one
+//! pointer, whatever it holds.
 
 use std::alloc::{alloc, alloc_zeroed, dealloc, Layout};
 use std::cell::UnsafeCell;
@@ -21,7 +26,8 @@ use pyo3::exceptions::{PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 
 /// Memory a cdata refers to and how it is freed: once, on `ffi.release` or
-/// when the last cdata using it goes, whichever comes first.
+/// when the last cdata using it goes, whichever comes first; or what owns
+/// the memory, kept alive.
 pub struct Memory(Bytes);
 
 /// The most bytes kept inside a `Memory`, and their alignment.
@@ -52,6 +58,11 @@ enum Bytes {
         released: AtomicBool,
         ptr: *mut u8,
         rest: Box<Foreign>,
+    },
+    /// What owns the bytes, kept alive: never released.
+    Kept {
+        released: AtomicBool,
+        _owner: Box<dyn std::any::Any + Send + Sync>,
     },
 }
 
@@ -150,13 +161,23 @@ impl Memory {
         }))
     }
 
-    /// Where the bytes are. For inline bytes that is inside this `Memory`,
-    /// which stays put: it is only ever reached behind its `Arc`.
+    /// What owns some memory (an opened library, an object), kept alive.
+    fn kept(value: impl std::any::Any + Send + Sync) -> Arc<Memory> {
+        Arc::new(Memory(Bytes::Kept {
+            released: AtomicBool::new(false),
+            _owner: Box::new(value),
+        }))
+    }
+
+    /// Where the bytes are (0 for kept owners). For inline bytes that is
+    /// inside this `Memory`, which stays put: it is only ever reached
+    /// behind its `Arc`.
     #[inline]
     pub fn addr(&self) -> usize {
         match &self.0 {
             Bytes::Inline { cell, .. } => cell.get() as usize,
             Bytes::Heap { ptr, .. } | Bytes::Foreign { ptr, .. } => *ptr as usize,
+            Bytes::Kept { .. } => 0,
         }
     }
 
@@ -166,7 +187,14 @@ impl Memory {
             Bytes::Inline { size, .. } => usize::from(*size),
             Bytes::Heap { size, .. } => *size,
             Bytes::Foreign { rest, .. } => rest.size,
+            Bytes::Kept { .. } => 0,
         }
+    }
+
+    /// Whether this keeps an owner alive (which may hold Python objects)
+    /// rather than memory of its own.
+    pub fn is_kept(&self) -> bool {
+        matches!(self.0, Bytes::Kept { .. })
     }
 
     #[inline]
@@ -174,7 +202,8 @@ impl Memory {
         match &self.0 {
             Bytes::Inline { released, .. }
             | Bytes::Heap { released, .. }
-            | Bytes::Foreign { released, .. } => released,
+            | Bytes::Foreign { released, .. }
+            | Bytes::Kept { released, .. } => released,
         }
     }
 
@@ -190,8 +219,10 @@ impl Memory {
             return Ok(());
         }
         match &self.0 {
-            // Nothing reaches the bytes once the flag is set; they go with `self`.
-            Bytes::Inline { .. } => {}
+            // Nothing reaches the bytes once the flag is set; they go with
+            // `self`. (Kept owners are not released: their cdata are not
+            // releasable.)
+            Bytes::Inline { .. } | Bytes::Kept { .. } => {}
             Bytes::Heap { .. } => self.free_heap(),
             Bytes::Foreign { rest, .. } => {
                 let (func, arg) = {
@@ -244,7 +275,7 @@ impl Memory {
 impl Drop for Memory {
     fn drop(&mut self) {
         match &self.0 {
-            Bytes::Inline { .. } => {}
+            Bytes::Inline { .. } | Bytes::Kept { .. } => {}
             Bytes::Heap { released, .. } => {
                 if !released.swap(true, Ordering::AcqRel) {
                     self.free_heap();
@@ -291,34 +322,34 @@ fn report_unraisable(py: Python<'_>, err: PyErr, what: &str, arg: Option<Py<PyAn
     err.display(py);
 }
 
-/// A Rust value a cdata keeps alive, such as a callback's trampoline; boxed
-/// so that an `Owner` stays two words whatever it holds.
-pub type Shared = Box<dyn std::any::Any + Send + Sync>;
-
-/// The owner a cdata holds on to.
+/// The owner a cdata holds on to: one pointer.
 #[derive(Clone)]
 pub enum Owner {
     /// Nothing: a raw pointer, a cast, memory C owns.
     None,
-    /// Memory from `ffi.new`, an allocator, `ffi.gc` or `ffi.from_buffer`:
-    /// what `ffi.release` lets go.
+    /// Memory from `ffi.new`, an allocator, `ffi.gc` or `ffi.from_buffer`
+    /// (what `ffi.release` lets go), or what owns the memory (see
+    /// [`Owner::keep`]).
     Memory(Arc<Memory>),
-    /// A Python object: the exporter of a buffer, a parent cdata.
-    Object(Arc<Py<PyAny>>),
-    /// An opened library whose code or data is referenced.
-    Library(Arc<crate::library::Handle>),
-    /// Any other Rust value (see [`Owner::shared`]).
-    Shared(Arc<Shared>),
 }
 
 impl Owner {
+    /// An owner that keeps `obj` alive: the exporter of a buffer, a parent cdata.
     pub fn object(obj: Py<PyAny>) -> Owner {
-        Owner::Object(Arc::new(obj))
+        Owner::keep(obj)
     }
 
-    /// An owner that keeps `value` alive.
-    pub fn shared(value: impl std::any::Any + Send + Sync) -> Owner {
-        Owner::Shared(Arc::new(Box::new(value)))
+    /// An owner that keeps `value` alive: an opened library, a callback's code.
+    pub fn keep(value: impl std::any::Any + Send + Sync) -> Owner {
+        Owner::Memory(Memory::kept(value))
+    }
+
+    /// How many cdata (and others) share this owner.
+    pub fn users(&self) -> usize {
+        match self {
+            Owner::None => 0,
+            Owner::Memory(m) => Arc::strong_count(m),
+        }
     }
 
     /// Refuses access to memory that `ffi.release` let go.
