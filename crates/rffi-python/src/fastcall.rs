@@ -138,8 +138,17 @@ impl Call {
         Some(unsafe { Borrowed::from_ptr(py, *self.args.add(i)) })
     }
 
-    /// Passes the call on to pyo3's method `general` unchanged.
-    fn forward(&self, py: Python<'_>, general: &Py<PyAny>) -> PyResult<*mut ffi::PyObject> {
+    /// Passes the call on to pyo3's method (`which` of those kept) unchanged.
+    #[cold]
+    fn forward(
+        &self,
+        py: Python<'_>,
+        which: impl FnOnce(&Fast) -> &Py<PyAny>,
+    ) -> PyResult<*mut ffi::PyObject> {
+        let fast = FAST
+            .get()
+            .ok_or_else(|| PyRuntimeError::new_err("rffi is not initialized"))?;
+        let general = which(fast);
         let nargs = usize::try_from(self.nargs).unwrap_or(0);
         let nkw = if self.kwnames.is_null() {
             0
@@ -180,11 +189,8 @@ unsafe extern "C" fn fast_new(
         kwnames,
     };
     entry(|py| {
-        let fast = FAST
-            .get()
-            .ok_or_else(|| PyRuntimeError::new_err("rffi is not initialized"))?;
         let (Some(_), Some(cdecl)) = (call.positional(1..=2), call.arg(py, 0)) else {
-            return call.forward(py, &fast.new);
+            return call.forward(py, |f| &f.new);
         };
         let ffi = call.this(py);
         let init = call.arg(py, 1);
@@ -207,13 +213,10 @@ unsafe extern "C" fn fast_cast(
         kwnames,
     };
     entry(|py| {
-        let fast = FAST
-            .get()
-            .ok_or_else(|| PyRuntimeError::new_err("rffi is not initialized"))?;
         let (Some(_), Some(cdecl), Some(source)) =
             (call.positional(2..=2), call.arg(py, 0), call.arg(py, 1))
         else {
-            return call.forward(py, &fast.cast);
+            return call.forward(py, |f| &f.cast);
         };
         let ffi = call.this(py);
         let cdata = ffi.get().cast(&cdecl, &source)?;
