@@ -176,6 +176,9 @@ impl Call {
 }
 
 /// `ffi.new(cdecl, init=None)`.
+///
+/// # Safety
+/// Called by CPython, with the GIL, as a METH_FASTCALL | METH_KEYWORDS method of FFI.
 unsafe extern "C" fn fast_new(
     slf: *mut ffi::PyObject,
     args: *const *mut ffi::PyObject,
@@ -200,6 +203,9 @@ unsafe extern "C" fn fast_new(
 }
 
 /// `ffi.cast(cdecl, source)`.
+///
+/// # Safety
+/// As [`fast_new`].
 unsafe extern "C" fn fast_cast(
     slf: *mut ffi::PyObject,
     args: *const *mut ffi::PyObject,

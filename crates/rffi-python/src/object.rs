@@ -167,6 +167,9 @@ fn holds_python_objects(c: &CData) -> bool {
 }
 
 /// The `tp_dealloc` of CData.
+///
+/// # Safety
+/// Called by CPython, with the GIL, for a CData object nothing references.
 unsafe extern "C" fn dealloc(obj: *mut ffi::PyObject) {
     let Some(l) = LAYOUT.get() else {
         return; // not reached: installed only with a layout
