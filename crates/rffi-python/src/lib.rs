@@ -15,8 +15,8 @@ mod cdata;
 mod convert;
 mod ctype;
 mod errors;
-mod fastcall;
 mod ffi;
+mod ffi_fastcall;
 mod handle;
 mod library;
 mod lifetime;
@@ -34,7 +34,7 @@ fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cdata::CData>()?;
     vectorcall::install(py)?;
     object::install(py)?;
-    fastcall::install(py)?;
+    ffi_fastcall::install(py)?;
     m.add_class::<ctype::CType>()?;
     m.add_class::<ctype::CField>()?;
     m.add_class::<library::Lib>()?;
