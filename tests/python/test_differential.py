@@ -597,6 +597,40 @@ for name, code in [
 ]:
     snippet(name, code)
 
+# ---- the fast call path's edges (crates/rffi-python/src/fastcall.rs): it takes exact ints
+# within range, exact floats and cdata pointers of the parameter's item type (any for void *),
+# and hands everything else to the general path; both must agree with cffi.
+_INT_LIMITS = {
+    "schar": (1, True), "uchar": (1, False), "short": (2, True), "ushort": (2, False),
+    "int": (4, True), "uint": (4, False), "long": (8, True), "ulong": (8, False),
+    "longlong": (8, True), "ulonglong": (8, False), "int8": (1, True), "uint16": (2, False),
+    "int32": (4, True), "uint32": (4, False), "int64": (8, True), "uint64": (8, False),
+    "size": (8, False), "ssize": (8, True),
+}
+for _n, (_size, _signed) in _INT_LIMITS.items():
+    _lo, _hi = (-(2 ** (8 * _size - 1)), 2 ** (8 * _size - 1) - 1) if _signed else (0, 2 ** (8 * _size) - 1)
+    snippet(f"fast-{_n}-limits", f"(lib.id_{_n}({_lo}), lib.id_{_n}({_hi}), lib.id_{_n}(0))")
+    snippet(f"fast-{_n}-below", f"lib.id_{_n}({_lo - 1})")
+    snippet(f"fast-{_n}-above", f"lib.id_{_n}({_hi + 1})")
+for name, code in [
+    ("fast-int-subclass", "lib.id_int(type('I', (int,), {})(5))"),
+    ("fast-int-huge", "lib.id_longlong(2**200)"),
+    ("fast-bool-as-int", "(lib.id_int(True), lib.add(False, True))"),
+    ("fast-float-subclass", "lib.id_double(type('F', (float,), {})(2.5))"),
+    ("fast-int-as-double", "(lib.id_double(7), lib.id_float(2**60), lib.nop(1, 2, 3))"),
+    ("fast-float-overflows-float", "lib.id_float(1e300)"),
+    ("fast-float-nan", "repr(lib.id_double(float('nan')))"),
+    ("fast-float-as-int", "lib.add(1.0, 2)"),
+    ("fast-str-as-double", "lib.id_double('1')"),
+    ("fast-voidp-takes-any", "(lib.is_null(ffi.new('int *')), lib.is_null(ffi.new('double[3]')), lib.is_null(ffi.cast('char *', 0)))"),
+    ("fast-ptr-from-array", "q = ffi.new('int[1]'); r = ffi.new('int[1]'); lib.divmod(17, 5, q, r); (q[0], r[0])"),
+    ("fast-ptr-other-type", "lib.divmod(17, 5, ffi.new('double *'), ffi.new('int *'))"),
+    ("fast-ptr-voidp-to-int", "q = ffi.new('int *'); r = ffi.new('int *'); lib.divmod(17, 5, ffi.cast('void *', q), r); q[0]"),
+    ("fast-ptr-from-int-cdata", "lib.divmod(17, 5, ffi.cast('int', 0), ffi.new('int *'))"),
+    ("fast-same-fn-both-paths", "r = ffi.new('int *'); lib.divmod(9, 4, r, r); a = r[0]; lib.divmod(9, 4, [0], r); (a, r[0])"),
+]:
+    snippet(name, code)
+
 # ---- cdef errors and extras
 for name, code in [
     ("cdef-syntax", "ffi.cdef('int f(')"),

@@ -217,6 +217,7 @@ impl Ffi {
         onerror: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let ty = self.resolve(cdecl)?;
+        crate::gil::callbacks_exist();
         match python_callable.filter(|f| !f.is_none()) {
             Some(f) => crate::callback::make(py, &self.reg, ty, f, error, onerror)?.into_py_any(py),
             None => crate::callback::decorator(
