@@ -20,19 +20,23 @@ use rffi_types::TypeId;
 use crate::cdata::CData;
 use crate::registry::Shape;
 
-/// How the fast path reads one argument.
+/// How the fast path reads one argument, and the register (by index in its
+/// file) it fills.
 #[derive(Clone, Copy, Debug)]
 enum FastArg {
-    /// An exact float, into a vector register (as a `double` or a `float`).
-    Float(Reg),
-    /// An exact int within `min..=max`, into an integer register.
-    Int { reg: Reg, min: i64, max: i64 },
+    /// An exact float, as a `double`.
+    F64(usize),
+    /// An exact float, as a `float` in the low half of its register.
+    F32(usize),
+    /// An exact int within `min..=max`: stored as is, which is also its
+    /// sign or zero extension to 64 bits since it fits its C type.
+    Int { n: usize, min: i64, max: i64 },
     /// An exact int from 0 to `u64::MAX` (an 8-byte unsigned type).
-    Unsigned64(Reg),
+    Unsigned64(usize),
     /// A cdata pointer or array whose items are `item`, or any pointer or
     /// array when the parameter is `void *`.
     Pointer {
-        reg: Reg,
+        n: usize,
         item: TypeId,
         to_void: bool,
     },
@@ -89,15 +93,15 @@ impl FastSig {
             // GIL is held, which is all these readers need.
             let ok = unsafe {
                 match *arg {
-                    FastArg::Float(reg) => read_float(obj).map(|x| regs.set_float(reg, x)),
-                    FastArg::Int { reg, min, max } => read_int(obj)
+                    FastArg::F64(n) => read_float(obj).map(|x| regs.floats[n] = x),
+                    FastArg::F32(n) => read_float(obj)
+                        .map(|x| regs.floats[n] = f64::from_bits(u64::from((x as f32).to_bits()))),
+                    FastArg::Int { n, min, max } => read_int(obj)
                         .filter(|v| (min..=max).contains(v))
-                        .map(|v| regs.set_int(reg, i128::from(v))),
-                    FastArg::Unsigned64(reg) => {
-                        read_u64(obj).map(|v| regs.set_int(reg, i128::from(v)))
-                    }
-                    FastArg::Pointer { reg, item, to_void } => {
-                        read_pointer(obj, item, to_void).map(|p| regs.set_int(reg, p as i128))
+                        .map(|v| regs.ints[n] = v),
+                    FastArg::Unsigned64(n) => read_u64(obj).map(|v| regs.ints[n] = v as i64),
+                    FastArg::Pointer { n, item, to_void } => {
+                        read_pointer(obj, item, to_void).map(|p| regs.ints[n] = p as i64)
                     }
                 }
             };
@@ -111,38 +115,40 @@ impl FastSig {
 
 fn fast_arg(reg: Reg, shape: Shape) -> Option<FastArg> {
     Some(match (reg, shape) {
-        (Reg::F64(_) | Reg::F32(_), Shape::Float { .. }) => FastArg::Float(reg),
+        (Reg::F64(n), Shape::Float { .. }) => FastArg::F64(usize::from(n)),
+        (Reg::F32(n), Shape::Float { .. }) => FastArg::F32(usize::from(n)),
         (
-            Reg::Int { .. },
+            Reg::Int { n, .. },
             Shape::Int {
                 size,
                 signed,
                 is_enum: false,
             },
         ) => {
+            let n = usize::from(n);
             let bits = u32::from(size) * 8;
             match (signed, bits) {
-                (false, 64) => FastArg::Unsigned64(reg),
+                (false, 64) => FastArg::Unsigned64(n),
                 (true, 64) => FastArg::Int {
-                    reg,
+                    n,
                     min: i64::MIN,
                     max: i64::MAX,
                 },
                 (true, b) if b < 64 => FastArg::Int {
-                    reg,
+                    n,
                     min: -(1i64 << (b - 1)),
                     max: (1i64 << (b - 1)) - 1,
                 },
                 (false, b) if b < 64 => FastArg::Int {
-                    reg,
+                    n,
                     min: 0,
                     max: (1i64 << b) - 1,
                 },
                 _ => return None,
             }
         }
-        (Reg::Int { .. }, Shape::Pointer { item }) => FastArg::Pointer {
-            reg,
+        (Reg::Int { n, .. }, Shape::Pointer { item }) => FastArg::Pointer {
+            n: usize::from(n),
             item,
             to_void: false,
         },
