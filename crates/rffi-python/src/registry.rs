@@ -179,8 +179,12 @@ impl Registry {
             let size = t.size_of(id).ok();
             // An enum declared without its values may get another base later.
             let open_enum = matches!(t.get(id), Type::Enum(e) if t.enum_def(*e).variants.is_none());
-            let final_ =
-                !open_enum && (size.is_some() || matches!(shape, Shape::Void | Shape::Function));
+            // An array of unknown length never gets a size, whatever its items.
+            let never_sized = matches!(
+                shape,
+                Shape::Void | Shape::Function | Shape::Array { len: None, .. }
+            );
+            let final_ = !open_enum && (size.is_some() || never_sized);
             (Info { shape, size }, final_)
         });
         if final_ {
