@@ -15,12 +15,14 @@ mod cdata;
 mod convert;
 mod ctype;
 mod errors;
+mod fastread;
 mod ffi;
 mod handle;
 mod library;
 mod lifetime;
 mod owner;
 mod registry;
+mod slots;
 mod strings;
 mod vectorcall;
 
@@ -31,6 +33,7 @@ fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ffi::Ffi>()?;
     m.add_class::<cdata::CData>()?;
     vectorcall::install(py)?;
+    slots::install(py)?;
     m.add_class::<ctype::CType>()?;
     m.add_class::<ctype::CField>()?;
     m.add_class::<library::Lib>()?;
