@@ -66,6 +66,7 @@ fn kind_of(shape: Shape) -> Kind {
 /// # Safety
 /// The GIL is held, `kind` is not `Kind::Other`, and the bytes of the
 /// scalar at `addr` are readable (any alignment).
+#[inline]
 unsafe fn load(kind: Kind, addr: usize) -> *mut ffi::PyObject {
     let p = addr as *const u8;
     // SAFETY: the caller guarantees the scalar's bytes are readable and the
@@ -116,6 +117,7 @@ impl FastField {
     ///
     /// # Safety
     /// The GIL is held and the record's bytes at `base` are readable.
+    #[inline]
     pub unsafe fn read(&self, py: Python<'_>, this: &CData, base: usize) -> *mut ffi::PyObject {
         if self.kind == Kind::Other {
             let r = crate::convert::read_field(
@@ -213,7 +215,6 @@ impl FieldTable {
 }
 
 /// An item type of known, non-zero size: what indexing an array or pointer needs.
-#[derive(Clone, Copy)]
 pub struct ItemRead {
     ty: TypeId,
     pub shape: Shape,
@@ -227,6 +228,7 @@ impl ItemRead {
     ///
     /// # Safety
     /// The GIL is held and the item's bytes at `addr` are readable.
+    #[inline]
     pub unsafe fn read(&self, py: Python<'_>, this: &CData, addr: usize) -> *mut ffi::PyObject {
         if self.kind == Kind::Other {
             let r =
@@ -303,16 +305,16 @@ impl ReadCache {
 
     /// The item facts of `item` when its size is final and not zero.
     #[inline]
-    pub fn item(&self, reg: &Registry, item: TypeId) -> Option<ItemRead> {
+    pub fn item(&self, reg: &Registry, item: TypeId) -> Option<&ItemRead> {
         let entry = self.entry(item)?;
         if let Some(decided) = entry.item.get() {
-            return *decided;
+            return decided.as_ref();
         }
         Self::decide_item(reg, item, entry)
     }
 
     #[cold]
-    fn decide_item(reg: &Registry, item: TypeId, entry: &Entry) -> Option<ItemRead> {
+    fn decide_item<'a>(reg: &Registry, item: TypeId, entry: &'a Entry) -> Option<&'a ItemRead> {
         // Not final yet (an incomplete struct, an enum without values):
         // nothing is stored.
         let (shape, size) = reg.final_info(item)?;
@@ -326,6 +328,6 @@ impl ReadCache {
             _ => None,
         };
         let _ = entry.item.set(read);
-        read
+        entry.item.get()?.as_ref()
     }
 }
