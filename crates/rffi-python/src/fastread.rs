@@ -244,7 +244,8 @@ impl ItemRead {
 /// and what reading it as an item needs (when its size is final and known).
 #[derive(Default)]
 struct Entry {
-    fields: OnceLock<Option<FieldTable>>,
+    /// Boxed: most types are no record, and the vector has an entry per type id.
+    fields: OnceLock<Option<Box<FieldTable>>>,
     item: OnceLock<Option<ItemRead>>,
 }
 
@@ -281,7 +282,7 @@ impl ReadCache {
     pub fn fields(&self, py: Python<'_>, reg: &Registry, rec: TypeId) -> Option<&FieldTable> {
         let entry = self.entry(rec)?;
         if let Some(decided) = entry.fields.get() {
-            return decided.as_ref();
+            return decided.as_deref();
         }
         Self::decide_fields(py, reg, rec, entry)
     }
@@ -299,8 +300,8 @@ impl ReadCache {
         }
         // An incomplete record may be completed later: nothing is stored.
         let table = FieldTable::new(py, reg, rec)?;
-        let _ = entry.fields.set(Some(table));
-        entry.fields.get()?.as_ref()
+        let _ = entry.fields.set(Some(Box::new(table)));
+        entry.fields.get()?.as_deref()
     }
 
     /// The item facts of `item` when its size is final and not zero.
