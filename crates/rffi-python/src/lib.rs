@@ -16,6 +16,7 @@ mod convert;
 mod ctype;
 mod errors;
 mod fastcall;
+mod fastread;
 mod ffi;
 mod gil;
 mod handle;
@@ -23,6 +24,7 @@ mod library;
 mod lifetime;
 mod owner;
 mod registry;
+mod slots;
 mod strings;
 mod vectorcall;
 
@@ -33,6 +35,7 @@ fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ffi::Ffi>()?;
     m.add_class::<cdata::CData>()?;
     vectorcall::install(py)?;
+    slots::install(py)?;
     m.add_class::<ctype::CType>()?;
     m.add_class::<ctype::CField>()?;
     m.add_class::<library::Lib>()?;

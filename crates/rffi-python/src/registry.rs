@@ -152,6 +152,8 @@ pub struct Registry {
     /// Serializes growing `infos` to cover a new type id.
     grow: Mutex<()>,
     fields: ArcSwap<FxHashMap<TypeId, Arc<FieldIndex>>>,
+    /// What the raw read slots (`slots.rs`) need per type, built on first use.
+    pub(crate) reads: crate::fastread::ReadCache,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -167,6 +169,7 @@ impl Registry {
             infos: boxcar::Vec::new(),
             grow: Mutex::new(()),
             fields: ArcSwap::from_pointee(FxHashMap::default()),
+            reads: crate::fastread::ReadCache::default(),
         })
     }
 
@@ -197,6 +200,14 @@ impl Registry {
             }
         }
         info
+    }
+
+    /// The shape and size of `id` when they are final (never to change
+    /// again), `None` while they may still change.
+    pub fn final_info(&self, id: TypeId) -> Option<(Shape, Option<usize>)> {
+        self.info(id);
+        let info = self.infos.get(id.index()).and_then(OnceLock::get)?;
+        Some((info.shape, info.size))
     }
 
     /// Runs `f` on the member `name` of a complete record (`None` if it has
