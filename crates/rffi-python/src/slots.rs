@@ -13,7 +13,6 @@
 //! and the NULL page are refused by `CData::refuse_null` with its error.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::OnceLock;
 
 use pyo3::exceptions::PyRuntimeError;
@@ -23,8 +22,6 @@ use pyo3::prelude::*;
 use crate::cdata::{CData, Origin};
 use crate::registry::Shape;
 
-/// The `CData` type object, for the check that an object is one.
-static CDATA_TYPE: AtomicPtr<ffi::PyTypeObject> = AtomicPtr::new(std::ptr::null_mut());
 /// pyo3's slots, which the raw ones fall back to.
 static PYO3_GETATTRO: OnceLock<ffi::getattrofunc> = OnceLock::new();
 static PYO3_SUBSCRIPT: OnceLock<ffi::binaryfunc> = OnceLock::new();
@@ -57,26 +54,9 @@ pub fn install(py: Python<'_>) -> PyResult<()> {
             let _ = PYO3_SUBSCRIPT.set(subscript);
             (*mapping).mp_subscript = Some(cdata_subscript);
         }
-        CDATA_TYPE.store(tp, Ordering::Release);
         ffi::PyType_Modified(tp);
     }
     Ok(())
-}
-
-/// The `CData` behind `obj` when it is one.
-///
-/// # Safety
-/// `obj` is a live object, borrowed for `'a`, and the GIL is held.
-#[inline]
-unsafe fn cdata<'a>(py: Python<'_>, obj: *mut ffi::PyObject) -> Option<&'a CData> {
-    // SAFETY: `obj` is live, per the caller.
-    if unsafe { ffi::Py_TYPE(obj) } != CDATA_TYPE.load(Ordering::Relaxed) {
-        return None;
-    }
-    // SAFETY: its type is exactly CData (not subclassable), so the object
-    // has CData's layout; it stays alive for `'a`, per the caller.
-    let bound = unsafe { Borrowed::from_ptr(py, obj).cast_unchecked::<CData>() };
-    Some(bound.get())
 }
 
 /// A panic caught in a raw slot becomes a Python exception.
@@ -114,7 +94,7 @@ unsafe fn member(obj: *mut ffi::PyObject, name: *mut ffi::PyObject) -> Option<*m
     // SAFETY: the GIL is held, per the caller.
     let py = unsafe { Python::assume_attached() };
     // SAFETY: both live, per the caller.
-    let this = unsafe { cdata(py, obj) }?;
+    let this = unsafe { crate::fastcall::cdata_ref(obj) }?;
     // As `CData::record_for_fields`: the struct itself, or the one pointed to.
     let rec = match this.shape() {
         Shape::Record { .. } => this.ty,
@@ -166,7 +146,7 @@ unsafe fn item(obj: *mut ffi::PyObject, key: *mut ffi::PyObject) -> Option<*mut 
         return None;
     }
     // SAFETY: both live, per the caller.
-    let this = unsafe { cdata(py, obj) }?;
+    let this = unsafe { crate::fastcall::cdata_ref(obj) }?;
     // As `CData::items`: a pointer has no length; an array its own or the
     // one it was made with.
     let (item, len) = match this.shape() {
