@@ -1,8 +1,21 @@
 //! `ffi.callback`: Python callables as C function pointers.
+//!
+//! A callback's per-call work is kept to what C→Python needs: everything that
+//! depends only on the signature (how each argument becomes a Python object,
+//! how the result goes back) is chosen once, at `ffi.callback` time. A call
+//! then takes the GIL with `PyGILState_Ensure` (which also works on threads C
+//! started), converts the arguments with their precomputed converters, calls
+//! the function through vectorcall with the arguments on the stack, and
+//! writes the result. Anything unusual (an exception, a result that is not an
+//! exact int or float, records, `long double`...) takes the general path of
+//! `convert`, with cffi's rules and messages.
 
-use std::sync::Arc;
+use std::ptr::null_mut;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use pyo3::exceptions::PyTypeError;
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
 use rffi_call::{CallPlan, Callback};
@@ -14,12 +27,305 @@ use crate::errors::IntoPyResult;
 use crate::owner::{Memory, Owner};
 use crate::registry::{Registry, Shape};
 
+/// A Python exception is set (the interpreter's error indicator holds it).
+struct Raised;
+
+/// Restores `err` as the current exception, for the raw paths that report
+/// errors through the indicator.
+fn raise(py: Python<'_>, err: PyErr) -> Raised {
+    err.restore(py);
+    Raised
+}
+
+/// How one C argument becomes a Python object, chosen by its type.
+enum ArgConv {
+    /// Integers and enums: a Python int.
+    Int { size: u8, signed: bool },
+    /// `_Bool`: `True` or `False`.
+    Bool,
+    /// `char`: a `bytes` of length 1.
+    Char,
+    /// `float` (4) or `double` (8): a Python float.
+    Float { size: u8 },
+    /// Pointers: a cdata with no owner. The object is reused by the next
+    /// call when nothing kept it (see [`Spare`]).
+    Pointer {
+        ty: TypeId,
+        shape: Shape,
+        spare: Spare,
+    },
+    /// Everything else (records, `long double`, wide chars, complex):
+    /// `convert::read`.
+    General { ty: TypeId, shape: Shape },
+}
+
+impl ArgConv {
+    fn of(reg: &Registry, ty: TypeId) -> ArgConv {
+        match reg.shape(ty) {
+            Shape::Int { size, signed, .. } if size <= 8 => ArgConv::Int { size, signed },
+            Shape::Bool => ArgConv::Bool,
+            Shape::Char => ArgConv::Char,
+            Shape::Float { size } if size == 4 || size == 8 => ArgConv::Float { size },
+            shape @ Shape::Pointer { .. } => ArgConv::Pointer {
+                ty,
+                shape,
+                spare: Spare::default(),
+            },
+            shape => ArgConv::General { ty, shape },
+        }
+    }
+
+    /// A new reference to the Python value of the C value at `p`.
+    ///
+    /// # Safety
+    /// The GIL is held and `p` points to a value of this argument's type.
+    unsafe fn to_python(
+        &self,
+        py: Python<'_>,
+        reg: &Arc<Registry>,
+        p: *const u8,
+    ) -> Result<*mut ffi::PyObject, Raised> {
+        // SAFETY (all arms): per this function's contract, `p` holds a value
+        // of the argument's C type, read here by its size (unaligned: libffi
+        // gives no alignment promise for small arguments), and the GIL is
+        // held for the CPython constructors.
+        let obj = unsafe {
+            match *self {
+                ArgConv::Int { size, signed: true } => ffi::PyLong_FromLongLong(match size {
+                    1 => i64::from(p.cast::<i8>().read()),
+                    2 => i64::from(p.cast::<i16>().read_unaligned()),
+                    4 => i64::from(p.cast::<i32>().read_unaligned()),
+                    _ => p.cast::<i64>().read_unaligned(),
+                }),
+                ArgConv::Int {
+                    size,
+                    signed: false,
+                } => ffi::PyLong_FromUnsignedLongLong(match size {
+                    1 => u64::from(p.read()),
+                    2 => u64::from(p.cast::<u16>().read_unaligned()),
+                    4 => u64::from(p.cast::<u32>().read_unaligned()),
+                    _ => p.cast::<u64>().read_unaligned(),
+                }),
+                ArgConv::Bool => ffi::PyBool_FromLong(std::ffi::c_long::from(p.read() != 0)),
+                ArgConv::Char => ffi::PyBytes_FromStringAndSize(p.cast(), 1),
+                ArgConv::Float { size: 4 } => {
+                    ffi::PyFloat_FromDouble(f64::from(p.cast::<f32>().read_unaligned()))
+                }
+                ArgConv::Float { .. } => ffi::PyFloat_FromDouble(p.cast::<f64>().read_unaligned()),
+                ArgConv::Pointer {
+                    ty,
+                    shape,
+                    ref spare,
+                } => {
+                    let target = p.cast::<usize>().read_unaligned();
+                    return spare.cdata(py, CData::shaped(reg, ty, shape, target, Owner::None));
+                }
+                ArgConv::General { ty, shape } => {
+                    return Python::attach(|py| {
+                        convert::read_shaped(py, reg, ty, shape, p as usize, &Owner::None)
+                            .map(Py::into_ptr)
+                            .map_err(|e| raise(py, e))
+                    });
+                }
+            }
+        };
+        if obj.is_null() {
+            Err(Raised)
+        } else {
+            Ok(obj)
+        }
+    }
+
+    /// Lets go of the argument object `obj` made by [`to_python`](Self::to_python).
+    ///
+    /// # Safety
+    /// The GIL is held and `obj` is the reference `to_python` returned.
+    unsafe fn release(&self, obj: *mut ffi::PyObject) {
+        if let ArgConv::Pointer { spare, .. } = self {
+            // SAFETY: per this function's contract.
+            unsafe { spare.put_back(obj) };
+        } else {
+            // SAFETY: `obj` is an owned reference and the GIL is held.
+            unsafe { ffi::Py_DECREF(obj) };
+        }
+    }
+}
+
+/// Where in a `CData` Python object the Rust value lives, measured once on a
+/// real object (as `vectorcall::install` measures the entry point's offset).
+static CDATA_OFFSET: OnceLock<usize> = OnceLock::new();
+
+fn cdata_offset(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId) -> PyResult<usize> {
+    if let Some(offset) = CDATA_OFFSET.get() {
+        return Ok(*offset);
+    }
+    let probe = Py::new(py, CData::plain(reg, ty, 0, Owner::None))?;
+    let offset = (probe.get() as *const CData as usize) - (probe.as_ptr() as usize);
+    Ok(*CDATA_OFFSET.get_or_init(|| offset))
+}
+
+/// A pointer argument's cdata object from an earlier call that nothing else
+/// refers to, kept to be filled in again instead of allocating a new one.
+///
+/// After a call, the argument object is kept when its reference count is 1
+/// (only the callback holds it) and no weak reference to it exists: then no
+/// Python code can ever see it again, so giving it a new value is the same as
+/// making a new object, without the allocation, pyo3's construction path and
+/// the deallocation. A function that keeps its argument (stores it, or a
+/// traceback holds it) leaves its refcount above 1 and the object is simply
+/// dropped. Taking and putting back are atomic swaps, so a callback running
+/// on several threads, or re-entered, never shares one object.
+#[derive(Default)]
+struct Spare(AtomicPtr<ffi::PyObject>);
+
+impl Spare {
+    /// An object holding `value`: the spare one, filled in again, or a new one.
+    fn cdata(&self, py: Python<'_>, value: CData) -> Result<*mut ffi::PyObject, Raised> {
+        let obj = self.0.swap(null_mut(), Ordering::Acquire);
+        match CDATA_OFFSET.get() {
+            Some(offset) if !obj.is_null() => {
+                // SAFETY: a spare is a CData object (made below) that only this
+                // slot references (refcount 1, no weak references, checked in
+                // `put_back`), so no `&CData` to its contents exists; `offset`
+                // is where pyo3 keeps the contents (inside an `UnsafeCell`),
+                // measured on a real CData. Assigning drops the old value, with
+                // the GIL held, and stores the new one.
+                unsafe { *obj.cast::<u8>().add(*offset).cast::<CData>() = value };
+                Ok(obj)
+            }
+            _ => {
+                if !obj.is_null() {
+                    // SAFETY: an owned reference, the GIL is held. (Unreachable:
+                    // a spare is only kept once the offset is known.)
+                    unsafe { ffi::Py_DECREF(obj) };
+                }
+                Py::new(py, value)
+                    .map(Py::into_ptr)
+                    .map_err(|e| raise(py, e))
+            }
+        }
+    }
+
+    /// Keeps `obj` as the spare if nothing else refers to it; drops it otherwise.
+    ///
+    /// # Safety
+    /// The GIL is held and `obj` is an owned reference to a CData object.
+    unsafe fn put_back(&self, obj: *mut ffi::PyObject) {
+        // SAFETY: the GIL is held and `obj` is a live object, whose type
+        // object is live too; CData's weak reference list sits at the type's
+        // positive `tp_weaklistoffset` (pyo3 sets it from `weakref`).
+        let unshared = unsafe {
+            let weaklist = (*ffi::Py_TYPE(obj)).tp_weaklistoffset;
+            ffi::Py_REFCNT(obj) == 1
+                && weaklist > 0
+                && obj
+                    .cast::<u8>()
+                    .offset(weaklist)
+                    .cast::<*mut ffi::PyObject>()
+                    .read()
+                    .is_null()
+        };
+        if unshared
+            && self
+                .0
+                .compare_exchange(null_mut(), obj, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+        {
+            return;
+        }
+        // SAFETY: an owned reference, the GIL is held.
+        unsafe { ffi::Py_DECREF(obj) };
+    }
+}
+
+impl Drop for Spare {
+    fn drop(&mut self) {
+        let obj = std::mem::replace(self.0.get_mut(), null_mut());
+        if obj.is_null() {
+            return;
+        }
+        // At interpreter shutdown nothing can be freed any more: leaked.
+        Python::try_attach(|_py| {
+            // SAFETY: the slot owned this reference; the GIL is held.
+            unsafe { ffi::Py_DECREF(obj) }
+        });
+    }
+}
+
+/// How the Python result goes back to C, chosen by the result type.
+enum RetConv {
+    Void,
+    /// Integers and enums: exact ints that fit go straight in.
+    Int {
+        size: u8,
+        signed: bool,
+    },
+    /// `float` or `double`: exact floats go straight in.
+    Float {
+        size: u8,
+    },
+    /// Everything else, and whatever the fast paths above do not take.
+    General,
+}
+
+impl RetConv {
+    fn of(shape: Shape) -> RetConv {
+        match shape {
+            Shape::Void => RetConv::Void,
+            Shape::Int { size, signed, .. } if size <= 8 => RetConv::Int { size, signed },
+            Shape::Float { size } if size == 4 || size == 8 => RetConv::Float { size },
+            _ => RetConv::General,
+        }
+    }
+}
+
+/// Whether `v` fits an integer of `size` bytes (cffi's range check; values
+/// that do not fit go the general way, which raises its OverflowError).
+fn int_fits(v: i64, size: u8, signed: bool) -> bool {
+    if size >= 8 {
+        return signed || v >= 0;
+    }
+    let bits = u32::from(size) * 8;
+    if signed {
+        let half = 1i64 << (bits - 1);
+        (-half..half).contains(&v)
+    } else {
+        (0..1i64 << bits).contains(&v)
+    }
+}
+
+/// Holds the GIL for the life of the guard: `PyGILState_Ensure` attaches the
+/// calling thread, even one C started, and the release undoes exactly that.
+struct Gil(ffi::PyGILState_STATE);
+
+impl Gil {
+    fn ensure() -> Gil {
+        // SAFETY: the interpreter is initialized (checked by the caller);
+        // PyGILState_Ensure may be called from any thread, GIL held or not.
+        Gil(unsafe { ffi::PyGILState_Ensure() })
+    }
+}
+
+impl Drop for Gil {
+    fn drop(&mut self) {
+        // SAFETY: matches the PyGILState_Ensure that made this guard, on the
+        // same thread (the guard is neither Send nor moved across threads).
+        unsafe { ffi::PyGILState_Release(self.0) }
+    }
+}
+
+/// Arguments converted on the stack up to this many; more take a vector.
+const INLINE_ARGS: usize = 8;
+
 /// What the C side of a callback needs to call back into Python.
 struct Target {
     reg: Arc<Registry>,
     func: Py<PyAny>,
-    params: Vec<TypeId>,
+    args: Vec<ArgConv>,
     ret: TypeId,
+    ret_conv: RetConv,
+    /// The size of the result, 0 for `void`.
+    ret_size: usize,
     /// The result given to C when the Python function raised: `error`
     /// converted once, or zeroes.
     error: Option<Arc<Memory>>,
@@ -28,27 +334,142 @@ struct Target {
 
 impl Target {
     fn run(&self, args: &[*const u8], result: *mut u8) {
-        Python::attach(|py| {
-            let outcome = self.call(py, args, result);
-            if let Err(err) = outcome {
+        // SAFETY: always safe to call.
+        if unsafe { ffi::Py_IsInitialized() } == 0 {
+            // Nothing can run once Python is gone: C gets the error value.
+            self.write_error_value(result);
+            return;
+        }
+        let _gil = Gil::ensure();
+        // SAFETY: `_gil` holds the GIL until the end of this function. pyo3's
+        // own attach count is not raised, so nothing below drops a `Py` (it
+        // would be deferred): values are raw references or `Bound`s, and the
+        // slow paths run inside `Python::attach`.
+        let py = unsafe { Python::assume_attached() };
+        // SAFETY: the GIL is held and libffi passed one pointer per parameter.
+        if unsafe { self.call(py, args, result) }.is_err() {
+            Python::attach(|py| {
+                let err = PyErr::fetch(py);
                 self.failed(py, err, result);
-            }
-        });
+            });
+        }
     }
 
-    fn call(&self, py: Python<'_>, args: &[*const u8], result: *mut u8) -> PyResult<()> {
-        let values = self
-            .params
-            .iter()
-            .zip(args)
-            .map(|(ty, p)| convert::read(py, &self.reg, *ty, *p as usize, &Owner::None))
-            .collect::<PyResult<Vec<_>>>()?;
-        let value = self.func.bind(py).call1(PyTuple::new(py, values)?)?;
-        self.store(py, &value, result)
+    /// Converts the arguments, calls the function and stores its result.
+    ///
+    /// # Safety
+    /// The GIL is held; `args` has one pointer per parameter, each to a value
+    /// of its type; `result` has room for the result type.
+    unsafe fn call(
+        &self,
+        py: Python<'_>,
+        args: &[*const u8],
+        result: *mut u8,
+    ) -> Result<(), Raised> {
+        let n = self.args.len();
+        // Slot 0 stays free for PY_VECTORCALL_ARGUMENTS_OFFSET.
+        let mut inline = [null_mut::<ffi::PyObject>(); INLINE_ARGS + 1];
+        let mut heap = Vec::new();
+        let slots: &mut [*mut ffi::PyObject] = if n <= INLINE_ARGS {
+            &mut inline[..n + 1]
+        } else {
+            heap.resize(n + 1, null_mut());
+            &mut heap
+        };
+        let mut made = 0;
+        let mut outcome = Ok(());
+        for (conv, p) in self.args.iter().zip(args) {
+            // SAFETY: per this function's contract.
+            match unsafe { conv.to_python(py, &self.reg, *p) } {
+                Ok(obj) => {
+                    slots[made + 1] = obj;
+                    made += 1;
+                }
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+        }
+        if outcome.is_ok() {
+            // SAFETY: `slots[1..]` holds `n` live references and slot 0 may
+            // be used by the callee (PY_VECTORCALL_ARGUMENTS_OFFSET); the
+            // function object is alive as long as `self`.
+            let value = unsafe {
+                ffi::PyObject_Vectorcall(
+                    self.func.as_ptr(),
+                    slots.as_ptr().add(1),
+                    n | ffi::PY_VECTORCALL_ARGUMENTS_OFFSET,
+                    null_mut(),
+                )
+            };
+            outcome = if value.is_null() {
+                Err(Raised)
+            } else {
+                // SAFETY: `value` is a new reference, handed to the Bound,
+                // which drops it; the GIL is held.
+                let value = unsafe { Bound::from_owned_ptr(py, value) };
+                // SAFETY: per this function's contract.
+                unsafe { self.store_fast(&value, result) }
+            };
+        }
+        for (conv, obj) in self.args.iter().zip(&slots[1..made + 1]) {
+            // SAFETY: each is the reference `to_python` made, the GIL is held.
+            unsafe { conv.release(*obj) };
+        }
+        outcome
+    }
+
+    /// Stores the function's result: exact ints and floats directly, the rest
+    /// by the general rules.
+    ///
+    /// # Safety
+    /// `result` has room for the result type; the GIL is held.
+    unsafe fn store_fast(&self, value: &Bound<'_, PyAny>, result: *mut u8) -> Result<(), Raised> {
+        let obj = value.as_ptr();
+        match self.ret_conv {
+            RetConv::Void => return Ok(()),
+            RetConv::Int { size, signed } => {
+                // SAFETY: `obj` is a live object and the GIL is held; an
+                // exact int converts without raising (an overflow is only
+                // flagged), and `result` has `size` bytes.
+                unsafe {
+                    if ffi::PyLong_CheckExact(obj) != 0 {
+                        let mut overflow = 0;
+                        let v = ffi::PyLong_AsLongAndOverflow(obj, &mut overflow);
+                        if overflow == 0 && int_fits(v, size, signed) {
+                            match size {
+                                1 => result.write(v as u8),
+                                2 => result.cast::<u16>().write_unaligned(v as u16),
+                                4 => result.cast::<u32>().write_unaligned(v as u32),
+                                _ => result.cast::<i64>().write_unaligned(v),
+                            }
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            RetConv::Float { size } => {
+                // SAFETY: as above; `PyFloat_AS_DOUBLE` reads an exact float.
+                unsafe {
+                    if ffi::PyFloat_CheckExact(obj) != 0 {
+                        let v = ffi::PyFloat_AS_DOUBLE(obj);
+                        if size == 4 {
+                            result.cast::<f32>().write_unaligned(v as f32);
+                        } else {
+                            result.cast::<f64>().write_unaligned(v);
+                        }
+                        return Ok(());
+                    }
+                }
+            }
+            RetConv::General => {}
+        }
+        Python::attach(|py| self.store(py, value, result).map_err(|e| raise(py, e)))
     }
 
     fn store(&self, py: Python<'_>, value: &Bound<'_, PyAny>, result: *mut u8) -> PyResult<()> {
-        if self.reg.shape(self.ret) == Shape::Void {
+        if matches!(self.ret_conv, RetConv::Void) {
             return Ok(());
         }
         convert::write(py, &self.reg, self.ret, result as usize, value)
@@ -89,7 +510,7 @@ impl Target {
     }
 
     fn write_error_value(&self, result: *mut u8) {
-        let size = self.reg.size_of(self.ret).unwrap_or(0);
+        let size = self.ret_size;
         match &self.error {
             // SAFETY: the result buffer holds a value of the result type,
             // `size` bytes, and the error cell was made for that type.
@@ -177,11 +598,20 @@ pub fn make(
         None => None,
     };
     let plan: Arc<CallPlan> = reg.plan(ptr_ty)?;
+    // Measured now, so that calls can refill spare pointer arguments.
+    cdata_offset(py, reg, ptr_ty)?;
+    let ret_shape = reg.shape(sig.ret);
     let target = Target {
         reg: reg.clone(),
         func: func.clone().unbind(),
-        params: sig.params.clone(),
+        args: sig.params.iter().map(|ty| ArgConv::of(reg, *ty)).collect(),
         ret: sig.ret,
+        ret_conv: RetConv::of(ret_shape),
+        ret_size: if ret_shape == Shape::Void {
+            0
+        } else {
+            reg.size_of(sig.ret).unwrap_or(0)
+        },
         error,
         onerror: onerror.map(|o| o.clone().unbind()),
     };
