@@ -118,7 +118,9 @@ impl ArgConv {
                     ref spare,
                 } => {
                     let target = p.cast::<usize>().read_unaligned();
-                    return spare.cdata(py, CData::shaped(reg, ty, shape, target, Owner::None));
+                    return spare.cdata(py, target, |addr| {
+                        CData::shaped(reg, ty, shape, addr, Owner::None)
+                    });
                 }
                 ArgConv::General { ty, shape } => {
                     return Python::attach(|py| {
@@ -165,32 +167,68 @@ fn cdata_offset(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId) -> PyResult<usi
 }
 
 /// A pointer argument's cdata object from an earlier call that nothing else
-/// refers to, kept to be filled in again instead of allocating a new one.
+/// refers to, kept to be used again instead of allocating a new one.
 ///
 /// After a call, the argument object is kept when its reference count is 1
 /// (only the callback holds it) and no weak reference to it exists: then no
-/// Python code can ever see it again, so giving it a new value is the same as
-/// making a new object, without the allocation, pyo3's construction path and
-/// the deallocation. A function that keeps its argument (stores it, or a
-/// traceback holds it) leaves its refcount above 1 and the object is simply
-/// dropped. Taking and putting back are atomic swaps, so a callback running
-/// on several threads, or re-entered, never shares one object.
+/// Python code can ever see it again, so changing its address is the same as
+/// making a new object, without the allocation, pyo3's construction path,
+/// the registry's reference count going up and down, and the deallocation.
+/// A function that keeps its argument (stores it, or a traceback holds it)
+/// leaves its refcount above 1 and the object is simply dropped. Taking and
+/// putting back are atomic swaps, so a callback running on several threads,
+/// or re-entered, never shares one object.
+///
+/// Each argument has its own spare, only ever holding cdata that argument
+/// made with `CData::shaped(reg, ty, shape, addr, Owner::None)`: they differ
+/// in `addr` alone (see [`retarget`]).
 #[derive(Default)]
 struct Spare(AtomicPtr<ffi::PyObject>);
 
+/// Makes the spare `c` the pointer cdata of `addr`, as new.
+///
+/// A pointer cdata made by `CData::shaped(reg, ty, shape, addr, Owner::None)`
+/// depends on `addr` only through the `addr` field: everything else comes from
+/// the type (`plan`, the call site cached when a function pointer is called,
+/// too). The destructuring lists every field so that a change to `CData`
+/// fails to compile here until that has been checked again.
+fn retarget(c: &mut CData, addr: usize) {
+    let CData {
+        reg: _,
+        ty: _,
+        addr: a,
+        owner: _,
+        len: _,
+        origin: _,
+        plan: _,
+        vectorcall: _,
+        shape: _,
+        releasable: _,
+    } = c;
+    *a = addr;
+}
+
 impl Spare {
-    /// An object holding `value`: the spare one, filled in again, or a new one.
-    fn cdata(&self, py: Python<'_>, value: CData) -> Result<*mut ffi::PyObject, Raised> {
+    /// A pointer cdata of `addr`: the spare one retargeted, or `fresh(addr)`.
+    fn cdata(
+        &self,
+        py: Python<'_>,
+        addr: usize,
+        fresh: impl FnOnce(usize) -> CData,
+    ) -> Result<*mut ffi::PyObject, Raised> {
         let obj = self.0.swap(null_mut(), Ordering::Acquire);
         match CDATA_OFFSET.get() {
             Some(offset) if !obj.is_null() => {
                 // SAFETY: a spare is a CData object (made below) that only this
                 // slot references (refcount 1, no weak references, checked in
-                // `put_back`), so no `&CData` to its contents exists; `offset`
-                // is where pyo3 keeps the contents (inside an `UnsafeCell`),
-                // measured on a real CData. Assigning drops the old value, with
-                // the GIL held, and stores the new one.
-                unsafe { *obj.cast::<u8>().add(*offset).cast::<CData>() = value };
+                // `put_back`), so no reference to its contents exists and none
+                // is made meanwhile (the GIL is held); `offset` is where pyo3
+                // keeps the contents (inside an `UnsafeCell`), measured on a
+                // real CData, and the pointer derives from the object's.
+                retarget(
+                    unsafe { &mut *obj.cast::<u8>().add(*offset).cast::<CData>() },
+                    addr,
+                );
                 Ok(obj)
             }
             _ => {
@@ -199,7 +237,7 @@ impl Spare {
                     // a spare is only kept once the offset is known.)
                     unsafe { ffi::Py_DECREF(obj) };
                 }
-                Py::new(py, value)
+                Py::new(py, fresh(addr))
                     .map(Py::into_ptr)
                     .map_err(|e| raise(py, e))
             }
