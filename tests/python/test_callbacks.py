@@ -497,3 +497,137 @@ def test_one_callback_sorting_in_several_python_threads(backend):
     finally:
         sys.setswitchinterval(old)
     assert [list(a) for a in arrays] == [sorted(v) for v in inputs]
+
+
+# ---- how failures are reported (cffi's messages) ----
+
+
+def reports(unraisable):
+    """(exception type, message, err_msg without the function's address, has traceback)."""
+    import re
+
+    return [
+        (
+            r.exc_type,
+            str(r.exc_value),
+            re.sub(r" at 0x[0-9a-fA-F]+", "", r.err_msg),
+            r.exc_traceback is not None,
+        )
+        for r in unraisable
+    ]
+
+
+def test_void_result_must_be_none(backend, unraisable):
+    ffi = backend()
+    seen = []
+    ok = ffi.callback("void(int)", lambda x: seen.append(x))
+    assert ok(4) is None
+    assert seen == [4]
+    assert unraisable == []
+
+    def returns_five(x):
+        return 5
+
+    bad = ffi.callback("void(int)", returns_five)
+    assert bad(1) is None
+    assert reports(unraisable) == [
+        (
+            TypeError,
+            "callback with the return type 'void' must return None",
+            "Exception ignored from cffi callback <function test_void_result_must_be_none."
+            "<locals>.returns_five>, trying to convert the result back to C",
+            True,
+        )
+    ]
+
+
+def test_void_callback_refuses_an_error_value(backend):
+    ffi = backend()
+    assert ffi.callback("void(int)", lambda x: None, error=None)(1) is None
+    for error in (0, 1):
+        with pytest.raises(TypeError, match="return type 'void' must return None"):
+            ffi.callback("void(int)", lambda x: None, error=error)
+
+
+def test_result_conversion_errors_say_so(backend, unraisable):
+    ffi = backend()
+
+    def too_big(x):
+        return 2**20
+
+    assert ffi.callback("short(int)", too_big, error=-5)(1) == -5
+    assert reports(unraisable) == [
+        (
+            OverflowError,
+            "integer 1048576 does not fit 'short'",
+            "Exception ignored from cffi callback <function test_result_conversion_errors_say_so."
+            "<locals>.too_big>, trying to convert the result back to C",
+            True,
+        )
+    ]
+
+
+@pytest.mark.parametrize("fails_by", ["raising", "a wrong result"])
+def test_failing_onerror_reports_both_exceptions(backend, unraisable, fails_by):
+    ffi = backend()
+
+    def divide(x):
+        return 1 // x
+
+    def onerror(exc_type, exc_value, tb):
+        if fails_by == "raising":
+            raise KeyError("in onerror")
+        return 2**20
+
+    cb = ffi.callback("short(int)", divide, error=1, onerror=onerror)
+    assert cb(0) == 1
+    second = (
+        (KeyError, "'in onerror'")
+        if fails_by == "raising"
+        else (OverflowError, "integer 1048576 does not fit 'short'")
+    )
+    assert reports(unraisable) == [
+        (
+            ZeroDivisionError,
+            "integer division or modulo by zero",
+            "Exception ignored from cffi callback <function "
+            "test_failing_onerror_reports_both_exceptions.<locals>.divide>",
+            True,
+        ),
+        (*second, "Exception ignored during handling of the above exception by 'onerror'", True),
+    ]
+
+
+def test_onerror_sees_result_conversion_errors(backend, unraisable):
+    ffi = backend()
+    seen = []
+
+    def onerror(exc_type, exc_value, tb):
+        seen.append((exc_type, str(exc_value), tb))
+        return 9
+
+    cb = ffi.callback("int(int)", lambda x: "not an int", error=1, onerror=onerror)
+    assert cb(0) == 9
+    assert seen == [(TypeError, "an integer is required", None)]
+    assert unraisable == []
+
+
+@pytest.mark.parametrize("module", ["cffi", "rffi"])
+def test_default_report_of_a_failing_onerror(module, tmp_path):
+    script = tmp_path / "report.py"
+    script.write_text(
+        f"from {module} import FFI\n"
+        "ffi = FFI()\n"
+        "def broken(x):\n"
+        "    return 1 // 0\n"
+        "cb = ffi.callback('short(int)', broken, error=3, onerror=lambda *exc: 2**20)\n"
+        "print(cb(1))\n"
+    )
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert run.stdout == "3\n"
+    lines = run.stderr.splitlines()
+    assert lines[0].startswith("Exception ignored from cffi callback <function broken at 0x")
+    assert "ZeroDivisionError: integer division or modulo by zero" in lines
+    i = lines.index("Exception ignored during handling of the above exception by 'onerror':")
+    assert lines[i + 1] == "Traceback (most recent call last):"
+    assert lines[-1] == "OverflowError: integer 1048576 does not fit 'short'"

@@ -30,6 +30,26 @@ use crate::registry::{Registry, Shape};
 /// A Python exception is set (the interpreter's error indicator holds it).
 struct Raised;
 
+/// Where the exception of a failed callback came from, which cffi's report
+/// tells apart.
+#[derive(Clone, Copy)]
+enum Stage {
+    /// Converting the arguments or running the function.
+    Call,
+    /// Converting the function's result back to C.
+    Result,
+}
+
+impl Stage {
+    /// What cffi adds to "Exception ignored from cffi callback <function>".
+    fn suffix(self) -> &'static str {
+        match self {
+            Stage::Call => "",
+            Stage::Result => ", trying to convert the result back to C",
+        }
+    }
+}
+
 /// Restores `err` as the current exception, for the raw paths that report
 /// errors through the indicator.
 fn raise(py: Python<'_>, err: PyErr) -> Raised {
@@ -385,15 +405,16 @@ impl Target {
         // slow paths run inside `Python::attach`.
         let py = unsafe { Python::assume_attached() };
         // SAFETY: the GIL is held and libffi passed one pointer per parameter.
-        if unsafe { self.call(py, args, result) }.is_err() {
+        if let Err(stage) = unsafe { self.call(py, args, result) } {
             Python::attach(|py| {
                 let err = PyErr::fetch(py);
-                self.failed(py, err, result);
+                self.failed(py, err, stage, result);
             });
         }
     }
 
-    /// Converts the arguments, calls the function and stores its result.
+    /// Converts the arguments, calls the function and stores its result; on
+    /// failure the exception is set and the stage it came from returned.
     ///
     /// # Safety
     /// The GIL is held; `args` has one pointer per parameter, each to a value
@@ -403,7 +424,7 @@ impl Target {
         py: Python<'_>,
         args: &[*const u8],
         result: *mut u8,
-    ) -> Result<(), Raised> {
+    ) -> Result<(), Stage> {
         let n = self.args.len();
         // Slot 0 stays free for PY_VECTORCALL_ARGUMENTS_OFFSET.
         let mut inline = [null_mut::<ffi::PyObject>(); INLINE_ARGS + 1];
@@ -423,8 +444,8 @@ impl Target {
                     slots[made + 1] = obj;
                     made += 1;
                 }
-                Err(e) => {
-                    outcome = Err(e);
+                Err(Raised) => {
+                    outcome = Err(Stage::Call);
                     break;
                 }
             }
@@ -442,13 +463,13 @@ impl Target {
                 )
             };
             outcome = if value.is_null() {
-                Err(Raised)
+                Err(Stage::Call)
             } else {
                 // SAFETY: `value` is a new reference, handed to the Bound,
                 // which drops it; the GIL is held.
                 let value = unsafe { Bound::from_owned_ptr(py, value) };
                 // SAFETY: per this function's contract.
-                unsafe { self.store_fast(&value, result) }
+                unsafe { self.store_fast(&value, result) }.map_err(|Raised| Stage::Result)
             };
         }
         for (conv, obj) in self.args.iter().zip(&slots[1..made + 1]) {
@@ -466,7 +487,8 @@ impl Target {
     unsafe fn store_fast(&self, value: &Bound<'_, PyAny>, result: *mut u8) -> Result<(), Raised> {
         let obj = value.as_ptr();
         match self.ret_conv {
-            RetConv::Void => return Ok(()),
+            // SAFETY: `obj` is a live object.
+            RetConv::Void if unsafe { ffi::Py_IsNone(obj) } != 0 => return Ok(()),
             RetConv::Int { size, signed } => {
                 // SAFETY: `obj` is a live object and the GIL is held; an
                 // exact int converts without raising (an overflow is only
@@ -501,50 +523,61 @@ impl Target {
                     }
                 }
             }
-            RetConv::General => {}
+            RetConv::Void | RetConv::General => {}
         }
         Python::attach(|py| self.store(py, value, result).map_err(|e| raise(py, e)))
     }
 
+    /// The general conversion of a result (or of what `onerror` returned).
     fn store(&self, py: Python<'_>, value: &Bound<'_, PyAny>, result: *mut u8) -> PyResult<()> {
         if matches!(self.ret_conv, RetConv::Void) {
-            return Ok(());
+            if value.is_none() {
+                return Ok(());
+            }
+            return Err(PyTypeError::new_err(
+                "callback with the return type 'void' must return None",
+            ));
         }
         convert::write(py, &self.reg, self.ret, result as usize, value)
     }
 
-    /// cffi's behaviour when the Python side raised: report the exception
-    /// (or hand it to `onerror`) and give C the `error` value.
-    fn failed(&self, py: Python<'_>, err: PyErr, result: *mut u8) {
+    /// cffi's behaviour when the Python side raised: give C the `error`
+    /// value and report the exception, or hand it to `onerror`, whose result
+    /// (unless None) is given to C instead. When `onerror` fails too, both
+    /// exceptions are reported, the second as raised while handling the first.
+    fn failed(&self, py: Python<'_>, err: PyErr, stage: Stage, result: *mut u8) {
         self.write_error_value(result);
-        if let Some(onerror) = &self.onerror {
-            let args = (err.get_type(py), err.value(py).clone(), err.traceback(py));
-            match onerror.bind(py).call1(args) {
-                Ok(v) if !v.is_none() => {
-                    if let Err(e) = self.store(py, &v, result) {
-                        self.report(py, e);
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => self.report(py, e),
-            }
+        let Some(onerror) = &self.onerror else {
+            self.report(py, err, stage);
             return;
+        };
+        let args = (err.get_type(py), err.value(py).clone(), err.traceback(py));
+        let second = match onerror.bind(py).call1(args) {
+            Ok(v) if !v.is_none() => self.store(py, &v, result).err(),
+            Ok(_) => None,
+            Err(e) => Some(e),
+        };
+        if let Some(second) = second {
+            self.report(py, err, stage);
+            report_unraisable(
+                py,
+                second,
+                "Exception ignored during handling of the above exception by 'onerror'",
+            );
         }
-        self.report(py, err);
     }
 
     /// Reports the exception as cffi does: through `sys.unraisablehook` with
     /// the message "Exception ignored from cffi callback <function ...>", so
     /// the default hook prints that line and the traceback on stderr.
-    fn report(&self, py: Python<'_>, err: PyErr) {
+    fn report(&self, py: Python<'_>, err: PyErr, stage: Stage) {
         let func = self.func.bind(py);
+        let suffix = stage.suffix();
         let header = match func.repr() {
-            Ok(r) => format!("Exception ignored from cffi callback {r}"),
-            Err(_) => "Exception ignored from cffi callback".to_string(),
+            Ok(r) => format!("Exception ignored from cffi callback {r}{suffix}"),
+            Err(_) => format!("Exception ignored from cffi callback{suffix}"),
         };
-        if report_through_hook(py, &err, &header).is_err() {
-            err.display(py);
-        }
+        report_unraisable(py, err, &header);
     }
 
     fn write_error_value(&self, result: *mut u8) {
@@ -558,6 +591,31 @@ impl Target {
             // SAFETY: as above.
             None => unsafe { std::ptr::write_bytes(result, 0, size) },
         }
+    }
+}
+
+/// Reports `err` through `sys.unraisablehook` as CPython's
+/// `PyErr_WriteUnraisable` would, with `header` as the message. As there, an
+/// exception without a traceback (one raised by a conversion, not by Python
+/// code) gets one from the Python frame running, if any.
+fn report_unraisable(py: Python<'_>, err: PyErr, header: &str) {
+    let err = if err.traceback(py).is_none() {
+        err.restore(py);
+        // SAFETY: the GIL is held; PyEval_GetFrame returns a borrowed frame
+        // or NULL, and PyTraceBack_Here adds that frame to the exception
+        // just restored as the current one.
+        unsafe {
+            let frame = ffi::PyEval_GetFrame();
+            if !frame.is_null() {
+                ffi::PyTraceBack_Here(frame);
+            }
+        }
+        PyErr::fetch(py)
+    } else {
+        err
+    };
+    if report_through_hook(py, &err, header).is_err() {
+        err.display(py);
     }
 }
 
@@ -627,6 +685,12 @@ pub fn make(
         )));
     }
     let error = match error.filter(|e| !e.is_none()) {
+        // cffi converts `error` as a result, which for void must be None.
+        Some(_) if reg.shape(sig.ret) == Shape::Void => {
+            return Err(PyTypeError::new_err(
+                "callback with the return type 'void' must return None",
+            ))
+        }
         Some(e) => {
             let (size, align) = reg.with(|t| t.size_align(sig.ret)).py()?;
             let mem = Memory::zeroed(size, align)?;
