@@ -631,3 +631,27 @@ def test_default_report_of_a_failing_onerror(module, tmp_path):
     i = lines.index("Exception ignored during handling of the above exception by 'onerror':")
     assert lines[i + 1] == "Traceback (most recent call last):"
     assert lines[-1] == "OverflowError: integer 1048576 does not fit 'short'"
+
+
+def test_pointer_argument_found_through_the_gc_keeps_its_value(backend):
+    # An argument object the function dropped may still be reached through
+    # gc.get_objects(); once someone holds it, later calls must not change it.
+    import gc
+
+    ffi = backend()
+    int_p = ffi.typeof("int *")
+    seen = []
+
+    @ffi.callback("int(int *)")
+    def read(p):
+        seen.append(int(ffi.cast("intptr_t", p)))
+        return p[0]
+
+    boxes = [ffi.new("int *", i) for i in range(3)]
+    assert read(boxes[0]) == 0
+    found = [
+        o for o in gc.get_objects()
+        if type(o) is type(boxes[0]) and ffi.typeof(o) is int_p and int(ffi.cast("intptr_t", o)) == seen[0]
+    ]
+    assert [read(boxes[1]), read(boxes[2])] == [1, 2]
+    assert all(int(ffi.cast("intptr_t", o)) == seen[0] for o in found)

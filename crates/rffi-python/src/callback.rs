@@ -190,10 +190,12 @@ fn cdata_offset(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId) -> PyResult<usi
 /// refers to, kept to be used again instead of allocating a new one.
 ///
 /// After a call, the argument object is kept when its reference count is 1
-/// (only the callback holds it) and no weak reference to it exists: then no
-/// Python code can ever see it again, so changing its address is the same as
-/// making a new object, without the allocation, pyo3's construction path,
-/// the registry's reference count going up and down, and the deallocation.
+/// (only the callback holds it) and no weak reference to it exists: then
+/// Python code cannot see it again (short of digging it out of
+/// `gc.get_objects()`, which the same check before reuse catches), so
+/// changing its address is the same as making a new object, without the
+/// allocation, pyo3's construction path, the registry's reference count going
+/// up and down, and the deallocation.
 /// A function that keeps its argument (stores it, or a traceback holds it)
 /// leaves its refcount above 1 and the object is simply dropped. Taking and
 /// putting back are atomic swaps, so a callback running on several threads,
@@ -237,24 +239,25 @@ impl Spare {
         fresh: impl FnOnce(usize) -> CData,
     ) -> Result<*mut ffi::PyObject, Raised> {
         let obj = self.0.swap(null_mut(), Ordering::Acquire);
+        // A spare is unreachable from Python code except through the cyclic
+        // GC's introspection (`gc.get_objects()`), so it is checked again.
+        // SAFETY: a spare is an owned reference to a live CData object.
+        let reusable = !obj.is_null() && unsafe { unshared(obj) };
         match CDATA_OFFSET.get() {
-            Some(offset) if !obj.is_null() => {
+            Some(offset) if reusable => {
                 // SAFETY: a spare is a CData object (made below) that only this
-                // slot references (refcount 1, no weak references, checked in
-                // `put_back`), so no reference to its contents exists and none
-                // is made meanwhile (the GIL is held); `offset` is where pyo3
+                // slot references (refcount 1, no weak references, checked just
+                // now), so no reference to its contents exists and none is
+                // made meanwhile (the GIL is held); `offset` is where pyo3
                 // keeps the contents (inside an `UnsafeCell`), measured on a
                 // real CData, and the pointer derives from the object's.
-                retarget(
-                    unsafe { &mut *obj.cast::<u8>().add(*offset).cast::<CData>() },
-                    addr,
-                );
+                let contents = unsafe { &mut *obj.cast::<u8>().add(*offset).cast::<CData>() };
+                retarget(contents, addr);
                 Ok(obj)
             }
             _ => {
                 if !obj.is_null() {
-                    // SAFETY: an owned reference, the GIL is held. (Unreachable:
-                    // a spare is only kept once the offset is known.)
+                    // SAFETY: an owned reference, the GIL is held.
                     unsafe { ffi::Py_DECREF(obj) };
                 }
                 Py::new(py, fresh(addr))
@@ -269,21 +272,8 @@ impl Spare {
     /// # Safety
     /// The GIL is held and `obj` is an owned reference to a CData object.
     unsafe fn put_back(&self, obj: *mut ffi::PyObject) {
-        // SAFETY: the GIL is held and `obj` is a live object, whose type
-        // object is live too; CData's weak reference list sits at the type's
-        // positive `tp_weaklistoffset` (pyo3 sets it from `weakref`).
-        let unshared = unsafe {
-            let weaklist = (*ffi::Py_TYPE(obj)).tp_weaklistoffset;
-            ffi::Py_REFCNT(obj) == 1
-                && weaklist > 0
-                && obj
-                    .cast::<u8>()
-                    .offset(weaklist)
-                    .cast::<*mut ffi::PyObject>()
-                    .read()
-                    .is_null()
-        };
-        if unshared
+        // SAFETY: per this function's contract.
+        if unsafe { unshared(obj) }
             && self
                 .0
                 .compare_exchange(null_mut(), obj, Ordering::Release, Ordering::Relaxed)
@@ -293,6 +283,28 @@ impl Spare {
         }
         // SAFETY: an owned reference, the GIL is held.
         unsafe { ffi::Py_DECREF(obj) };
+    }
+}
+
+/// Whether only the caller refers to `obj`: one reference, no weak ones.
+///
+/// # Safety
+/// The GIL is held and `obj` is a live CData object the caller owns a
+/// reference to.
+unsafe fn unshared(obj: *mut ffi::PyObject) -> bool {
+    // SAFETY: per the contract, `obj` and its type object are live; CData's
+    // weak reference list sits at the type's positive `tp_weaklistoffset`
+    // (pyo3 sets it from `weakref`).
+    unsafe {
+        let weaklist = (*ffi::Py_TYPE(obj)).tp_weaklistoffset;
+        ffi::Py_REFCNT(obj) == 1
+            && weaklist > 0
+            && obj
+                .cast::<u8>()
+                .offset(weaklist)
+                .cast::<*mut ffi::PyObject>()
+                .read()
+                .is_null()
     }
 }
 
