@@ -80,7 +80,7 @@ enum ArgConv {
 }
 
 impl ArgConv {
-    fn of(reg: &Registry, ty: TypeId) -> ArgConv {
+    fn of(reg: &Registry, ty: TypeId, layout: Option<Layout>) -> ArgConv {
         match reg.shape(ty) {
             Shape::Int { size, signed, .. } if size <= 8 => ArgConv::Int { size, signed },
             Shape::Bool => ArgConv::Bool,
@@ -89,7 +89,10 @@ impl ArgConv {
             shape @ Shape::Pointer { .. } => ArgConv::Pointer {
                 ty,
                 shape,
-                spare: Spare::default(),
+                spare: Spare {
+                    slot: AtomicPtr::new(null_mut()),
+                    layout,
+                },
             },
             shape => ArgConv::General { ty, shape },
         }
@@ -173,17 +176,34 @@ impl ArgConv {
     }
 }
 
-/// Where in a `CData` Python object the Rust value lives, measured once on a
-/// real object (as `vectorcall::install` measures the entry point's offset).
-static CDATA_OFFSET: OnceLock<usize> = OnceLock::new();
+/// Where the parts a spare needs sit in a `CData` Python object.
+#[derive(Clone, Copy)]
+struct Layout {
+    /// The offset of the Rust value, measured on a real object (as
+    /// `vectorcall::install` measures the entry point's).
+    contents: usize,
+    /// The offset of the weak reference list (the type's `tp_weaklistoffset`).
+    weaklist: usize,
+}
 
-fn cdata_offset(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId) -> PyResult<usize> {
-    if let Some(offset) = CDATA_OFFSET.get() {
-        return Ok(*offset);
+static LAYOUT: OnceLock<Option<Layout>> = OnceLock::new();
+
+/// The layout of CData objects, `None` if it does not allow spares (no weak
+/// reference list at a fixed offset).
+fn layout(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId) -> PyResult<Option<Layout>> {
+    if let Some(layout) = LAYOUT.get() {
+        return Ok(*layout);
     }
     let probe = Py::new(py, CData::plain(reg, ty, 0, Owner::None))?;
-    let offset = (probe.get() as *const CData as usize) - (probe.as_ptr() as usize);
-    Ok(*CDATA_OFFSET.get_or_init(|| offset))
+    let contents = (probe.get() as *const CData as usize) - (probe.as_ptr() as usize);
+    let tp = py.get_type::<CData>().as_type_ptr();
+    // SAFETY: the CData type object is alive while the module is.
+    let weaklist = unsafe { (*tp).tp_weaklistoffset };
+    let layout = usize::try_from(weaklist)
+        .ok()
+        .filter(|w| *w > 0)
+        .map(|weaklist| Layout { contents, weaklist });
+    Ok(*LAYOUT.get_or_init(|| layout))
 }
 
 /// A pointer argument's cdata object from an earlier call that nothing else
@@ -204,8 +224,11 @@ fn cdata_offset(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId) -> PyResult<usi
 /// Each argument has its own spare, only ever holding cdata that argument
 /// made with `CData::shaped(reg, ty, shape, addr, Owner::None)`: they differ
 /// in `addr` alone (see [`retarget`]).
-#[derive(Default)]
-struct Spare(AtomicPtr<ffi::PyObject>);
+struct Spare {
+    slot: AtomicPtr<ffi::PyObject>,
+    /// `None` disables spares.
+    layout: Option<Layout>,
+}
 
 /// Makes the spare `c` the pointer cdata of `addr`, as new.
 ///
@@ -238,33 +261,30 @@ impl Spare {
         addr: usize,
         fresh: impl FnOnce(usize) -> CData,
     ) -> Result<*mut ffi::PyObject, Raised> {
-        let obj = self.0.swap(null_mut(), Ordering::Acquire);
+        let Some(layout) = self.layout else {
+            return new_cdata(py, fresh(addr));
+        };
+        let obj = self.slot.swap(null_mut(), Ordering::Acquire);
         // A spare is unreachable from Python code except through the cyclic
         // GC's introspection (`gc.get_objects()`), so it is checked again.
         // SAFETY: a spare is an owned reference to a live CData object.
-        let reusable = !obj.is_null() && unsafe { unshared(obj) };
-        match CDATA_OFFSET.get() {
-            Some(offset) if reusable => {
-                // SAFETY: a spare is a CData object (made below) that only this
-                // slot references (refcount 1, no weak references, checked just
-                // now), so no reference to its contents exists and none is
-                // made meanwhile (the GIL is held); `offset` is where pyo3
-                // keeps the contents (inside an `UnsafeCell`), measured on a
-                // real CData, and the pointer derives from the object's.
-                let contents = unsafe { &mut *obj.cast::<u8>().add(*offset).cast::<CData>() };
-                retarget(contents, addr);
-                Ok(obj)
+        let reusable = !obj.is_null() && unsafe { unshared(obj, layout) };
+        if !reusable {
+            if !obj.is_null() {
+                // SAFETY: an owned reference, the GIL is held.
+                unsafe { ffi::Py_DECREF(obj) };
             }
-            _ => {
-                if !obj.is_null() {
-                    // SAFETY: an owned reference, the GIL is held.
-                    unsafe { ffi::Py_DECREF(obj) };
-                }
-                Py::new(py, fresh(addr))
-                    .map(Py::into_ptr)
-                    .map_err(|e| raise(py, e))
-            }
+            return new_cdata(py, fresh(addr));
         }
+        // SAFETY: a spare is a CData object (made below) that only this slot
+        // references (refcount 1, no weak references, checked just now), so
+        // no reference to its contents exists and none is made meanwhile
+        // (the GIL is held); `layout.contents` is where pyo3 keeps the
+        // contents (inside an `UnsafeCell`), measured on a real CData, and
+        // the pointer derives from the object's.
+        let contents = unsafe { &mut *obj.cast::<u8>().add(layout.contents).cast::<CData>() };
+        retarget(contents, addr);
+        Ok(obj)
     }
 
     /// Keeps `obj` as the spare if nothing else refers to it; drops it otherwise.
@@ -272,36 +292,42 @@ impl Spare {
     /// # Safety
     /// The GIL is held and `obj` is an owned reference to a CData object.
     unsafe fn put_back(&self, obj: *mut ffi::PyObject) {
-        // SAFETY: per this function's contract.
-        if unsafe { unshared(obj) }
-            && self
-                .0
-                .compare_exchange(null_mut(), obj, Ordering::Release, Ordering::Relaxed)
-                .is_ok()
-        {
-            return;
+        if let Some(layout) = self.layout {
+            // SAFETY: per this function's contract.
+            if unsafe { unshared(obj, layout) }
+                && self
+                    .slot
+                    .compare_exchange(null_mut(), obj, Ordering::Release, Ordering::Relaxed)
+                    .is_ok()
+            {
+                return;
+            }
         }
         // SAFETY: an owned reference, the GIL is held.
         unsafe { ffi::Py_DECREF(obj) };
     }
 }
 
+/// A new CData object holding `value`, as a raw new reference.
+fn new_cdata(py: Python<'_>, value: CData) -> Result<*mut ffi::PyObject, Raised> {
+    Py::new(py, value)
+        .map(Py::into_ptr)
+        .map_err(|e| raise(py, e))
+}
+
 /// Whether only the caller refers to `obj`: one reference, no weak ones.
 ///
 /// # Safety
 /// The GIL is held and `obj` is a live CData object the caller owns a
-/// reference to.
-unsafe fn unshared(obj: *mut ffi::PyObject) -> bool {
-    // SAFETY: per the contract, `obj` and its type object are live; CData's
-    // weak reference list sits at the type's positive `tp_weaklistoffset`
-    // (pyo3 sets it from `weakref`).
+/// reference to; `layout` is CData's.
+unsafe fn unshared(obj: *mut ffi::PyObject, layout: Layout) -> bool {
+    // SAFETY: per the contract, `obj` is live, and its weak reference list
+    // sits at `layout.weaklist` (pyo3 sets `tp_weaklistoffset` from `weakref`).
     unsafe {
-        let weaklist = (*ffi::Py_TYPE(obj)).tp_weaklistoffset;
         ffi::Py_REFCNT(obj) == 1
-            && weaklist > 0
             && obj
                 .cast::<u8>()
-                .offset(weaklist)
+                .add(layout.weaklist)
                 .cast::<*mut ffi::PyObject>()
                 .read()
                 .is_null()
@@ -310,7 +336,7 @@ unsafe fn unshared(obj: *mut ffi::PyObject) -> bool {
 
 impl Drop for Spare {
     fn drop(&mut self) {
-        let obj = std::mem::replace(self.0.get_mut(), null_mut());
+        let obj = std::mem::replace(self.slot.get_mut(), null_mut());
         if obj.is_null() {
             return;
         }
@@ -712,13 +738,17 @@ pub fn make(
         None => None,
     };
     let plan: Arc<CallPlan> = reg.plan(ptr_ty)?;
-    // Measured now, so that calls can refill spare pointer arguments.
-    cdata_offset(py, reg, ptr_ty)?;
+    // Measured now, so that calls can retarget spare pointer arguments.
+    let layout = layout(py, reg, ptr_ty)?;
     let ret_shape = reg.shape(sig.ret);
     let target = Target {
         reg: reg.clone(),
         func: func.clone().unbind(),
-        args: sig.params.iter().map(|ty| ArgConv::of(reg, *ty)).collect(),
+        args: sig
+            .params
+            .iter()
+            .map(|ty| ArgConv::of(reg, *ty, layout))
+            .collect(),
         ret: sig.ret,
         ret_conv: RetConv::of(ret_shape),
         ret_size: if ret_shape == Shape::Void {
