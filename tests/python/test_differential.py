@@ -300,6 +300,63 @@ for name, code in [
 ]:
     snippet(name, code)
 
+# ---- reads of members and items: rffi reads `p.v` and `a[i]` through raw slots with a fast
+# path (see test_reads.py); these pin what both paths return against cffi.
+for _t, (_good, _bad) in PRIMITIVES.items():
+    snippet(
+        f"read-field-{_t}",
+        f"ffi.cdef('struct rf {{ char pad; {_t} v; {_t} w[3]; }};'); p = ffi.new('struct rf *');"
+        f" p.v = {_good!r}; p.w[1] = {_good!r}; s = p[0]; q = ffi.cast('{_t} *', p.w);"
+        f" (p.v, s.v, p.w[1], q[1], q[2], type(p.v).__name__, type(q[1]).__name__)",
+    )
+    snippet(
+        f"read-item-{_t}",
+        f"a = ffi.new('{_t}[4]', [{_good!r}] * 4); p = ffi.cast('{_t} *', a) + 1;"
+        f" (a[0], a[3], p[-1], p[2], list(a), type(a[0]).__name__)",
+    )
+for _t in ("int", "unsigned short", "double", "long long"):
+    snippet(
+        f"read-unaligned-{_t}",
+        f"b = ffi.new('char[32]', bytes(range(1, 33))); p = ffi.cast('{_t} *', b + 1); (p[0], p[1])",
+    )
+for name, code in [
+    ("read-index-bool", "a = ffi.new('int[3]', [4, 5, 6]); (a[True], a[False])"),
+    ("read-index-int-subclass", "class I(int): pass\na = ffi.new('int[3]', [4, 5, 6]); a[I(2)]"),
+    ("read-index-object", "class I:\n    def __index__(self): return 1\na = ffi.new('int[3]', [4, 5, 6]); a[I()]"),
+    ("read-index-huge", "a = ffi.new('int[3]'); a[2**70]"),
+    ("read-index-huge-negative", "a = ffi.new('int[3]'); a[-2**70]"),
+    ("read-index-huge-ptr", "p = ffi.cast('int *', ffi.new('int[3]')); p[2**64]"),
+    ("read-index-len", "a = ffi.new('int[]', 3); (a[2], a[3])"),
+    ("read-index-len-negative", "a = ffi.new('int[]', 3); a[-1]"),
+    ("read-index-fixed-end", "a = ffi.new('double[3]'); a[3]"),
+    ("read-index-sliced-end", "a = ffi.new('int[5]', [1, 2, 3, 4, 5]); s = a[1:3]; (s[0], s[1], s[2])"),
+    ("read-index-late-struct", "ffi.cdef('struct late;'); a = ffi.new('int[4]', [1, 2, 3, 4]); p = ffi.cast('struct late *', a)\ntry:\n    p[1]\nexcept Exception:\n    pass\nffi.cdef('struct late { int a; int b; };'); (p[1].a, p.b, p[0].b)"),
+    ("read-field-late-struct", "ffi.cdef('struct late;'); a = ffi.new('int[4]', [1, 2, 3, 4]); p = ffi.cast('struct late *', a)\ntry:\n    p.a\nexcept Exception:\n    pass\nffi.cdef('struct late { int a; int b; };'); (p.a, p.b, p[1].a)"),
+    ("read-struct-items", "a = ffi.new('struct point[3]', [[1, 2], [3, 4], [5, 6]]); (a[0].x, a[2].y, repr(a[1]), repr(a[0]))"),
+    ("read-new-ptr-item0", "p = ffi.new('struct point *', [1, 2]); (repr(p[0]), p[0].y, repr((p + 0)[0]))"),
+    ("read-ptr-struct-items", "a = ffi.new('struct point[3]', [[1, 2], [3, 4], [5, 6]]); p = ffi.cast('struct point *', a); (repr(p[0]), p[1].x, (p + 1).y, repr(p[2]))"),
+    ("read-ptr-items", "x = ffi.new('int *', 7); a = ffi.new('int *[2]', [x]); (a[0][0], a[1] == ffi.NULL, repr(a[1]))"),
+    ("read-2d-items", "a = ffi.new('int[2][3]', [[1, 2, 3], [4, 5, 6]]); (a[1][2], repr(ffi.typeof(a[0])), len(a[1]))"),
+    ("read-longdouble-items", "a = ffi.new('long double[2]', [1.5, 2]); (repr(a[0]), float(a[1]))"),
+    ("read-complex-items", "a = ffi.new('double _Complex[2]', [1j, 2]); (a[0], a[1])"),
+    ("read-enum-items", "a = ffi.new('enum color[3]', [0, 5, 6]); (a[0], a[1], a[2], type(a[2]).__name__)"),
+    ("read-enum-char-bool-fields", "ffi.cdef('struct ce2 { enum color c; char k; _Bool b; };'); p = ffi.new('struct ce2 *', [6, b'q', True]); (p.c, p.k, p.b, type(p.b).__name__)"),
+    ("read-field-many", "ffi.cdef('struct many { ' + ' '.join(f'int f{i};' for i in range(100)) + ' };'); p = ffi.new('struct many *', list(range(100))); [getattr(p, f'f{i}') for i in range(100)] + [p.f0, p.f57, p.f99]"),
+    ("read-field-runtime-name", "p = ffi.new('struct point *', [3, 4]); n = ''.join(['x']); (getattr(p, n), getattr(p, 'y'), p.__class__ is type(p))"),
+    ("read-field-str-subclass", "class S(str): pass\np = ffi.new('struct point *', [3, 4]); getattr(p, S('y'))"),
+    ("read-field-missing-ptr", "p = ffi.new('struct point *'); p.z"),
+    ("read-field-on-array", "ffi.new('struct point[2]').x"),
+    ("read-field-on-ptrptr", "ffi.new('struct point **').x"),
+    ("read-union-fields", "u = ffi.new('union number *'); u.d = 1.5; (u.d, u.i == ffi.cast('int *', u)[0], u.f)"),
+    ("read-bitfields-signed", "f = ffi.new('struct flags *'); f.c = -8; f.b = 7; f.a = 1; f.d = 5; (f.c, f.b, f.a, f.d, ffi.new('struct flags[2]')[1].c)"),
+    ("read-nested-view", "r = ffi.new('struct rect *', [[1, 2], [3, 4]]); m = r.max; m.x = 9; (r.max.x, repr(m), r[0].min.y)"),
+    ("read-array-field-view", "w = ffi.new('struct with_array *', [1, [5, 6, 7, 8]]); v = w.values; v[0] = 0; (w.values[0], v[3], repr(v))"),
+    ("read-char-array-field", "t = ffi.new('struct chars3 *', [b'abc']); (t.tag[0], t.tag[2], ffi.string(t.tag))"),
+    ("read-ptr-field", "ffi.cdef('struct node2 { int v; struct node2 *next; };'); a = ffi.new('struct node2 *', [1]); b = ffi.new('struct node2 *', [2, a]); (b.next.v, b.next.next == ffi.NULL, b[0].next.v)"),
+    ("read-anon-fields", "ffi.cdef('struct an2 { int a; struct { int b; int c; }; union { int d; float e; }; };'); p = ffi.new('struct an2 *', [1, 2, 3, 4]); (p.a, p.b, p.c, p.d, p[0].c)"),
+]:
+    snippet(name, code)
+
 # ---- reprs of cdata and ctypes
 for name, code in [
     ("repr-null", "repr(ffi.NULL)"),
@@ -603,6 +660,40 @@ for name, code in [
     ("call-cast-fptr-from-voidp", "f = ffi.cast('int(*)(int, int)', ffi.cast('void *', lib.add)); f(1, 1)"),
     ("call-fptr-wrong-count", "f = ffi.cast('int(*)(int)', lib.id_int); f(1, 2)"),
     ("call-error-index", "lib.divmod(1, 2, ffi.new('int *'), 'x')"),
+]:
+    snippet(name, code)
+
+# ---- the fast call path's edges (crates/rffi-python/src/fastcall.rs): it takes exact ints
+# within range, exact floats and cdata pointers of the parameter's item type (any for void *),
+# and hands everything else to the general path; both must agree with cffi.
+_INT_LIMITS = {
+    "schar": (1, True), "uchar": (1, False), "short": (2, True), "ushort": (2, False),
+    "int": (4, True), "uint": (4, False), "long": (8, True), "ulong": (8, False),
+    "longlong": (8, True), "ulonglong": (8, False), "int8": (1, True), "uint16": (2, False),
+    "int32": (4, True), "uint32": (4, False), "int64": (8, True), "uint64": (8, False),
+    "size": (8, False), "ssize": (8, True),
+}
+for _n, (_size, _signed) in _INT_LIMITS.items():
+    _lo, _hi = (-(2 ** (8 * _size - 1)), 2 ** (8 * _size - 1) - 1) if _signed else (0, 2 ** (8 * _size) - 1)
+    snippet(f"fast-{_n}-limits", f"(lib.id_{_n}({_lo}), lib.id_{_n}({_hi}), lib.id_{_n}(0))")
+    snippet(f"fast-{_n}-below", f"lib.id_{_n}({_lo - 1})")
+    snippet(f"fast-{_n}-above", f"lib.id_{_n}({_hi + 1})")
+for name, code in [
+    ("fast-int-subclass", "lib.id_int(type('I', (int,), {})(5))"),
+    ("fast-int-huge", "lib.id_longlong(2**200)"),
+    ("fast-bool-as-int", "(lib.id_int(True), lib.add(False, True))"),
+    ("fast-float-subclass", "lib.id_double(type('F', (float,), {})(2.5))"),
+    ("fast-int-as-double", "(lib.id_double(7), lib.id_float(2**60), lib.nop(1, 2, 3))"),
+    ("fast-float-overflows-float", "lib.id_float(1e300)"),
+    ("fast-float-nan", "repr(lib.id_double(float('nan')))"),
+    ("fast-float-as-int", "lib.add(1.0, 2)"),
+    ("fast-str-as-double", "lib.id_double('1')"),
+    ("fast-voidp-takes-any", "(lib.is_null(ffi.new('int *')), lib.is_null(ffi.new('double[3]')), lib.is_null(ffi.cast('char *', 0)))"),
+    ("fast-ptr-from-array", "q = ffi.new('int[1]'); r = ffi.new('int[1]'); lib.divmod(17, 5, q, r); (q[0], r[0])"),
+    ("fast-ptr-other-type", "lib.divmod(17, 5, ffi.new('double *'), ffi.new('int *'))"),
+    ("fast-ptr-voidp-to-int", "q = ffi.new('int *'); r = ffi.new('int *'); lib.divmod(17, 5, ffi.cast('void *', q), r); q[0]"),
+    ("fast-ptr-from-int-cdata", "lib.divmod(17, 5, ffi.cast('int', 0), ffi.new('int *'))"),
+    ("fast-same-fn-both-paths", "r = ffi.new('int *'); lib.divmod(9, 4, r, r); a = r[0]; lib.divmod(9, 4, [0], r); (a, r[0])"),
 ]:
     snippet(name, code)
 

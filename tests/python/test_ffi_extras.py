@@ -287,3 +287,11 @@ def test_new_and_cast_as_methods_in_rffi():
             FFI.new(not_an_ffi, "int *")
         with pytest.raises(TypeError):
             FFI.cast(not_an_ffi, "int", 0)
+
+
+def test_typeof_a_cdata_of_another_ffi(backend):
+    one = backend()
+    one.cdef("struct s { int x; double y[4]; }; typedef struct s t[3];")
+    p = one.new("t")
+    other = backend()
+    assert repr(other.typeof(p)) == repr(one.typeof(p)) == "<ctype 'struct s[3]'>"

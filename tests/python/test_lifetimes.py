@@ -291,7 +291,8 @@ def released():
     from rffi import FFI
 
     ffi = FFI()
-    ffi.cdef("struct pt { int x; int y; }; size_t strlen(const char *);")
+    ffi.cdef("struct pt { int x; int y; }; size_t strlen(const char *);"
+             "void *memchr(const void *, int, size_t);")
     return ffi
 
 
@@ -309,6 +310,8 @@ USES_AFTER_RELEASE = {
     "unpack": lambda ffi, p, s: ffi.unpack(p, 2),
     "cast": lambda ffi, p, s: ffi.cast("char *", p),
     "as-argument": lambda ffi, p, s: ffi.dlopen(None).strlen(ffi.cast("char *", p)),
+    # a scalar signature: the fast call path (fastcall.rs) checks release too
+    "as-void-argument": lambda ffi, p, s: ffi.dlopen(None).memchr(p, 1, 4),
     "pointer-init": lambda ffi, p, s: ffi.new("int **", p),
     "array-copy": lambda ffi, p, s: ffi.new("int[4]", p),
     "memmove": lambda ffi, p, s: ffi.memmove(bytearray(4), p, 4),

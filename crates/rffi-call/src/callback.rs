@@ -7,7 +7,6 @@ use std::sync::Arc;
 use libffi::low::{closure_alloc, closure_free, ffi_cif, ffi_closure, prep_closure, CodePtr};
 
 use crate::error::CallError;
-use crate::memory;
 use crate::plan::CallPlan;
 use crate::scalar::Scalar;
 
@@ -18,6 +17,28 @@ pub type Handler = dyn Fn(&[*const u8], *mut u8) + Send + Sync;
 struct Inner {
     plan: Arc<CallPlan>,
     handler: Box<Handler>,
+    result: ResultKind,
+}
+
+/// How the handler's result reaches libffi, worked out once per callback.
+#[derive(Clone, Copy)]
+enum ResultKind {
+    /// Larger than two registers: the handler writes libffi's buffer itself.
+    Big,
+    /// An integer narrower than a register: libffi wants it widened to 8 bytes.
+    Widen { size: u8, signed: bool },
+    /// Copied as it is (`size` bytes, at most 16).
+    Copy(usize),
+}
+
+impl ResultKind {
+    fn of(plan: &CallPlan) -> ResultKind {
+        match plan.ret_scalar() {
+            _ if plan.result_size() > 16 => ResultKind::Big,
+            Some(Scalar::Int { size, signed }) if size < 8 => ResultKind::Widen { size, signed },
+            _ => ResultKind::Copy(plan.result_size()),
+        }
+    }
 }
 
 /// A C function pointer that calls a Rust handler; valid while this lives.
@@ -38,7 +59,12 @@ impl Callback {
     /// types cannot be callbacks.
     pub fn new(plan: Arc<CallPlan>, handler: Box<Handler>) -> Result<Callback, CallError> {
         let (closure, code) = closure_alloc();
-        let inner = Box::new(Inner { plan, handler });
+        let result = ResultKind::of(&plan);
+        let inner = Box::new(Inner {
+            plan,
+            handler,
+            result,
+        });
         // SAFETY: the closure was just allocated; the CIF and the user data
         // live in `inner`, which is boxed (a stable address) and outlives the
         // closure because `drop` frees the closure first.
@@ -94,44 +120,37 @@ unsafe extern "C" fn trampoline(
         unsafe { std::slice::from_raw_parts(args.cast(), n) }
     };
     let mut out = [0u128; 1];
-    let big = inner.plan.result_size() > 16;
-    let target: *mut u8 = if big {
-        (result as *mut u64).cast()
-    } else {
-        out.as_mut_ptr().cast()
+    let kind = inner.result;
+    let target: *mut u8 = match kind {
+        ResultKind::Big => (result as *mut u64).cast(),
+        _ => out.as_mut_ptr().cast(),
     };
     // A panic must not unwind into C: the result stays zero instead.
     let _ = catch_unwind(AssertUnwindSafe(|| (inner.handler)(args, target)));
-    if big {
-        return;
-    }
-    // libffi wants integer results widened to a full register.
-    let widened = match inner.plan.ret_scalar() {
-        Some(s @ Scalar::Int { size, .. }) if size < 8 => {
-            // SAFETY: `out` holds the handler's value of this scalar.
-            let v = unsafe { memory::read(out.as_ptr().cast(), s) };
-            // SAFETY: `out` has 16 bytes.
-            unsafe {
-                memory::write(
-                    out.as_mut_ptr().cast(),
-                    Scalar::Int {
-                        size: 8,
-                        signed: true,
-                    },
-                    v,
-                )
+    let p = out.as_ptr().cast::<u8>();
+    match kind {
+        ResultKind::Big => {}
+        // libffi wants integer results widened to a full register.
+        ResultKind::Widen { size, signed } => {
+            // SAFETY: `out` holds the handler's integer of `size` bytes.
+            let wide: u64 = unsafe {
+                match (size, signed) {
+                    (1, true) => p.cast::<i8>().read() as i64 as u64,
+                    (1, false) => u64::from(p.read()),
+                    (2, true) => p.cast::<i16>().read_unaligned() as i64 as u64,
+                    (2, false) => u64::from(p.cast::<u16>().read_unaligned()),
+                    (_, true) => p.cast::<i32>().read_unaligned() as i64 as u64,
+                    (_, false) => u64::from(p.cast::<u32>().read_unaligned()),
+                }
             };
-            8
+            *result = wide;
         }
-        _ => inner.plan.result_size(),
-    };
-    // SAFETY: libffi's result buffer holds at least the result type (and a
-    // full register for small integers).
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            out.as_ptr().cast::<u8>(),
-            (result as *mut u64).cast::<u8>(),
-            widened.min(16),
-        )
-    };
+        ResultKind::Copy(size) => {
+            // SAFETY: libffi's result buffer holds at least the result type,
+            // at most 16 bytes here, and `out` has 16.
+            unsafe {
+                std::ptr::copy_nonoverlapping(p, (result as *mut u64).cast::<u8>(), size.min(16))
+            }
+        }
+    }
 }

@@ -187,8 +187,7 @@ impl Direct {
     pub unsafe fn call(&self, fnptr: *const c_void, regs: &Regs) -> Returned {
         let i = &regs.ints;
         let f = &regs.floats;
-        crate::errno::restore();
-        let returned = match self.result {
+        crate::errno::around(|| match self.result {
             RegResult::F64 | RegResult::F32 => {
                 // SAFETY: see the module comment: the callee's parameters are a
                 // prefix of each register file, and its result is in the
@@ -225,9 +224,7 @@ impl Direct {
                     _ => Returned::Void,
                 }
             }
-        };
-        crate::errno::save();
-        returned
+        })
     }
 }
 

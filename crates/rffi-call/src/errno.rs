@@ -17,10 +17,16 @@ pub fn set_saved(value: i32) {
     SAVED.with(|s| s.set(value));
 }
 
-pub(crate) fn restore() {
-    errno::set_errno(errno::Errno(saved()));
-}
-
-pub(crate) fn save() {
-    set_saved(errno::errno().0);
+/// Runs `call` (a call into C) with the thread's saved `errno` put back
+/// before it and the `errno` it leaves saved right after it. The saved
+/// value is found once for both: in a shared library each thread-local
+/// access is a call.
+#[inline]
+pub(crate) fn around<R>(call: impl FnOnce() -> R) -> R {
+    SAVED.with(|saved| {
+        errno::set_errno(errno::Errno(saved.get()));
+        let result = call();
+        saved.set(errno::errno().0);
+        result
+    })
 }

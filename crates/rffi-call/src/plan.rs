@@ -231,18 +231,13 @@ impl CallPlan {
             *p = unsafe { base.add(slot.offset) }.cast();
         }
         let code = CodePtr::from_ptr(fnptr);
-        crate::errno::restore();
+        let cif = self.cif.as_raw_ptr();
+        let ret = ret.as_mut_ptr().cast();
         // SAFETY: the caller guarantees the function's type matches the CIF,
         // and each pointer addresses a value of its argument's type.
-        unsafe {
-            libffi::raw::ffi_call(
-                self.cif.as_raw_ptr(),
-                Some(*code.as_safe_fun()),
-                ret.as_mut_ptr().cast(),
-                pointers.as_mut_ptr(),
-            )
-        };
-        crate::errno::save();
+        crate::errno::around(|| unsafe {
+            libffi::raw::ffi_call(cif, Some(*code.as_safe_fun()), ret, pointers.as_mut_ptr())
+        });
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::cdata::CData;
 use crate::convert::{self, Keep};
 use crate::errors::IntoPyResult;
+use crate::fastcall::{mark_void_pointers, FastSig};
 use crate::registry::Shape;
 
 /// A pointer that crosses into the thread that runs without the GIL.
@@ -26,6 +27,16 @@ pub struct CallSite {
     plan: Arc<CallPlan>,
     args: Box<[Shape]>,
     ret: Shape,
+    /// The fast path's converters, when the signature and the invoker allow it.
+    fast: Option<FastSig>,
+}
+
+impl CallSite {
+    /// The fast path's converters and registers, if it applies.
+    #[inline]
+    pub fn fast(&self) -> Option<(&FastSig, &Direct)> {
+        Some((self.fast.as_ref()?, self.plan.direct()?))
+    }
 }
 
 /// The call site of a function pointer cdata, cached in it after the first call.
@@ -41,9 +52,19 @@ fn site_of(f: &CData) -> PyResult<&Arc<CallSite>> {
         )));
     }
     let plan = f.reg.plan(f.ty)?;
+    let args: Box<[Shape]> = plan.args().iter().map(|a| f.reg.shape(a.ty)).collect();
+    let ret = f.reg.shape(plan.ret());
+    let fast = match (plan.direct(), force_libffi()) {
+        (Some(direct), false) => FastSig::new(direct, &args, ret).map(|mut sig| {
+            mark_void_pointers(&mut sig, |item| f.reg.shape(item) == Shape::Void);
+            sig
+        }),
+        _ => None,
+    };
     let site = Arc::new(CallSite {
-        args: plan.args().iter().map(|a| f.reg.shape(a.ty)).collect(),
-        ret: f.reg.shape(plan.ret()),
+        args,
+        ret,
+        fast,
         plan,
     });
     Ok(f.plan().get_or_init(|| site))
@@ -129,7 +150,7 @@ pub fn call_with(py: Python<'_>, f: &CData, args: Args<'_, '_>) -> PyResult<Py<P
     let mut result = plan.result_buffer();
     let code = SendPtr(f.addr as *const std::ffi::c_void);
     let frames = SendPtr((&mut frame as *mut Frame, &mut result as *mut Frame));
-    py.detach(move || {
+    crate::gil::call_in_c(py, move || {
         let (code, frames) = (code, frames);
         // SAFETY: the function's type is the cdata's declared type, from which
         // the plan was built; the frame holds converted arguments (and the
@@ -187,7 +208,7 @@ fn call_direct(
     }
     let code = SendPtr(f.addr as *const std::ffi::c_void);
     let image = SendPtr(&regs as *const Regs);
-    let returned = py.detach(move || {
+    let returned = crate::gil::call_in_c(py, move || {
         let (code, image) = (code, image);
         // SAFETY: the plan was built from the cdata's declared type, which is
         // non-variadic and scalar (that is what `direct` checked), and `keep`
@@ -195,11 +216,17 @@ fn call_direct(
         unsafe { direct.call(code.0, &*image.0) }
     });
     drop(keep);
+    result_of(py, f, returned)
+}
+
+/// The Python value of a direct call's result.
+pub fn result_of(py: Python<'_>, f: &CData, returned: Returned) -> PyResult<Py<PyAny>> {
+    let site = site_of(f)?;
     match returned {
         Returned::Void => Ok(py.None()),
         Returned::Int(i) => match (site.ret, i64::try_from(i)) {
             (Shape::Int { is_enum: false, .. }, Ok(small)) => small.into_py_any(py),
-            _ => convert::int_result(py, reg, plan.ret(), i),
+            _ => convert::int_result(py, &f.reg, site.plan.ret(), i),
         },
         Returned::Float(x) => x.into_py_any(py),
     }

@@ -297,16 +297,23 @@ impl CData {
 
     /// Refuses access to memory at `addr` when it lies in the NULL page.
     /// Also refuses released memory: every dereference passes here.
+    /// Inlined into the read paths; the message is built out of line.
+    #[inline]
     pub fn refuse_null(&self, addr: usize) -> PyResult<()> {
         self.live()?;
         if self.addr < NULL_PAGE || addr < NULL_PAGE {
-            return Err(PyRuntimeError::new_err(format!(
-                "cannot dereference a NULL pointer: cdata '{}' at 0x{:x}",
-                self.cname(),
-                self.addr
-            )));
+            return Err(self.null_error());
         }
         Ok(())
+    }
+
+    #[cold]
+    fn null_error(&self) -> PyErr {
+        PyRuntimeError::new_err(format!(
+            "cannot dereference a NULL pointer: cdata '{}' at 0x{:x}",
+            self.cname(),
+            self.addr
+        ))
     }
 
     /// The address of item `i`, checked against the array's length.

@@ -253,6 +253,7 @@ impl Ffi {
         onerror: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let ty = self.resolve(cdecl)?;
+        crate::gil::callbacks_exist();
         match python_callable.filter(|f| !f.is_none()) {
             Some(f) => crate::callback::make(py, &self.reg, ty, f, error, onerror)?.into_py_any(py),
             None => crate::callback::decorator(
@@ -605,7 +606,9 @@ impl Ffi {
     fn type_of(&self, py: Python<'_>, cdecl: &Bound<'_, PyAny>) -> PyResult<Py<CType>> {
         let x = cdecl;
         if let Ok(c) = x.cast::<CData>() {
-            return self.reg.ctype(py, c.get().ty);
+            // Its own registry's: the cdata may come from another FFI.
+            let c = c.get();
+            return c.reg.ctype(py, c.ty);
         }
         if let Ok(s) = x.cast::<PyString>() {
             let ty = self.reg.parse(&s.to_cow()?)?;

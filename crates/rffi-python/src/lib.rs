@@ -15,14 +15,18 @@ mod cdata;
 mod convert;
 mod ctype;
 mod errors;
+mod fastcall;
+mod fastread;
 mod ffi;
 mod ffi_fastcall;
+mod gil;
 mod handle;
 mod library;
 mod lifetime;
 mod object;
 mod owner;
 mod registry;
+mod slots;
 mod strings;
 mod vectorcall;
 
@@ -33,6 +37,7 @@ fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ffi::Ffi>()?;
     m.add_class::<cdata::CData>()?;
     vectorcall::install(py)?;
+    slots::install(py)?;
     object::install(py)?;
     ffi_fastcall::install(py)?;
     m.add_class::<ctype::CType>()?;

@@ -153,6 +153,8 @@ pub struct Registry {
     /// Serializes growing `infos` to cover a new type id.
     grow: Mutex<()>,
     fields: ArcSwap<FxHashMap<TypeId, Arc<FieldIndex>>>,
+    /// What the raw read slots (`slots.rs`) need per type, built on first use.
+    pub(crate) reads: crate::fastread::ReadCache,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -168,6 +170,7 @@ impl Registry {
             infos: boxcar::Vec::new(),
             grow: Mutex::new(()),
             fields: ArcSwap::from_pointee(FxHashMap::default()),
+            reads: crate::fastread::ReadCache::default(),
         })
     }
 
@@ -180,8 +183,12 @@ impl Registry {
             let layout = t.size_align(id).ok();
             // An enum declared without its values may get another base later.
             let open_enum = matches!(t.get(id), Type::Enum(e) if t.enum_def(*e).variants.is_none());
-            let final_ =
-                !open_enum && (layout.is_some() || matches!(shape, Shape::Void | Shape::Function));
+            // An array of unknown length never gets a size, whatever its items.
+            let never_sized = matches!(
+                shape,
+                Shape::Void | Shape::Function | Shape::Array { len: None, .. }
+            );
+            let final_ = !open_enum && (layout.is_some() || never_sized);
             (Info { shape, layout }, final_)
         });
         if final_ {
@@ -194,6 +201,14 @@ impl Registry {
             }
         }
         info
+    }
+
+    /// The shape and size of `id` when they are final (never to change
+    /// again), `None` while they may still change.
+    pub fn final_info(&self, id: TypeId) -> Option<(Shape, Option<usize>)> {
+        self.info(id);
+        let info = self.infos.get(id.index()).and_then(OnceLock::get)?;
+        Some((info.shape, info.layout.map(|(size, _)| size)))
     }
 
     /// Runs `f` on the member `name` of a complete record (`None` if it has
@@ -263,14 +278,6 @@ impl Registry {
         (info.shape, info.layout)
     }
 
-    /// The shape of `id` if it is final (it is for all but incomplete types
-    /// and enums declared without values).
-    fn final_shape(&self, id: TypeId) -> Option<Shape> {
-        self.info(id);
-        let info = self.infos.get(id.index()).and_then(OnceLock::get)?;
-        Some(info.shape)
-    }
-
     /// The one ctype object of `id`.
     pub fn ctype(self: &Arc<Self>, py: Python<'_>, id: TypeId) -> PyResult<Py<CType>> {
         if let Some(c) = lock(&self.ctypes).get(&id) {
@@ -281,7 +288,7 @@ impl Registry {
             CType {
                 reg: self.clone(),
                 id,
-                shape: self.final_shape(id),
+                shape: self.final_info(id).map(|(shape, _)| shape),
             },
         )?;
         Ok(lock(&self.ctypes).entry(id).or_insert(obj).clone_ref(py))

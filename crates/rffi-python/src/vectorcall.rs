@@ -6,6 +6,7 @@
 //! type is told where that field sits in the object (`tp_vectorcall_offset`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::ffi;
@@ -20,6 +21,16 @@ pub type Entry = Option<ffi::vectorcallfunc>;
 
 /// The vectorcall function of every cdata.
 pub const ENTRY: Entry = Some(cdata_vectorcall);
+
+/// The `CData` type object, once `install` ran (NULL before).
+static CDATA_TYPE: AtomicPtr<ffi::PyTypeObject> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The `CData` type object, for exact type checks by pointer (NULL before
+/// the module's import finished).
+#[inline]
+pub fn cdata_type() -> *mut ffi::PyTypeObject {
+    CDATA_TYPE.load(Ordering::Relaxed)
+}
 
 /// Tells the `CData` type where its instances keep the entry point.
 pub fn install(py: Python<'_>) -> PyResult<()> {
@@ -42,7 +53,26 @@ pub fn install(py: Python<'_>) -> PyResult<()> {
         (*tp).tp_flags |= ffi::Py_TPFLAGS_HAVE_VECTORCALL;
         ffi::PyType_Modified(tp);
     }
+    // The type object lives as long as the module, which never unloads.
+    CDATA_TYPE.store(tp, Ordering::Relaxed);
     Ok(())
+}
+
+/// The fast path of `call::call_with`, when the cdata's call site has one.
+///
+/// # Safety
+/// GIL held; `callable` is a live CData and `args` live objects.
+#[inline]
+unsafe fn fast_path(
+    callable: *mut ffi::PyObject,
+    args: &[*mut ffi::PyObject],
+) -> Option<*mut ffi::PyObject> {
+    // SAFETY: the caller's contract.
+    let f = unsafe { crate::fastcall::cdata_ref(callable) }?;
+    let site = f.plan().get()?;
+    let (sig, direct) = site.fast()?;
+    // SAFETY: the caller's contract; `sig` and `direct` are the site's.
+    unsafe { crate::fastcall::call(f, sig, direct, args) }
 }
 
 /// CPython calls this with the GIL held, the cdata as `callable` and the
@@ -71,6 +101,12 @@ unsafe extern "C" fn cdata_vectorcall(
             // SAFETY: `args` points to `n` live borrowed references.
             unsafe { std::slice::from_raw_parts(args, n) }
         };
+        // SAFETY: the type's vectorcall slot is only installed on CData
+        // (which cannot be subclassed), so `callable` is a CData instance,
+        // borrowed for this call, as are the arguments.
+        if let Some(result) = unsafe { fast_path(callable, raw) } {
+            return result;
+        }
         // SAFETY: each pointer is a live object borrowed for this call.
         let items = unsafe { crate::call::Args::array(py, raw) };
         // SAFETY: the type's vectorcall slot is only installed on CData, so

@@ -1,0 +1,320 @@
+//! The fast path of a call: scalar signatures whose arguments are exact
+//! Python floats, exact ints that fit, or cdata pointers of the very type.
+//!
+//! Everything is decided when the call site is built (one converter per
+//! argument, the register it fills, the range an integer must fit), so a
+//! call reads each argument with CPython's own accessors, releases the GIL
+//! with CPython's own functions and builds the result with CPython's own
+//! constructors: no pyo3 conversion, no registry, no allocation. An
+//! argument the fast path does not take (a subclass, a cdata of another
+//! type, an int out of range, anything needing a message) sends the whole
+//! call, before anything happened, to the general path in `call.rs`, which
+//! gives the same result or cffi's error.
+
+use std::os::raw::c_int;
+
+use pyo3::ffi;
+use rffi_call::{Direct, Reg, Regs, Returned};
+use rffi_types::TypeId;
+
+use crate::cdata::CData;
+use crate::registry::Shape;
+
+/// How the fast path reads one argument, and the register (by index in its
+/// file) it fills.
+#[derive(Clone, Copy, Debug)]
+enum FastArg {
+    /// An exact float, as a `double`.
+    F64(usize),
+    /// An exact float, as a `float` in the low half of its register.
+    F32(usize),
+    /// An exact int within `min..=max`: stored as is, which is also its
+    /// sign or zero extension to 64 bits since it fits its C type.
+    Int { n: usize, min: i64, max: i64 },
+    /// An exact int from 0 to `u64::MAX` (an 8-byte unsigned type).
+    Unsigned64(usize),
+    /// A cdata pointer or array whose items are `item`, or any pointer or
+    /// array when the parameter is `void *`.
+    Pointer {
+        n: usize,
+        item: TypeId,
+        to_void: bool,
+    },
+}
+
+/// How the fast path builds the result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FastRet {
+    None,
+    Float,
+    Int,
+    /// A pointer, enum, char or bool: built by the general reader.
+    General,
+}
+
+/// The fast converters of one function type.
+#[derive(Debug)]
+pub struct FastSig {
+    args: Box<[FastArg]>,
+    ret: FastRet,
+}
+
+impl FastSig {
+    /// The fast converters for a direct call with these argument shapes and
+    /// registers, or `None` when some argument kind has no fast reader.
+    pub fn new(direct: &Direct, shapes: &[Shape], ret: Shape) -> Option<FastSig> {
+        let args = direct
+            .args()
+            .iter()
+            .zip(shapes)
+            .map(|(reg, shape)| fast_arg(*reg, *shape))
+            .collect::<Option<Box<[FastArg]>>>()?;
+        let ret = match ret {
+            Shape::Void => FastRet::None,
+            Shape::Float { size: 4 | 8 } => FastRet::Float,
+            Shape::Int { is_enum: false, .. } => FastRet::Int,
+            _ => FastRet::General,
+        };
+        Some(FastSig { args, ret })
+    }
+
+    /// Converts the arguments into `regs`; `false` when one of them is not
+    /// for the fast path (nothing has happened then).
+    ///
+    /// # Safety
+    /// The GIL is held and every pointer in `args` is a live object.
+    #[inline]
+    unsafe fn convert(&self, args: &[*mut ffi::PyObject], regs: &mut Regs) -> bool {
+        if args.len() != self.args.len() {
+            return false;
+        }
+        for (arg, &obj) in self.args.iter().zip(args) {
+            // SAFETY: the caller's contract: `obj` is a live object and the
+            // GIL is held, which is all these readers need.
+            let ok = unsafe {
+                match *arg {
+                    FastArg::F64(n) => read_float(obj).map(|x| regs.floats[n] = x),
+                    FastArg::F32(n) => read_float(obj)
+                        .map(|x| regs.floats[n] = f64::from_bits(u64::from((x as f32).to_bits()))),
+                    FastArg::Int { n, min, max } => read_int(obj)
+                        .filter(|v| (min..=max).contains(v))
+                        .map(|v| regs.ints[n] = v),
+                    FastArg::Unsigned64(n) => read_u64(obj).map(|v| regs.ints[n] = v as i64),
+                    FastArg::Pointer { n, item, to_void } => {
+                        read_pointer(obj, item, to_void).map(|p| regs.ints[n] = p as i64)
+                    }
+                }
+            };
+            if ok.is_none() {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn fast_arg(reg: Reg, shape: Shape) -> Option<FastArg> {
+    Some(match (reg, shape) {
+        (Reg::F64(n), Shape::Float { .. }) => FastArg::F64(usize::from(n)),
+        (Reg::F32(n), Shape::Float { .. }) => FastArg::F32(usize::from(n)),
+        (
+            Reg::Int { n, .. },
+            Shape::Int {
+                size,
+                signed,
+                is_enum: false,
+            },
+        ) => {
+            let n = usize::from(n);
+            let bits = u32::from(size) * 8;
+            match (signed, bits) {
+                (false, 64) => FastArg::Unsigned64(n),
+                (true, 64) => FastArg::Int {
+                    n,
+                    min: i64::MIN,
+                    max: i64::MAX,
+                },
+                (true, b) if b < 64 => FastArg::Int {
+                    n,
+                    min: -(1i64 << (b - 1)),
+                    max: (1i64 << (b - 1)) - 1,
+                },
+                (false, b) if b < 64 => FastArg::Int {
+                    n,
+                    min: 0,
+                    max: (1i64 << b) - 1,
+                },
+                _ => return None,
+            }
+        }
+        (Reg::Int { n, .. }, Shape::Pointer { item }) => FastArg::Pointer {
+            n: usize::from(n),
+            item,
+            to_void: false,
+        },
+        _ => return None,
+    })
+}
+
+/// Marks `void *` parameters, whose shape alone does not tell (it needs the
+/// item's shape, which the caller looks up once).
+pub fn mark_void_pointers(sig: &mut FastSig, item_is_void: impl Fn(TypeId) -> bool) {
+    for arg in sig.args.iter_mut() {
+        if let FastArg::Pointer { item, to_void, .. } = arg {
+            *to_void = item_is_void(*item);
+        }
+    }
+}
+
+/// # Safety
+/// GIL held, `obj` live.
+#[inline]
+unsafe fn read_float(obj: *mut ffi::PyObject) -> Option<f64> {
+    // SAFETY: the caller's contract.
+    unsafe {
+        if ffi::Py_TYPE(obj) == std::ptr::addr_of_mut!(ffi::PyFloat_Type) {
+            Some(ffi::PyFloat_AS_DOUBLE(obj))
+        } else {
+            None
+        }
+    }
+}
+
+/// # Safety
+/// GIL held, `obj` live.
+#[inline]
+unsafe fn read_int(obj: *mut ffi::PyObject) -> Option<i64> {
+    // SAFETY: the caller's contract; `PyLong_AsLongLongAndOverflow` on an
+    // exact int sets no exception when it reports overflow.
+    unsafe {
+        if ffi::Py_TYPE(obj) != std::ptr::addr_of_mut!(ffi::PyLong_Type) {
+            return None;
+        }
+        let mut overflow: c_int = 0;
+        let v = ffi::PyLong_AsLongLongAndOverflow(obj, &mut overflow);
+        (overflow == 0).then_some(v)
+    }
+}
+
+/// # Safety
+/// GIL held, `obj` live.
+#[inline]
+unsafe fn read_u64(obj: *mut ffi::PyObject) -> Option<u64> {
+    // SAFETY: the caller's contract. A negative or too large int makes
+    // `PyLong_AsUnsignedLongLong` set an exception, which is cleared: the
+    // general path then raises cffi's own.
+    unsafe {
+        if ffi::Py_TYPE(obj) != std::ptr::addr_of_mut!(ffi::PyLong_Type) {
+            return None;
+        }
+        if let Some(v) = read_int(obj) {
+            return u64::try_from(v).ok();
+        }
+        let v = ffi::PyLong_AsUnsignedLongLong(obj);
+        if v == u64::MAX && !ffi::PyErr_Occurred().is_null() {
+            ffi::PyErr_Clear();
+            return None;
+        }
+        Some(v)
+    }
+}
+
+/// # Safety
+/// GIL held, `obj` live.
+#[inline]
+unsafe fn read_pointer(obj: *mut ffi::PyObject, item: TypeId, to_void: bool) -> Option<usize> {
+    // SAFETY: the caller's contract; `cdata_ref` checks the exact type.
+    let c = unsafe { cdata_ref(obj) }?;
+    let from_item = match c.shape() {
+        Shape::Pointer { item } | Shape::Array { item, .. } => item,
+        _ => return None,
+    };
+    if from_item != item && !to_void {
+        return None;
+    }
+    c.live().ok()?;
+    Some(c.addr)
+}
+
+/// The `CData` behind `obj` when it is exactly one.
+///
+/// # Safety
+/// GIL held, `obj` live; the reference must not outlive `obj`.
+#[inline]
+pub unsafe fn cdata_ref<'a>(obj: *mut ffi::PyObject) -> Option<&'a CData> {
+    // SAFETY: the caller's contract; the type check makes the cast sound.
+    unsafe {
+        let py = pyo3::Python::assume_attached();
+        let tp = crate::vectorcall::cdata_type();
+        if tp.is_null() || ffi::Py_TYPE(obj) != tp {
+            return None;
+        }
+        let bound = pyo3::Borrowed::from_ptr(py, obj).cast_unchecked::<CData>();
+        Some(&*(bound.get() as *const CData))
+    }
+}
+
+/// Calls `f` through the fast path: `None` when it does not apply (then
+/// nothing happened), else the new reference of the result, or NULL with
+/// an exception set.
+///
+/// # Safety
+/// GIL held; `args` are live objects; `f` is a function cdata whose call
+/// site has `sig` and `direct`.
+pub unsafe fn call(
+    f: &CData,
+    sig: &FastSig,
+    direct: &Direct,
+    args: &[*mut ffi::PyObject],
+) -> Option<*mut ffi::PyObject> {
+    // SAFETY: the caller's contract: the GIL is held.
+    let py = unsafe { pyo3::Python::assume_attached() };
+    let mut regs = Regs::default();
+    // SAFETY: the caller's contract.
+    if !unsafe { sig.convert(args, &mut regs) } {
+        return None;
+    }
+    if f.addr == 0 || f.live().is_err() {
+        return None;
+    }
+    let code = f.addr;
+    let regs = &regs;
+    // SAFETY: the function's C type is the one the call site was built
+    // from, which `direct` checked to be non-variadic and scalar; pointer
+    // arguments point into cdata that the caller's arguments keep alive
+    // until this returns. The closure touches no Python object.
+    let returned = crate::gil::call_in_c(py, move || unsafe {
+        direct.call(code as *const std::ffi::c_void, regs)
+    });
+    // SAFETY: the GIL is held (again); these constructors return a new
+    // reference or NULL with an exception set.
+    Some(unsafe {
+        match (sig.ret, returned) {
+            (FastRet::None, _) | (_, Returned::Void) => {
+                let none = ffi::Py_None();
+                ffi::Py_IncRef(none);
+                none
+            }
+            (FastRet::Float, Returned::Float(x)) => ffi::PyFloat_FromDouble(x),
+            (FastRet::Int, Returned::Int(i)) => match i64::try_from(i) {
+                Ok(v) => ffi::PyLong_FromLongLong(v),
+                Err(_) => ffi::PyLong_FromUnsignedLongLong(i as u64),
+            },
+            (_, returned) => general_result(f, returned),
+        }
+    })
+}
+
+/// A result the fast constructors do not build, through the general reader.
+fn general_result(f: &CData, returned: Returned) -> *mut ffi::PyObject {
+    // SAFETY: called with the GIL held (from `call`).
+    let py = unsafe { pyo3::Python::assume_attached() };
+    let result = crate::call::result_of(py, f, returned);
+    match result {
+        Ok(v) => v.into_ptr(),
+        Err(e) => {
+            e.restore(py);
+            std::ptr::null_mut()
+        }
+    }
+}
