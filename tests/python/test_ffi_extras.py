@@ -295,3 +295,39 @@ def test_typeof_a_cdata_of_another_ffi(backend):
     p = one.new("t")
     other = backend()
     assert repr(other.typeof(p)) == repr(one.typeof(p)) == "<ctype 'struct s[3]'>"
+
+
+# ---- types and cdata of another FFI instance ----
+# Type ids are per FFI in rffi; a ctype or cdata of another FFI is translated by its C name.
+
+
+def test_types_and_cdata_of_an_included_ffi(backend):
+    a = backend()
+    a.cdef("struct s { int x; double y; };")
+    c = backend()
+    c.include(a)
+    c.cdef("void *memset(void *, int, size_t);")
+    lib = c.dlopen(None)
+    t = a.typeof("struct s")
+    p = a.new("struct s *", [1, 2.5])
+    assert (c.sizeof(t), c.offsetof(t, "y"), c.sizeof(p)) == (16, 8, 8)
+    assert c.new(a.typeof("struct s *"), [3, 4.5]).y == 4.5
+    assert c.new("struct s **", p)[0] == p
+    assert lib.memset(p, 0, 4) == p and p.x == 0
+    assert c.cast(a.typeof("int *"), 0) == c.NULL
+    assert c.new(a.typeof("int[]"), [1, 2])[1] == 2
+
+
+def test_foreign_types_never_panic():
+    from rffi import FFI
+
+    a, b = FFI(), FFI()
+    a.cdef("struct s { int x; }; typedef struct { int y; } anon_t;")
+    p = a.new("struct s *")
+    assert b.sizeof(a.typeof("int")) == 4
+    with pytest.raises(ValueError, match="unknown alignment"):
+        b.alignof(a.typeof("struct s"))  # only an opaque 'struct s' in b
+    with pytest.raises(TypeError, match="another FFI"):
+        b.addressof(p[0], "x")
+    with pytest.raises(TypeError, match="another FFI"):
+        b.sizeof(a.typeof("anon_t"))  # b knows no typedef of that name

@@ -246,7 +246,8 @@ pub fn pointer_value(reg: &Registry, ty: TypeId, obj: &Bound<'_, PyAny>) -> PyRe
         return Err(init_error(reg, ty, "cdata pointer", obj));
     };
     let c = c.get();
-    match reg.with(|t| pointer_compatible(t, ty, c.ty)) {
+    let from = reg.translate(&c.reg, c.ty)?;
+    match reg.with(|t| pointer_compatible(t, ty, from)) {
         PointerFit::Same => c.pointer_target(),
         PointerFit::NotPointer => Err(init_error(reg, ty, "pointer or array", obj)),
         PointerFit::FromChar => Err(PyTypeError::new_err(

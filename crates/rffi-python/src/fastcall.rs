@@ -18,7 +18,7 @@ use rffi_call::{Direct, Reg, Regs, Returned};
 use rffi_types::TypeId;
 
 use crate::cdata::CData;
-use crate::registry::Shape;
+use crate::registry::{Registry, Shape};
 
 /// How the fast path reads one argument, and the register (by index in its
 /// file) it fills.
@@ -84,7 +84,7 @@ impl FastSig {
     /// # Safety
     /// The GIL is held and every pointer in `args` is a live object.
     #[inline]
-    unsafe fn convert(&self, args: &[*mut ffi::PyObject], regs: &mut Regs) -> bool {
+    unsafe fn convert(&self, reg: &Registry, args: &[*mut ffi::PyObject], regs: &mut Regs) -> bool {
         if args.len() != self.args.len() {
             return false;
         }
@@ -101,7 +101,7 @@ impl FastSig {
                         .map(|v| regs.ints[n] = v),
                     FastArg::Unsigned64(n) => read_u64(obj).map(|v| regs.ints[n] = v as i64),
                     FastArg::Pointer { n, item, to_void } => {
-                        read_pointer(obj, item, to_void).map(|p| regs.ints[n] = p as i64)
+                        read_pointer(obj, reg, item, to_void).map(|p| regs.ints[n] = p as i64)
                     }
                 }
             };
@@ -222,9 +222,18 @@ unsafe fn read_u64(obj: *mut ffi::PyObject) -> Option<u64> {
 /// # Safety
 /// GIL held, `obj` live.
 #[inline]
-unsafe fn read_pointer(obj: *mut ffi::PyObject, item: TypeId, to_void: bool) -> Option<usize> {
+unsafe fn read_pointer(
+    obj: *mut ffi::PyObject,
+    reg: &Registry,
+    item: TypeId,
+    to_void: bool,
+) -> Option<usize> {
     // SAFETY: the caller's contract; `cdata_ref` checks the exact type.
     let c = unsafe { cdata_ref(obj) }?;
+    // Type ids compare only within one FFI's registry.
+    if !std::ptr::eq(&*c.reg, reg) {
+        return None;
+    }
     let from_item = match c.shape() {
         Shape::Pointer { item } | Shape::Array { item, .. } => item,
         _ => return None,
@@ -271,7 +280,7 @@ pub unsafe fn call(
     let py = unsafe { pyo3::Python::assume_attached() };
     let mut regs = Regs::default();
     // SAFETY: the caller's contract.
-    if !unsafe { sig.convert(args, &mut regs) } {
+    if !unsafe { sig.convert(&f.reg, args, &mut regs) } {
         return None;
     }
     if f.addr == 0 || f.live().is_err() {

@@ -101,7 +101,12 @@ impl Ffi {
             return Ok(c);
         }
         if let Ok(c) = cdecl.cast::<CType>() {
-            return Ok(c.clone());
+            let (reg, id) = (&c.get().reg, c.get().id);
+            if Arc::ptr_eq(reg, &self.reg) {
+                return Ok(c.clone());
+            }
+            let id = self.reg.translate(reg, id)?;
+            return Ok(self.reg.ctype(cdecl.py(), id)?.into_bound(cdecl.py()));
         }
         Err(PyTypeError::new_err(format!(
             "expected a str or ctype object, got '{}'",
@@ -109,10 +114,23 @@ impl Ffi {
         )))
     }
 
+    /// Refuses a type of another FFI: type ids mean something only in the
+    /// registry that made them.
+    fn same_ffi(&self, reg: &Arc<Registry>, id: TypeId, what: &str) -> PyResult<()> {
+        if Arc::ptr_eq(reg, &self.reg) {
+            return Ok(());
+        }
+        Err(PyTypeError::new_err(format!(
+            "{what} '{}' belongs to another FFI instance; rffi cannot use it here",
+            reg.cname(id)
+        )))
+    }
+
     /// A type from a string, a ctype or the type of a cdata.
     fn type_of_any(&self, x: &Bound<'_, PyAny>) -> PyResult<TypeId> {
         if let Ok(c) = x.cast::<CData>() {
-            return Ok(c.get().ty);
+            let c = c.get();
+            return self.reg.translate(&c.reg, c.ty);
         }
         if x.is_instance_of::<PyString>() || x.is_instance_of::<CType>() {
             return self.resolve(x);
@@ -641,6 +659,7 @@ impl Ffi {
             .cast::<CData>()
             .map_err(|_| PyTypeError::new_err("expected a 'cdata' object"))?
             .get();
+        self.same_ffi(&c.reg, c.ty, "cdata")?;
         if !matches!(
             c.shape(),
             Shape::Record { .. } | Shape::Array { .. } | Shape::Pointer { .. }

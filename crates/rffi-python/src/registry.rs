@@ -263,6 +263,22 @@ impl Registry {
         self.info(id).shape
     }
 
+    /// The type of this registry that `id` of `other` (another FFI's) names:
+    /// the same type spelled by its C name, as cffi shares types between FFI
+    /// instances. A type the name does not reach here (an anonymous struct, a
+    /// typedef this FFI lacks) is an error, never another registry's id.
+    pub fn translate(&self, other: &Registry, id: TypeId) -> PyResult<TypeId> {
+        if std::ptr::eq(self, other) {
+            return Ok(id);
+        }
+        let name = other.cname(id);
+        self.parse(&name).map_err(|e| {
+            pyo3::exceptions::PyTypeError::new_err(format!(
+                "the type '{name}' of another FFI instance is unknown to this one ({e})"
+            ))
+        })
+    }
+
     pub fn cname(&self, id: TypeId) -> String {
         self.with(|t| t.cname(id))
     }
