@@ -12,7 +12,7 @@
 
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;
@@ -179,31 +179,16 @@ impl ArgConv {
 /// Where the parts a spare needs sit in a `CData` Python object.
 #[derive(Clone, Copy)]
 struct Layout {
-    /// The offset of the Rust value, measured on a real object (as
-    /// `vectorcall::install` measures the entry point's).
+    /// The offset of the Rust value.
     contents: usize,
-    /// The offset of the weak reference list (the type's `tp_weaklistoffset`).
+    /// The offset of the weak reference list.
     weaklist: usize,
 }
 
-static LAYOUT: OnceLock<Option<Layout>> = OnceLock::new();
-
-/// The layout of CData objects, `None` if it does not allow spares (no weak
-/// reference list at a fixed offset).
-fn layout(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId) -> PyResult<Option<Layout>> {
-    if let Some(layout) = LAYOUT.get() {
-        return Ok(*layout);
-    }
-    let probe = Py::new(py, CData::plain(reg, ty, 0, Owner::None))?;
-    let contents = (probe.get() as *const CData as usize) - (probe.as_ptr() as usize);
-    let tp = py.get_type::<CData>().as_type_ptr();
-    // SAFETY: the CData type object is alive while the module is.
-    let weaklist = unsafe { (*tp).tp_weaklistoffset };
-    let layout = usize::try_from(weaklist)
-        .ok()
-        .filter(|w| *w > 0)
-        .map(|weaklist| Layout { contents, weaklist });
-    Ok(*LAYOUT.get_or_init(|| layout))
+/// The layout of CData objects as `object.rs` checked it at import; `None`
+/// (no spares) if it kept pyo3's paths.
+fn layout() -> Option<Layout> {
+    crate::object::value_and_weaklist().map(|(contents, weaklist)| Layout { contents, weaklist })
 }
 
 /// A pointer argument's cdata object from an earlier call that nothing else
@@ -309,8 +294,8 @@ impl Spare {
 
 /// A new CData object holding `value`, as a raw new reference.
 fn new_cdata(py: Python<'_>, value: CData) -> Result<*mut ffi::PyObject, Raised> {
-    Py::new(py, value)
-        .map(Py::into_ptr)
+    crate::object::new(py, value)
+        .map(Bound::into_ptr)
         .map_err(|e| raise(py, e))
 }
 
@@ -737,8 +722,8 @@ pub fn make(
         None => None,
     };
     let plan: Arc<CallPlan> = reg.plan(ptr_ty)?;
-    // Measured now, so that calls can retarget spare pointer arguments.
-    let layout = layout(py, reg, ptr_ty)?;
+    // Where calls retarget spare pointer arguments, if they can.
+    let layout = layout();
     let ret_shape = reg.shape(sig.ret);
     let target = Target {
         reg: reg.clone(),

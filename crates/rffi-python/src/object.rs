@@ -135,6 +135,12 @@ unsafe fn alloc(
     }
 }
 
+/// Where the Rust value and the weak-reference list sit in a CData object,
+/// once [`install`] checked the layout (`None` if it kept pyo3's paths).
+pub fn value_and_weaklist() -> Option<(usize, usize)> {
+    LAYOUT.get().map(|l| (l.value, l.weaklist))
+}
+
 /// A new Python object holding `value`.
 #[inline]
 pub fn new(py: Python<'_>, value: CData) -> PyResult<Bound<'_, CData>> {
