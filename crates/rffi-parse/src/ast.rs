@@ -41,6 +41,15 @@ pub enum Decl {
     Tag { base: BaseType, pos: Pos },
     /// `#define NAME <integer constant expression>`
     Define { name: String, value: Expr, pos: Pos },
+    /// A constant whose value only a compiler could give: `static const double
+    /// x = 1.5;`, `static char *const p = 0;`. cffi declares the name, and a
+    /// `dlopen()` library refuses to read it.
+    Constant { name: String, pos: Pos },
+    /// A function declared with `extern "Python"` or `extern "Python+C"`:
+    /// meaningful only in cffi's API mode. `ty` is its function type.
+    ExternPython { name: String, ty: TypeExpr, pos: Pos },
+    /// A `#pragma` line, which cffi ignores with a warning; `text` is the line.
+    Pragma { text: String, pos: Pos },
 }
 
 /// A C type as written: a base type wrapped by declarators.
@@ -78,6 +87,19 @@ pub enum BaseType {
     Named(String),
     Record(Box<RecordDecl>),
     Enum(Box<EnumDecl>),
+    /// cffi's `...` used as a type: only a compiler could say what it is.
+    Dots(DotsKind),
+}
+
+/// Which `...` type: `typedef ... t;`, `typedef int... t;` or `typedef float... t;`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DotsKind {
+    /// A type of unknown size, which cffi makes an opaque struct.
+    Opaque,
+    /// An integer type of unknown size and signedness.
+    Integer,
+    /// A floating-point type of unknown size.
+    Float,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -94,6 +116,9 @@ pub struct RecordDecl {
     pub name: Option<String>,
     pub fields: Option<Vec<Field>>,
     pub attrs: Attrs,
+    /// The body ends with `...;` (or has a member whose array length is
+    /// `...`): only a compiler could lay it out.
+    pub partial: bool,
     pub pos: Pos,
 }
 
@@ -124,6 +149,8 @@ pub struct Attrs {
 pub struct EnumDecl {
     pub name: Option<String>,
     pub variants: Option<Vec<Enumerator>>,
+    /// The list ends with `...`: there are more enumerators than declared.
+    pub partial: bool,
     pub pos: Pos,
 }
 
@@ -154,6 +181,8 @@ pub enum Expr {
     /// `sizeof(T)` / `_Alignof(T)` (sizeof of an expression is not supported).
     SizeOf(Box<TypeExpr>),
     AlignOf(Box<TypeExpr>),
+    /// `...` as an array length (`int a[...]`): known only to a compiler.
+    Dots,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,13 +1,12 @@
-//! GCC attributes and `_Alignas` to [`Attrs`]: `packed` and `aligned` are kept,
+//! GCC attributes to [`Attrs`]: `packed` and `aligned` are kept,
 //! every other attribute is accepted and ignored.
 
-use lang_c::ast::{AlignmentSpecifier, Extension};
+use lang_c::ast::Extension;
 use lang_c::span::Node;
 
 use crate::ast::{Attrs, Expr};
 use crate::context::{Conv, Result};
 use crate::expr::expr;
-use crate::typename::type_name;
 
 /// Adds the attributes among `extensions` to `attrs`.
 pub(crate) fn add_extensions(
@@ -37,20 +36,6 @@ fn aligned_arg(
         [arg] => Ok(Some(expr(conv, arg)?)),
         _ => Err(conv.error(span, "aligned takes at most one argument")),
     }
-}
-
-/// `_Alignas(N)` and `_Alignas(T)`, the standard spelling of `aligned`.
-pub(crate) fn add_alignas(
-    conv: &Conv,
-    attrs: &mut Attrs,
-    spec: &Node<AlignmentSpecifier>,
-) -> Result<()> {
-    let value = match &spec.node {
-        AlignmentSpecifier::Constant(e) => expr(conv, e)?,
-        AlignmentSpecifier::Type(t) => Expr::AlignOf(Box::new(type_name(conv, t)?)),
-    };
-    attrs.aligned = Some(Some(value));
-    Ok(())
 }
 
 /// Merges `extra` into `attrs`; the later `aligned` wins.

@@ -10,6 +10,7 @@ use crate::ast::{BaseType, Decl, Pos, TypeExpr};
 use crate::comments::strip_comments;
 use crate::context::{Conv, Result};
 use crate::declarator::declare;
+use crate::dialect::rewrite;
 use crate::define::define;
 use crate::directive::take_directives;
 use crate::expected::syntax_error;
@@ -26,10 +27,12 @@ pub(crate) fn parse_source(source: &str, is_typename: &dyn Fn(&str) -> bool) -> 
     let src = SourceText::new(source);
     let refused = |r: Refusal| src.error(r.offset, r.message);
     let mut text = strip_comments(source).map_err(|e| src.error(e.0, "unterminated comment"))?;
-    let defines = take_directives(&mut text).map_err(refused)?;
-    let mut tokens = tokenize(&text);
+    let directives = take_directives(&mut text).map_err(refused)?;
+    let tokens = tokenize(&text);
     check_limits(&text, &tokens).map_err(refused)?;
-    let typenames = |n: &str| is_type_name(n, is_typename);
+    let dialect = rewrite(&mut text, &tokens).map_err(refused)?;
+    let mut tokens = tokenize(&text);
+    let typenames = |n: &str| dialect.is_marker_type(n) || is_type_name(n, is_typename);
     // Attributes go first: `struct __attribute__((x)) {` would look like a body.
     let record_attrs = take_tag_attrs(&src, &mut text, &mut tokens, &typenames)?;
     find_function_body(&text, &tokens).map_err(refused)?;
@@ -47,6 +50,7 @@ pub(crate) fn parse_source(source: &str, is_typename: &dyn Fn(&str) -> bool) -> 
             src: &src,
             origin,
             record_attrs: &record_attrs,
+            dialect: &dialect,
         };
         for ext in unit.0.iter().filter(|e| !origin.before_fragment(e.span)) {
             external(&conv, ext, &mut decls)?;
@@ -55,8 +59,15 @@ pub(crate) fn parse_source(source: &str, is_typename: &dyn Fn(&str) -> bool) -> 
     }
     let local: HashSet<&str> = decls.iter().filter_map(typedef_name).collect();
     let with_local = |n: &str| local.contains(n) || typenames(n);
-    let defined = defines.iter().map(|d| define(&src, d, &with_local));
-    let defined = defined.collect::<Result<Vec<_>>>()?;
+    let defined = directives
+        .defines
+        .iter()
+        .map(|d| define(&src, d, &with_local));
+    let mut defined = defined.collect::<Result<Vec<_>>>()?;
+    defined.extend(directives.pragmas.into_iter().map(|(offset, text)| Decl::Pragma {
+        text,
+        pos: src.pos(offset),
+    }));
     Ok(merge_in_order(decls, defined))
 }
 
@@ -100,7 +111,10 @@ fn decl_pos(decl: &Decl) -> Pos {
         | Decl::Variable { pos, .. }
         | Decl::Typedef { pos, .. }
         | Decl::Tag { pos, .. }
-        | Decl::Define { pos, .. } => *pos,
+        | Decl::Define { pos, .. }
+        | Decl::Constant { pos, .. }
+        | Decl::ExternPython { pos, .. }
+        | Decl::Pragma { pos, .. } => *pos,
     }
 }
 
@@ -125,10 +139,29 @@ fn declaration(conv: &Conv, d: &Node<Declaration>, out: &mut Vec<Decl>) -> Resul
         out.push(tag_only(conv, d, specs)?);
         return Ok(());
     }
+    let extern_python = conv.dialect.in_extern_python(conv.offset(d.span));
     for init in &d.node.declarators {
-        out.push(declared(conv, &specs, init)?);
+        let decl = declared(conv, &specs, init)?;
+        out.push(if extern_python {
+            python_side(conv, init, decl)?
+        } else {
+            decl
+        });
     }
     Ok(())
+}
+
+/// A declaration inside `extern "Python"`: functions become
+/// [`Decl::ExternPython`], typedefs stay, anything else is refused as cffi does.
+fn python_side(conv: &Conv, init: &Node<InitDeclarator>, decl: Decl) -> Result<Decl> {
+    match decl {
+        Decl::Function { name, ty, pos } => Ok(Decl::ExternPython { name, ty, pos }),
+        Decl::Typedef { .. } => Ok(decl),
+        _ => Err(conv.error(
+            init.span,
+            "cannot declare constants or variables with 'extern \"Python\"'",
+        )),
+    }
 }
 
 /// A declaration without declarators, which must name or define a tag.
@@ -170,7 +203,11 @@ fn declared(conv: &Conv, specs: &Specs, init: &Node<InitDeclarator>) -> Result<D
     })
 }
 
-/// `static const int K = 3;`: cffi makes an integer constant of it.
+/// A declaration with an initializer, which cffi reads as it does:
+/// `static const int K = 3;` (or any integer-typed `K = <literal>`) is an
+/// integer constant; another const object (`static const double x = 1.5;`) is
+/// a constant only a compiler could give; anything else is a variable whose
+/// initializer is ignored (`static const char *s = "x";`).
 fn constant_with_value(
     conv: &Conv,
     name: String,
@@ -179,27 +216,42 @@ fn constant_with_value(
     init: &Node<lang_c::ast::Initializer>,
     pos: crate::ast::Pos,
 ) -> Result<Decl> {
-    let refuse = || {
-        conv.error(
-            init.span,
-            "initializers are only supported on integer constants (static const int K = 3;)",
-        )
+    let integer_base = match ty {
+        TypeExpr::Base(BaseType::Primitive(p)) => !is_floating(p),
+        TypeExpr::Base(BaseType::Named(_) | BaseType::Enum(_)) => true,
+        _ => false,
     };
-    let lang_c::ast::Initializer::Expression(e) = &init.node else {
-        return Err(refuse());
+    let value = match &init.node {
+        lang_c::ast::Initializer::Expression(e) if integer_base => {
+            crate::expr::expr(conv, e).ok()
+        }
+        _ => None,
     };
-    let scalar_base = matches!(
-        ty,
-        TypeExpr::Base(BaseType::Primitive(_) | BaseType::Named(_) | BaseType::Enum(_))
-    );
-    if !is_const || !scalar_base {
-        return Err(refuse());
+    match value {
+        Some(value) if is_const || is_literal(&value) => Ok(Decl::Define { name, value, pos }),
+        _ if is_const && !matches!(ty, TypeExpr::Array(..)) => Ok(Decl::Constant { name, pos }),
+        _ => Ok(Decl::Variable {
+            name,
+            ty: ty.clone(),
+            is_const,
+            pos,
+        }),
     }
-    Ok(Decl::Define {
-        name,
-        value: crate::expr::expr(conv, e)?,
-        pos,
-    })
+}
+
+fn is_floating(primitive: &str) -> bool {
+    ["float", "double", "long double", "float _Complex", "double _Complex"].contains(&primitive)
+}
+
+/// An integer literal, possibly negated: what cffi takes as the value of a
+/// non-const integer declaration (`int j = 5;`).
+fn is_literal(value: &crate::ast::Expr) -> bool {
+    use crate::ast::{Expr, UnaryOp};
+    match value {
+        Expr::Int { .. } => true,
+        Expr::Unary(UnaryOp::Neg | UnaryOp::Plus, inner) => matches!(**inner, Expr::Int { .. }),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -337,6 +389,7 @@ mod tests {
                         value: None,
                         pos: pos(3, 10)
                     }]),
+                    partial: false,
                     pos: pos(3, 1),
                 })),
                 pos: pos(3, 1),
@@ -418,9 +471,6 @@ mod tests {
                 "{src}: {e}"
             );
         }
-        let e = cdef_err("int a;\n#define FOO ...");
-        assert!(e.message.contains("ABI mode"));
-        assert_eq!((e.line, e.column), (2, 13));
     }
 
     #[test]
@@ -434,7 +484,6 @@ mod tests {
             .message
             .contains("#ifdef"));
         assert!(cdef_err("#if 1\n#endif").message.contains("#if"));
-        assert!(cdef_err("#pragma pack(1)").message.contains("#pragma"));
         let e = cdef_err("int f(void)\n{ return 0; }");
         assert_eq!(e.message, "function definitions are not supported in cdef");
         assert_eq!((e.line, e.column), (2, 1));
@@ -470,10 +519,6 @@ mod tests {
         assert!(cdef_err("int x /* open")
             .message
             .contains("unterminated comment"));
-        assert!(cdef_err("int x = 1;").message.contains("initializers"));
-        assert!(cdef_err("static const double d[1] = {1};")
-            .message
-            .contains("initializers"));
         match &cdef("static const int K = 3 << 2;")[..] {
             [Decl::Define { name, value, .. }] => {
                 assert_eq!(name, "K");
@@ -482,5 +527,143 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(cdef_err("typedef int;").message.contains("no name"));
+    }
+}
+
+#[cfg(test)]
+mod dialect_tests {
+    use crate::ast::*;
+    use crate::test_support::*;
+
+    fn typedef_ty(src: &str) -> TypeExpr {
+        match one(src) {
+            Decl::Typedef { ty, .. } => ty,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn typedef_dots_are_types_only_a_compiler_knows() {
+        let opaque = TypeExpr::Base(BaseType::Dots(DotsKind::Opaque));
+        assert_eq!(typedef_ty("typedef ... foo_t;"), opaque);
+        assert_eq!(typedef_ty("typedef ... *foo_p;"), ptr(opaque));
+        let int = TypeExpr::Base(BaseType::Dots(DotsKind::Integer));
+        assert_eq!(typedef_ty("typedef unsigned long... u_t;"), int);
+        assert_eq!(typedef_ty("typedef int... i_t;"), int);
+        let float = TypeExpr::Base(BaseType::Dots(DotsKind::Float));
+        assert_eq!(typedef_ty("typedef double... d_t;"), float);
+        // A user's identifier spelled like a marker stays a plain name.
+        let decls = cdef("typedef ... t; __D x;");
+        assert!(matches!(&decls[1], Decl::Variable { ty, .. } if *ty == named("__D")));
+    }
+
+    #[test]
+    fn partial_structs_and_enums() {
+        let Decl::Tag {
+            base: BaseType::Record(r),
+            ..
+        } = one("struct s { int x; ...; };")
+        else {
+            panic!()
+        };
+        assert!(r.partial);
+        assert_eq!(r.fields.as_ref().map(Vec::len), Some(1));
+        let Decl::Tag {
+            base: BaseType::Record(r),
+            ..
+        } = one("struct s { int a[...]; };")
+        else {
+            panic!()
+        };
+        assert!(r.partial);
+        let Decl::Tag {
+            base: BaseType::Record(r),
+            ..
+        } = one("struct s { int x; };")
+        else {
+            panic!()
+        };
+        assert!(!r.partial);
+        let Decl::Tag {
+            base: BaseType::Enum(e),
+            ..
+        } = one("enum e { A, B, ... };")
+        else {
+            panic!()
+        };
+        assert!(e.partial);
+        assert_eq!(e.variants.as_ref().map(Vec::len), Some(2));
+        let Decl::Typedef { ty, .. } = one("typedef enum { ... } e_t;") else {
+            panic!()
+        };
+        assert!(matches!(ty, TypeExpr::Base(BaseType::Enum(e)) if e.partial && e.variants == Some(vec![])));
+    }
+
+    #[test]
+    fn dots_array_lengths_and_defines() {
+        assert_eq!(
+            decl_ty("int a[...];"),
+            TypeExpr::Array(Box::new(prim("int")), Some(Expr::Dots))
+        );
+        assert_eq!(cdef("#define FOO ...\n#define BAR 1").len(), 1);
+    }
+
+    #[test]
+    fn extern_python_functions_are_set_apart() {
+        let decls = cdef("extern \"Python\" int cb(int);\nextern \"Python+C\" { void a(void); typedef int t; }\nint f(void);");
+        let kinds: Vec<_> = decls
+            .iter()
+            .map(|d| match d {
+                Decl::ExternPython { name, .. } => format!("py {name}"),
+                Decl::Typedef { name, .. } => format!("typedef {name}"),
+                Decl::Function { name, .. } => format!("fn {name}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(kinds, ["py cb", "py a", "typedef t", "fn f"]);
+        let e = cdef_err("extern \"Python\" { int x; }");
+        assert_eq!(
+            e.message,
+            "cannot declare constants or variables with 'extern \"Python\"'"
+        );
+    }
+
+    #[test]
+    fn calling_conventions_pragmas_and_alignas_are_ignored() {
+        assert_eq!(
+            decl_ty("int __stdcall f(int (WINAPI *)(int));"),
+            decl_ty("int f(int (*)(int));")
+        );
+        assert_eq!(decl_ty("int __cdecl g(void);"), func(prim("int"), vec![], false));
+        let decls = cdef("#pragma pack(1)\nstruct s { char c; _Alignas(16) int x; };");
+        assert!(
+            matches!(&decls[0], Decl::Pragma { text, pos: p } if text == "#pragma pack(1)" && *p == pos(1, 1))
+        );
+        let Decl::Tag {
+            base: BaseType::Record(r),
+            ..
+        } = &decls[1]
+        else {
+            panic!()
+        };
+        assert_eq!(r.fields.as_ref().unwrap()[1].attrs, Attrs::default());
+    }
+
+    #[test]
+    fn initializers_follow_cffi() {
+        let kind = |src: &str| match one(src) {
+            Decl::Define { .. } => "define",
+            Decl::Constant { .. } => "constant",
+            Decl::Variable { .. } => "variable",
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(kind("static const float x = 42.5;"), "constant");
+        assert_eq!(kind("static const long l = 1.5;"), "constant");
+        assert_eq!(kind("static char *const p = 0;"), "constant");
+        assert_eq!(kind("static const int k = 1 << 2;"), "define");
+        assert_eq!(kind("int j = -5;"), "define");
+        assert_eq!(kind("int j = 1 + 2;"), "variable");
+        assert_eq!(kind("static const char *s = \"hi\";"), "variable");
+        assert_eq!(kind("static const double d[2] = {1, 2};"), "variable");
     }
 }

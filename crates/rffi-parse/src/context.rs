@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use lang_c::span::Span;
 
 use crate::ast::{Attrs, Pos};
+use crate::dialect::Dialect;
 use crate::error::ParseError;
 use crate::position::SourceText;
 use crate::syntax::Origin;
@@ -20,6 +21,8 @@ pub(crate) struct Conv<'a> {
     /// Attributes written right after a `struct`/`union` keyword, which lang-c
     /// cannot parse there; keyed by the keyword's offset in the user's text.
     pub(crate) record_attrs: &'a HashMap<usize, Attrs>,
+    /// cffi's dialect found in the text (`...` markers, `extern "Python"`).
+    pub(crate) dialect: &'a Dialect,
 }
 
 impl Conv<'_> {
@@ -30,6 +33,11 @@ impl Conv<'_> {
 
     pub(crate) fn pos(&self, span: Span) -> Pos {
         self.src.pos(self.offset(span))
+    }
+
+    /// Whether `span` starts at a marker that stands for a `...`.
+    pub(crate) fn is_dots(&self, span: Span) -> bool {
+        self.dialect.dots.contains(&self.offset(span))
     }
 
     pub(crate) fn error(&self, span: Span, message: impl Into<String>) -> ParseError {

@@ -8,6 +8,7 @@ use lang_c::span::Node;
 
 use crate::ast::Decl;
 use crate::context::{Conv, Result};
+use crate::dialect::Dialect;
 use crate::directive::{DefineText, ONLY_INTEGER};
 use crate::expr::expr;
 use crate::guard::check_limits;
@@ -55,6 +56,7 @@ pub(crate) fn define(
         src,
         origin,
         record_attrs: &record_attrs,
+        dialect: &Dialect::default(),
     };
     let value = unit.0.last().and_then(enumerator_value);
     let Some(value) = value else {

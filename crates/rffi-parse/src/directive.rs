@@ -17,9 +17,26 @@ pub(crate) struct DefineText {
     pub(crate) value_offset: usize,
 }
 
-/// Blanks every directive in `text` and returns the `#define`s.
-pub(crate) fn take_directives(text: &mut String) -> Result<Vec<DefineText>, Refusal> {
-    let mut defines = Vec::new();
+/// The directives of a source that mean something: `#define`s with a value
+/// and `#pragma` lines (offset of the `#`, and the line).
+#[derive(Debug, Default)]
+pub(crate) struct Directives {
+    pub(crate) defines: Vec<DefineText>,
+    pub(crate) pragmas: Vec<(usize, String)>,
+}
+
+/// What one directive line is.
+enum Line {
+    Define(DefineText),
+    /// `#define NAME ...`: cffi's API-mode placeholder, which declares nothing
+    /// in ABI mode.
+    Nothing,
+    Pragma,
+}
+
+/// Blanks every directive in `text` and returns the `#define`s and `#pragma`s.
+pub(crate) fn take_directives(text: &mut String) -> Result<Directives, Refusal> {
+    let mut found = Directives::default();
     let mut start = 0;
     while start < text.len() {
         let end = logical_line_end(text, start);
@@ -28,12 +45,16 @@ pub(crate) fn take_directives(text: &mut String) -> Result<Vec<DefineText>, Refu
         if let Some(body) = trimmed.strip_prefix('#') {
             let hash = start + line.len() - trimmed.len();
             let body = body.replace("\\\n", "  ").replace('\r', " ");
-            defines.push(directive(&body, hash + 1)?);
+            match directive(&body, hash + 1)? {
+                Line::Define(d) => found.defines.push(d),
+                Line::Nothing => {}
+                Line::Pragma => found.pragmas.push((hash, trimmed.trim_end().to_string())),
+            }
             blank(text, start, end);
         }
         start = end + 1;
     }
-    Ok(defines)
+    Ok(found)
 }
 
 /// The end of the line starting at `start`, following `\` continuations.
@@ -61,7 +82,7 @@ fn blank(text: &mut String, start: usize, end: usize) {
 }
 
 /// One directive; `body` is the text after `#`, which starts at `offset`.
-fn directive(body: &str, offset: usize) -> Result<DefineText, Refusal> {
+fn directive(body: &str, offset: usize) -> Result<Line, Refusal> {
     let word_start = body.len() - body.trim_start().len();
     let rest = &body[word_start..];
     let word_len = rest
@@ -79,10 +100,8 @@ fn directive(body: &str, offset: usize) -> Result<DefineText, Refusal> {
         "include" => {
             refuse("#include is not supported in cdef: declare what you use directly".into())
         }
-        "pragma" => refuse(
-            "#pragma is not supported in cdef (for #pragma pack, use __attribute__((packed)))"
-                .into(),
-        ),
+        // cffi ignores #pragma lines, with a warning.
+        "pragma" => Ok(Line::Pragma),
         "" => refuse("expected a preprocessor directive after '#'".into()),
         other => refuse(format!(
             "preprocessor directive #{other} is not supported in cdef"
@@ -91,7 +110,7 @@ fn directive(body: &str, offset: usize) -> Result<DefineText, Refusal> {
 }
 
 /// The part of `#define` after the word `define`; `rest` starts at `offset`.
-fn define(rest: &str, offset: usize) -> Result<DefineText, Refusal> {
+fn define(rest: &str, offset: usize) -> Result<Line, Refusal> {
     let name_start = rest.len() - rest.trim_start().len();
     let after = &rest[name_start..];
     let name_len = after
@@ -116,16 +135,13 @@ fn define(rest: &str, offset: usize) -> Result<DefineText, Refusal> {
     let value_offset = name_offset + name_len + (value_raw.len() - value_raw.trim_start().len());
     match value {
         "" => refuse(name_offset, ONLY_INTEGER),
-        "..." => refuse(
-            value_offset,
-            "\"#define NAME ...\" is not supported in ABI mode: give the value",
-        ),
-        _ => Ok(DefineText {
+        "..." => Ok(Line::Nothing),
+        _ => Ok(Line::Define(DefineText {
             name: name.to_string(),
             name_offset,
             value: value.to_string(),
             value_offset,
-        }),
+        })),
     }
 }
 
@@ -135,7 +151,7 @@ mod tests {
 
     fn take(text: &str) -> (String, Result<Vec<DefineText>, Refusal>) {
         let mut text = text.to_string();
-        let r = take_directives(&mut text);
+        let r = take_directives(&mut text).map(|d| d.defines);
         (text, r)
     }
 
@@ -163,10 +179,17 @@ mod tests {
         let msg = |t: &str| take(t).1.unwrap_err().message;
         assert!(msg("#include <stdio.h>").contains("#include"));
         assert!(msg("#ifdef X").contains("#ifdef"));
-        assert!(msg("#pragma pack(1)").contains("#pragma"));
         assert_eq!(msg("#define F(x) x"), ONLY_INTEGER);
         assert_eq!(msg("#define E"), ONLY_INTEGER);
-        assert!(msg("#define FOO ...").contains("ABI mode"));
         assert_eq!(take("#  define X").1.unwrap_err().offset, 10);
+    }
+
+    #[test]
+    fn pragmas_are_kept_and_dots_defines_declare_nothing() {
+        let mut text = "int a;\n #pragma pack(1)\n#define FOO ...\n".to_string();
+        let d = take_directives(&mut text).unwrap();
+        assert_eq!(d.pragmas, vec![(8, "#pragma pack(1)".to_string())]);
+        assert!(d.defines.is_empty());
+        assert_eq!(text.trim(), "int a;");
     }
 }

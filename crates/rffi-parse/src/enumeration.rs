@@ -9,10 +9,18 @@ use crate::expr::expr;
 
 /// An enum reference (`enum color`) or definition (`enum color { RED = 1 }`).
 pub(crate) fn enumeration(conv: &Conv, e: &Node<EnumType>) -> Result<EnumDecl> {
-    let variants = if e.node.enumerators.is_empty() {
+    let mut enumerators = e.node.enumerators.as_slice();
+    // cffi's `enum e { A, B, ... }`: more enumerators than declared.
+    let partial = enumerators
+        .last()
+        .is_some_and(|v| conv.is_dots(v.node.identifier.span));
+    if partial {
+        enumerators = &enumerators[..enumerators.len() - 1];
+    }
+    let variants = if enumerators.is_empty() && !partial {
         None
     } else {
-        let list = e.node.enumerators.iter().map(|v| {
+        let list = enumerators.iter().map(|v| {
             Ok(Enumerator {
                 name: v.node.identifier.node.name.clone(),
                 value: v
@@ -32,6 +40,7 @@ pub(crate) fn enumeration(conv: &Conv, e: &Node<EnumType>) -> Result<EnumDecl> {
     Ok(EnumDecl {
         name: e.node.identifier.as_ref().map(|i| i.node.name.clone()),
         variants,
+        partial,
         pos: conv.pos(e.span),
     })
 }

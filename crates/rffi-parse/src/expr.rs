@@ -14,6 +14,7 @@ use crate::typename::type_name;
 /// An integer constant expression as written.
 pub(crate) fn expr(conv: &Conv, e: &Node<Expression>) -> Result<Expr> {
     match &e.node {
+        Expression::Identifier(id) if conv.is_dots(id.span) => Ok(Expr::Dots),
         Expression::Identifier(id) => Ok(Expr::Ident(id.node.name.clone(), conv.pos(id.span))),
         Expression::Constant(c) => constant(conv, c),
         Expression::SizeOfTy(s) => Ok(Expr::SizeOf(Box::new(type_name(conv, &s.node.0)?))),

@@ -54,6 +54,7 @@ mod comments;
 mod context;
 mod declarator;
 mod define;
+mod dialect;
 mod directive;
 mod enumeration;
 mod error;

@@ -3,12 +3,12 @@
 use lang_c::ast::{StructDeclaration, StructField, StructKind, StructType};
 use lang_c::span::Node;
 
-use crate::ast::{BaseType, Field, RecordDecl, RecordKind, TypeExpr};
+use crate::ast::{BaseType, DotsKind, Expr, Field, RecordDecl, RecordKind, TypeExpr};
 use crate::attrs::merge;
 use crate::context::{Conv, Result};
 use crate::declarator::declare;
 use crate::expr::expr;
-use crate::specifiers::qualifier_specs;
+use crate::specifiers::{qualifier_specs, Specs};
 
 /// A struct or union reference, opaque declaration or definition.
 pub(crate) fn record(conv: &Conv, s: &Node<StructType>) -> Result<RecordDecl> {
@@ -20,8 +20,9 @@ pub(crate) fn record(conv: &Conv, s: &Node<StructType>) -> Result<RecordDecl> {
         StructKind::Struct => RecordKind::Struct,
         StructKind::Union => RecordKind::Union,
     };
+    let mut partial = false;
     let fields = match &st.declarations {
-        Some(decls) => Some(fields(conv, decls)?),
+        Some(decls) => Some(fields(conv, decls, &mut partial)?),
         None => None,
     };
     let attrs = conv
@@ -34,15 +35,30 @@ pub(crate) fn record(conv: &Conv, s: &Node<StructType>) -> Result<RecordDecl> {
         name: st.identifier.as_ref().map(|i| i.node.name.clone()),
         fields,
         attrs,
+        partial,
         pos: conv.pos(s.span),
     })
 }
 
-fn fields(conv: &Conv, decls: &[Node<StructDeclaration>]) -> Result<Vec<Field>> {
+/// The members of a body; `partial` is set by cffi's `...;` and `[...]`.
+fn fields(
+    conv: &Conv,
+    decls: &[Node<StructDeclaration>],
+    partial: &mut bool,
+) -> Result<Vec<Field>> {
     let mut out = Vec::new();
     for decl in decls {
         match &decl.node {
-            StructDeclaration::Field(f) => member(conv, f, &mut out)?,
+            StructDeclaration::Field(f) => {
+                let specs = qualifier_specs(conv, &f.node.specifiers, f.span)?;
+                if specs.base == BaseType::Dots(DotsKind::Opaque) && f.node.declarators.is_empty()
+                {
+                    *partial = true;
+                    continue;
+                }
+                member(conv, f, specs, &mut out)?;
+                *partial |= out.iter().any(|f| has_dots_length(&f.ty));
+            }
             StructDeclaration::StaticAssert(_) => {
                 return Err(conv.error(decl.span, "_Static_assert is not supported in cdef"))
             }
@@ -52,8 +68,16 @@ fn fields(conv: &Conv, decls: &[Node<StructDeclaration>]) -> Result<Vec<Field>> 
 }
 
 /// One member declaration, which may declare several fields (`int x, y:3;`).
-fn member(conv: &Conv, f: &Node<StructField>, out: &mut Vec<Field>) -> Result<()> {
-    let specs = qualifier_specs(conv, &f.node.specifiers, f.span)?;
+/// Whether `ty` is an array whose length (or an inner array's) is `...`.
+fn has_dots_length(ty: &TypeExpr) -> bool {
+    match ty {
+        TypeExpr::Array(_, Some(Expr::Dots)) => true,
+        TypeExpr::Array(item, _) => has_dots_length(item),
+        _ => false,
+    }
+}
+
+fn member(conv: &Conv, f: &Node<StructField>, specs: Specs, out: &mut Vec<Field>) -> Result<()> {
     if f.node.declarators.is_empty() {
         if !matches!(specs.base, BaseType::Record(_)) {
             return Err(conv.error(f.span, "member declares nothing"));

@@ -2,13 +2,14 @@
 //! `__attribute__((packed))`) to a base type, storage class and attributes.
 
 use lang_c::ast::{
-    AlignmentSpecifier, DeclarationSpecifier, Extension, SpecifierQualifier, StorageClassSpecifier,
+    DeclarationSpecifier, Extension, SpecifierQualifier, StorageClassSpecifier,
     TypeQualifier, TypeSpecifier,
 };
 use lang_c::span::{Node, Span};
 
-use crate::ast::{Attrs, BaseType};
-use crate::attrs::{add_alignas, add_extensions, merge};
+use crate::ast::{Attrs, BaseType, DotsKind};
+use crate::attrs::{add_extensions, merge};
+use crate::dialect;
 use crate::context::{Conv, Result};
 use crate::enumeration::enumeration;
 use crate::primitive::Keywords;
@@ -42,7 +43,6 @@ struct Collected<'a> {
     is_const: bool,
     storage: Vec<&'a Node<StorageClassSpecifier>>,
     extensions: Vec<&'a [Node<Extension>]>,
-    alignas: Vec<&'a Node<AlignmentSpecifier>>,
 }
 
 /// The specifiers of a declaration or parameter; `span` locates errors about
@@ -59,7 +59,8 @@ pub(crate) fn declaration_specs(
             DeclarationSpecifier::TypeSpecifier(t) => c.types.push(t),
             DeclarationSpecifier::TypeQualifier(q) => c.is_const |= q.node == TypeQualifier::Const,
             DeclarationSpecifier::Function(_) => {}
-            DeclarationSpecifier::Alignment(a) => c.alignas.push(a),
+            // The dialect pass blanks `_Alignas(...)`, which cffi ignores.
+            DeclarationSpecifier::Alignment(_) => {}
             DeclarationSpecifier::Extension(e) => c.extensions.push(e),
         }
     }
@@ -89,9 +90,6 @@ fn finish(conv: &Conv, c: Collected, span: Span) -> Result<Specs> {
     let mut attrs = Attrs::default();
     for ext in &c.extensions {
         add_extensions(conv, &mut attrs, ext)?;
-    }
-    for a in &c.alignas {
-        add_alignas(conv, &mut attrs, a)?;
     }
     if let BaseType::Record(r) = &mut base {
         if r.fields.is_some() {
@@ -160,6 +158,13 @@ fn single(conv: &Conv, spec: &Node<TypeSpecifier>) -> Result<BaseType> {
         TypeSpecifier::Void => Ok(BaseType::Void),
         TypeSpecifier::Struct(s) => Ok(BaseType::Record(Box::new(record(conv, s)?))),
         TypeSpecifier::Enum(e) => Ok(BaseType::Enum(Box::new(enumeration(conv, e)?))),
+        TypeSpecifier::TypedefName(id) if conv.is_dots(id.span) => {
+            Ok(BaseType::Dots(match id.node.name.as_str() {
+                dialect::INTEGER => DotsKind::Integer,
+                dialect::FLOAT => DotsKind::Float,
+                _ => DotsKind::Opaque,
+            }))
+        }
         TypeSpecifier::TypedefName(id) => Ok(BaseType::Named(id.node.name.clone())),
         TypeSpecifier::TypeOf(_) => Err(conv.error(spec.span, "typeof is not supported in cdef")),
         TypeSpecifier::Atomic(_) => Err(conv.error(spec.span, "_Atomic types are not supported")),

@@ -101,6 +101,7 @@ fn parse_attrs(
         src,
         origin,
         record_attrs: &record_attrs,
+        dialect: &crate::dialect::Dialect::default(),
     };
     let mut attrs = Attrs::default();
     if let Some(ExternalDeclaration::Declaration(decl)) = unit.0.last().map(|d| &d.node) {

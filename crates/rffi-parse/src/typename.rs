@@ -10,6 +10,7 @@ use crate::ast::TypeExpr;
 use crate::comments::strip_comments;
 use crate::context::{Conv, Result};
 use crate::declarator::declare;
+use crate::dialect::rewrite;
 use crate::expected::syntax_error;
 use crate::guard::{check_limits, Refusal};
 use crate::keywords::is_keyword;
@@ -37,15 +38,17 @@ pub(crate) fn parse_type_string(
     is_typename: &dyn Fn(&str) -> bool,
 ) -> Result<TypeExpr> {
     let src = SourceText::new(source);
-    let text = strip_comments(source).map_err(|e| src.error(e.0, "unterminated comment"))?;
-    let tokens = tokenize(&text);
+    let mut text = strip_comments(source).map_err(|e| src.error(e.0, "unterminated comment"))?;
     let refused = |r: Refusal| src.error(r.offset, r.message);
+    let tokens = tokenize(&text);
     check_limits(&text, &tokens).map_err(refused)?;
+    let dialect = rewrite(&mut text, &tokens).map_err(refused)?;
+    let tokens = tokenize(&text);
     check_balanced(&text, &tokens).map_err(refused)?;
     if tokens.is_empty() {
         return Err(src.error(0, "expected a type"));
     }
-    let typenames = |n: &str| is_type_name(n, is_typename);
+    let typenames = |n: &str| dialect.is_marker_type(n) || is_type_name(n, is_typename);
     let first = tokens[0].text(&text);
     if tokens[0].kind == Kind::Ident && !is_keyword(first) && !typenames(first) {
         return Err(src.error(tokens[0].start, format!("unknown type name \"{first}\"")));
@@ -63,6 +66,7 @@ pub(crate) fn parse_type_string(
         src: &src,
         origin,
         record_attrs: &record_attrs,
+        dialect: &dialect,
     };
     let probe = unit.0.last().and_then(|d| match &d.node {
         ExternalDeclaration::Declaration(decl) => sizeof_operand(decl),
