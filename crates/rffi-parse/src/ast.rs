@@ -47,7 +47,11 @@ pub enum Decl {
     Constant { name: String, pos: Pos },
     /// A function declared with `extern "Python"` or `extern "Python+C"`:
     /// meaningful only in cffi's API mode. `ty` is its function type.
-    ExternPython { name: String, ty: TypeExpr, pos: Pos },
+    ExternPython {
+        name: String,
+        ty: TypeExpr,
+        pos: Pos,
+    },
     /// A `#pragma` line, which cffi ignores with a warning; `text` is the line.
     Pragma { text: String, pos: Pos },
 }

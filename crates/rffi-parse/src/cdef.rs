@@ -10,8 +10,8 @@ use crate::ast::{BaseType, Decl, Pos, TypeExpr};
 use crate::comments::strip_comments;
 use crate::context::{Conv, Result};
 use crate::declarator::declare;
-use crate::dialect::rewrite;
 use crate::define::define;
+use crate::dialect::rewrite;
 use crate::directive::take_directives;
 use crate::expected::syntax_error;
 use crate::guard::{check_limits, Refusal};
@@ -64,10 +64,15 @@ pub(crate) fn parse_source(source: &str, is_typename: &dyn Fn(&str) -> bool) -> 
         .iter()
         .map(|d| define(&src, d, &with_local));
     let mut defined = defined.collect::<Result<Vec<_>>>()?;
-    defined.extend(directives.pragmas.into_iter().map(|(offset, text)| Decl::Pragma {
-        text,
-        pos: src.pos(offset),
-    }));
+    defined.extend(
+        directives
+            .pragmas
+            .into_iter()
+            .map(|(offset, text)| Decl::Pragma {
+                text,
+                pos: src.pos(offset),
+            }),
+    );
     Ok(merge_in_order(decls, defined))
 }
 
@@ -222,9 +227,7 @@ fn constant_with_value(
         _ => false,
     };
     let value = match &init.node {
-        lang_c::ast::Initializer::Expression(e) if integer_base => {
-            crate::expr::expr(conv, e).ok()
-        }
+        lang_c::ast::Initializer::Expression(e) if integer_base => crate::expr::expr(conv, e).ok(),
         _ => None,
     };
     match value {
@@ -240,7 +243,14 @@ fn constant_with_value(
 }
 
 fn is_floating(primitive: &str) -> bool {
-    ["float", "double", "long double", "float _Complex", "double _Complex"].contains(&primitive)
+    [
+        "float",
+        "double",
+        "long double",
+        "float _Complex",
+        "double _Complex",
+    ]
+    .contains(&primitive)
 }
 
 /// An integer literal, possibly negated: what cffi takes as the value of a
@@ -596,7 +606,9 @@ mod dialect_tests {
         let Decl::Typedef { ty, .. } = one("typedef enum { ... } e_t;") else {
             panic!()
         };
-        assert!(matches!(ty, TypeExpr::Base(BaseType::Enum(e)) if e.partial && e.variants == Some(vec![])));
+        assert!(
+            matches!(ty, TypeExpr::Base(BaseType::Enum(e)) if e.partial && e.variants == Some(vec![]))
+        );
     }
 
     #[test]
@@ -634,7 +646,10 @@ mod dialect_tests {
             decl_ty("int __stdcall f(int (WINAPI *)(int));"),
             decl_ty("int f(int (*)(int));")
         );
-        assert_eq!(decl_ty("int __cdecl g(void);"), func(prim("int"), vec![], false));
+        assert_eq!(
+            decl_ty("int __cdecl g(void);"),
+            func(prim("int"), vec![], false)
+        );
         let decls = cdef("#pragma pack(1)\nstruct s { char c; _Alignas(16) int x; };");
         assert!(
             matches!(&decls[0], Decl::Pragma { text, pos: p } if text == "#pragma pack(1)" && *p == pos(1, 1))

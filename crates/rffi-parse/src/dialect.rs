@@ -55,7 +55,12 @@ const INTEGER_WORDS: &[&str] = &["int", "long", "short", "signed", "unsigned", "
 pub(crate) fn rewrite(text: &mut String, tokens: &[Token]) -> Result<Dialect, Refusal> {
     let mut edits: Vec<(usize, usize, &'static str)> = Vec::new();
     let mut dialect = Dialect::default();
-    let word = |i: usize| tokens.get(i).filter(|t| t.kind == Kind::Ident).map(|t| t.text(text));
+    let word = |i: usize| {
+        tokens
+            .get(i)
+            .filter(|t| t.kind == Kind::Ident)
+            .map(|t| t.text(text))
+    };
     let punct = |i: usize, p: &str| tokens.get(i).is_some_and(|t| t.is_punct(text, p));
     let closers = matching_closers(text, tokens);
     let enum_bodies = enum_bodies(text, tokens);
@@ -136,9 +141,8 @@ fn dots_marker<'t>(
 fn run_start<'t>(i: usize, word: &dyn Fn(usize) -> Option<&'t str>) -> usize {
     let mut start = i;
     while start > 0
-        && word(start - 1).is_some_and(|w| {
-            INTEGER_WORDS.contains(&w) || w == "float" || w == "double"
-        })
+        && word(start - 1)
+            .is_some_and(|w| INTEGER_WORDS.contains(&w) || w == "float" || w == "double")
     {
         start -= 1;
     }
@@ -171,7 +175,8 @@ fn extern_python(
         edits.push((tokens[close].start, tokens[close].end, ""));
         return Ok((start, tokens[close].end));
     }
-    edits.push((literal.start, literal.end, ""));
+    // `extern "Python" static int f(int);` is valid: the `extern` goes too.
+    edits.push((start, literal.end, ""));
     let end = tokens[i..]
         .iter()
         .find(|t| t.is_punct(text, ";"))
@@ -205,7 +210,9 @@ fn enum_bodies(text: &str, tokens: &[Token]) -> HashSet<usize> {
     let is_enum = |i: usize| tokens[i].kind == Kind::Ident && tokens[i].text(text) == "enum";
     (1..tokens.len())
         .filter(|&i| tokens[i].is_punct(text, "{"))
-        .filter(|&i| is_enum(i - 1) || (i >= 2 && tokens[i - 1].kind == Kind::Ident && is_enum(i - 2)))
+        .filter(|&i| {
+            is_enum(i - 1) || (i >= 2 && tokens[i - 1].kind == Kind::Ident && is_enum(i - 2))
+        })
         .collect()
 }
 
@@ -275,7 +282,7 @@ mod tests {
     #[test]
     fn extern_python_is_blanked_and_its_range_kept() {
         let (text, d) = rewritten("extern \"Python\" int cb(int); int f(void);");
-        assert_eq!(text, "extern          int cb(int); int f(void);");
+        assert_eq!(text, "                int cb(int); int f(void);");
         assert_eq!(d.extern_python, vec![(0, 28)]);
         assert!(d.in_extern_python(7) && !d.in_extern_python(30));
         let (text, d) = rewritten("extern \"Python+C\" {\nint a(int);\n}\nint b;");

@@ -51,8 +51,7 @@ fn fields(
         match &decl.node {
             StructDeclaration::Field(f) => {
                 let specs = qualifier_specs(conv, &f.node.specifiers, f.span)?;
-                if specs.base == BaseType::Dots(DotsKind::Opaque) && f.node.declarators.is_empty()
-                {
+                if specs.base == BaseType::Dots(DotsKind::Opaque) && f.node.declarators.is_empty() {
                     *partial = true;
                     continue;
                 }

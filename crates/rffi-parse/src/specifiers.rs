@@ -2,15 +2,15 @@
 //! `__attribute__((packed))`) to a base type, storage class and attributes.
 
 use lang_c::ast::{
-    DeclarationSpecifier, Extension, SpecifierQualifier, StorageClassSpecifier,
-    TypeQualifier, TypeSpecifier,
+    DeclarationSpecifier, Extension, SpecifierQualifier, StorageClassSpecifier, TypeQualifier,
+    TypeSpecifier,
 };
 use lang_c::span::{Node, Span};
 
 use crate::ast::{Attrs, BaseType, DotsKind};
 use crate::attrs::{add_extensions, merge};
-use crate::dialect;
 use crate::context::{Conv, Result};
+use crate::dialect;
 use crate::enumeration::enumeration;
 use crate::primitive::Keywords;
 use crate::record::record;

@@ -1,7 +1,8 @@
 //! Python exceptions for rffi's error values, chosen as cffi chooses them.
 
 use pyo3::exceptions::{
-    PyAttributeError, PyException, PyKeyError, PyOSError, PyTypeError, PyValueError,
+    PyAttributeError, PyException, PyKeyError, PyNotImplementedError, PyOSError, PyTypeError,
+    PyValueError,
 };
 use pyo3::prelude::*;
 use rffi_call::CallError;
@@ -15,12 +16,21 @@ pyo3::create_exception!(
     "A cdef source or type string is invalid."
 );
 
+pyo3::create_exception!(
+    rffi,
+    VerificationMissing,
+    PyException,
+    "A type declared with cffi's `...` is used: only API mode could complete it."
+);
+
 /// The Python exception for a type-model error.
 pub fn type_error(e: TypeError) -> PyErr {
     let msg = e.message;
     match e.kind {
         ErrorKind::Parse | ErrorKind::Declaration => CDefError::new_err(msg),
-        ErrorKind::Redeclaration => FFIError::new_err(msg),
+        ErrorKind::Redeclaration | ErrorKind::Misplaced => FFIError::new_err(msg),
+        ErrorKind::VerificationMissing => VerificationMissing::new_err(msg),
+        ErrorKind::NotImplemented => PyNotImplementedError::new_err(msg),
         ErrorKind::UnknownSize | ErrorKind::BadValue => PyValueError::new_err(msg),
         ErrorKind::NoSuchField => PyKeyError::new_err(msg.trim_matches('\'').to_string()),
         ErrorKind::Unsupported => PyTypeError::new_err(msg),

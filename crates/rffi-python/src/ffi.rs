@@ -39,7 +39,12 @@ impl Ffi {
     }
 
     fn declare(&self, source: &str, options: &CdefOptions) -> PyResult<()> {
-        let result = self.reg.with(|t| t.cdef(source, options));
+        let (result, warnings) = self
+            .reg
+            .with(|t| (t.cdef(source, options), t.take_warnings()));
+        if !warnings.is_empty() {
+            warn_all(&warnings)?;
+        }
         if options.override_ {
             self.reg.forget_plans();
             Python::attach(|py| self.type_strings.bind(py).clear());
@@ -314,6 +319,19 @@ impl Ffi {
             override_: r#override,
         };
         self.declare(csource, &options)
+    }
+
+    /// `extern "Python"` functions need a compiled module: in ABI mode cffi
+    /// refuses this whatever the arguments.
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn def_extern(
+        &self,
+        _args: &Bound<'_, PyTuple>,
+        _kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        Err(PyValueError::new_err(
+            "ffi.def_extern() is only available on API-mode FFI objects",
+        ))
     }
 
     /// Declares here everything `other` declared (cffi's `include`), so its
@@ -744,4 +762,16 @@ fn buffer_owner(addr: usize, len: usize, hold: Py<buffer::BufferHold>) -> Owner 
             what: "ffi.from_buffer()",
         },
     ))
+}
+
+/// Emits cffi's cdef warnings (`#pragma` lines) as `UserWarning`s.
+fn warn_all(warnings: &[String]) -> PyResult<()> {
+    Python::attach(|py| {
+        let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+        for w in warnings {
+            let text = std::ffi::CString::new(w.as_str()).unwrap_or_default();
+            PyErr::warn(py, &category, &text, 2)?;
+        }
+        Ok(())
+    })
 }

@@ -47,6 +47,10 @@ fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<allocator::Allocator>()?;
     m.add("FFIError", py.get_type::<errors::FFIError>())?;
     m.add("CDefError", py.get_type::<errors::CDefError>())?;
+    m.add(
+        "VerificationMissing",
+        py.get_type::<errors::VerificationMissing>(),
+    )?;
     m.add("error", py.get_type::<errors::FFIError>())?;
     for (name, value) in rtld_flags() {
         m.add(name, value)?;

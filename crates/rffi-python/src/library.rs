@@ -143,6 +143,13 @@ impl Lib {
         let py = slf.py();
         let this = slf.get();
         let sym = this.reg.with(|t| t.symbol(name).cloned());
+        // cffi's dialect declares names and types only API mode can use.
+        let unusable = this.reg.with(|t| match &sym {
+            None => t.unusable_symbol(name).map(Err).unwrap_or(Ok(())),
+            Some(Symbol::Variable { ty, .. } | Symbol::Function(ty)) => t.check_usable(*ty),
+            Some(Symbol::Constant(_)) => Ok(()),
+        });
+        unusable.py()?;
         let cached = match sym {
             None => return Err(PyAttributeError::new_err(name.to_string())),
             Some(Symbol::Variable { ty, .. }) => {
@@ -178,9 +185,12 @@ impl Lib {
     }
 
     fn __dir__(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .reg
-            .with(|t| t.symbols().map(|(n, _)| n.to_string()).collect());
+        let mut names: Vec<String> = self.reg.with(|t| {
+            let declared = t.symbols().map(|(n, _)| n.to_string());
+            declared
+                .chain(t.unusable_names().map(str::to_string))
+                .collect()
+        });
         names.sort();
         names
     }

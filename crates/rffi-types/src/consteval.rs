@@ -57,6 +57,7 @@ impl Types {
                 let id = self.resolve(ty, None)?;
                 Ok(self.align_of(id)? as i128)
             }
+            Expr::Dots => Err(bad("'...' has no value outside a compiled module")),
         }
     }
 

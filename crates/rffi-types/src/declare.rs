@@ -8,6 +8,7 @@ use crate::model::*;
 use crate::prim::Prim;
 use crate::registry::{Symbol, Types};
 use crate::target;
+use crate::unfinished::{misplaced_dots, Unfinished, Unusable, PRAGMA_WARNING};
 
 /// Options of one `cdef` call, as cffi's `cdef(source, packed, pack, override)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -25,6 +26,14 @@ pub struct CdefOptions {
 pub(crate) struct Active {
     pack: Option<usize>,
     override_: bool,
+    in_cdef: bool,
+}
+
+impl Active {
+    /// Whether a cdef source is being declared (not a type string).
+    pub(crate) fn in_cdef(&self) -> bool {
+        self.in_cdef
+    }
 }
 
 fn declaration_error(msg: impl Into<String>) -> TypeError {
@@ -46,7 +55,10 @@ fn decl_pos(d: &Decl) -> Pos {
         | Decl::Variable { pos, .. }
         | Decl::Typedef { pos, .. }
         | Decl::Tag { pos, .. }
-        | Decl::Define { pos, .. } => *pos,
+        | Decl::Define { pos, .. }
+        | Decl::Constant { pos, .. }
+        | Decl::ExternPython { pos, .. }
+        | Decl::Pragma { pos, .. } => *pos,
     }
 }
 
@@ -73,7 +85,10 @@ impl Types {
         self.active = Active {
             pack,
             override_: options.override_,
+            in_cdef: true,
         };
+        self.dialect.bodies.clear();
+        self.dialect.warnings.clear();
         if options.override_ {
             self.type_strings.clear();
         }
@@ -92,6 +107,7 @@ impl Types {
         }
         let expr = rffi_parse::parse_type(source, &|name| self.typedefs.contains_key(name))?;
         let id = self.resolve(&expr, None)?;
+        self.check_usable(id)?;
         self.type_strings.insert(source.to_string(), id);
         Ok(id)
     }
@@ -116,7 +132,10 @@ impl Types {
                 self.add_symbol(name, symbol, "variable")
             }
             Decl::Typedef { name, ty, .. } => {
-                let id = self.resolve(ty, Some(name))?;
+                self.dialect.typedef = Some(name.clone());
+                let id = self.resolve(ty, Some(name));
+                self.dialect.typedef = None;
+                let id = id?;
                 match self.typedefs.get(name) {
                     Some(&old) if old != id && !self.active.override_ => {
                         Err(redeclared("typedef", name))
@@ -131,6 +150,20 @@ impl Types {
             Decl::Define { name, value, .. } => {
                 let v = self.eval(value)?;
                 self.add_constant(name, v)
+            }
+            Decl::Constant { name, .. } => {
+                if self.symbols.contains_key(name) && !self.active.override_ {
+                    return Err(redeclared("constant", name));
+                }
+                self.add_unreadable_constant(name);
+                Ok(())
+            }
+            // Only API mode can define these; cffi checks their types and
+            // declares nothing else in ABI mode.
+            Decl::ExternPython { ty, .. } => self.resolve(ty, None).map(|_| ()),
+            Decl::Pragma { .. } => {
+                self.dialect.warnings.push(PRAGMA_WARNING.to_string());
+                Ok(())
             }
         }
     }
@@ -192,6 +225,14 @@ impl Types {
 
     fn resolve_array(&mut self, item: &TypeExpr, len: Option<&Expr>) -> Result<TypeId> {
         let item = self.resolve(item, None)?;
+        if let Some(Expr::Dots) = len {
+            let hint = self.dialect.typedef.clone();
+            return self.dots_array(item, hint.as_deref());
+        }
+        if self.dialect.unfinished.contains_key(&item) {
+            // `int a[5][...]`: as unusable as its items.
+            return Ok(item);
+        }
         if self.size_of(item).is_err() {
             return Err(TypeError::new(
                 ErrorKind::UnknownSize,
@@ -212,6 +253,9 @@ impl Types {
     /// C adjusts array parameters to pointers and function parameters to
     /// function pointers.
     fn resolve_param(&mut self, ty: &TypeExpr) -> Result<TypeId> {
+        if let TypeExpr::Array(_, Some(Expr::Dots)) = ty {
+            return Err(misplaced_dots());
+        }
         let id = self.resolve(ty, None)?;
         Ok(match self.get(id).clone() {
             Type::Array(item, _) => self.pointer_to(item),
@@ -231,6 +275,7 @@ impl Types {
             },
             BaseType::Record(r) => self.declare_record(r, name_hint),
             BaseType::Enum(e) => self.declare_enum(e, name_hint),
+            BaseType::Dots(kind) => Ok(self.dots_type(*kind, name_hint)),
         }
     }
 
@@ -275,6 +320,14 @@ impl Types {
             RecordKind::Struct => "struct",
             RecordKind::Union => "union",
         };
+        // `typedef struct {...} A, *B;` repeats the body in every declarator:
+        // it is one struct, named (as cffi does) by the first declarator only.
+        let body_key = (r.pos, r.kind, false);
+        if r.fields.is_some() {
+            if let Some(&id) = self.dialect.bodies.get(&body_key) {
+                return Ok(id);
+            }
+        }
         let rid = match &r.name {
             Some(tag) => {
                 let full = format!("{keyword} {tag}");
@@ -329,6 +382,18 @@ impl Types {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let id = self.intern(Type::Record(rid));
+            self.dialect.bodies.insert(body_key, id);
+            let types: Vec<TypeId> = members.iter().map(|m| m.ty).collect();
+            let unfinished = match r.partial {
+                true => Some(Unfinished::Partial),
+                false => self.unfinished_member(&types),
+            };
+            if let Some(u) = unfinished {
+                // Only a compiler can lay it out; cffi refuses it when used.
+                self.mark_unfinished(id, u);
+                return Ok(id);
+            }
             let rules = Rules {
                 packed: r.attrs.packed,
                 aligned: self.eval_aligned(&r.attrs)?,
@@ -358,14 +423,24 @@ impl Types {
     }
 
     fn declare_enum(&mut self, e: &EnumDecl, name_hint: Option<&str>) -> Result<TypeId> {
+        let body_key = (e.pos, RecordKind::Struct, true);
+        if e.variants.is_some() {
+            if let Some(&id) = self.dialect.bodies.get(&body_key) {
+                return Ok(id);
+            }
+        }
         let existing = e.name.as_ref().and_then(|t| self.enum_tags.get(t).copied());
         let eid = match existing {
             Some(eid) => eid,
             None => {
                 let eid = EnumId(self.enums.len() as u32);
-                let name = match &e.name {
-                    Some(tag) => format!("enum {tag}"),
-                    None => self.anonymous_name("enum", name_hint),
+                // cffi names an enum after the typedef that first mentions
+                // it (`typedef enum _E {...} E;` is 'E'); one declared before
+                // a typedef keeps its tag.
+                let name = match (&e.name, name_hint) {
+                    (Some(_), Some(hint)) => hint.to_string(),
+                    (Some(tag), None) => format!("enum {tag}"),
+                    (None, _) => self.anonymous_name("enum", name_hint),
                 };
                 self.enums.push(EnumDef {
                     name,
@@ -380,11 +455,25 @@ impl Types {
             }
         };
         if let Some(variants) = &e.variants {
+            if existing.is_some() && self.enums[eid.0 as usize].variants.is_none() {
+                return Err(TypeError::new(
+                    ErrorKind::NotImplemented,
+                    format!(
+                        "enum {}: the '{{}}' declaration should appear on the first time the enum is mentioned, not later",
+                        e.name.as_deref().unwrap_or_default()
+                    ),
+                ));
+            }
             if self.enums[eid.0 as usize].variants.is_some() {
                 return Err(declaration_error(format!(
                     "duplicate declaration of {}",
                     self.enums[eid.0 as usize].name
                 )));
+            }
+            let id = self.intern(Type::Enum(eid));
+            self.dialect.bodies.insert(body_key, id);
+            if e.partial {
+                self.mark_unfinished(id, Unfinished::Partial);
             }
             let mut values = Vec::with_capacity(variants.len());
             let mut next = 0i128;
@@ -394,7 +483,12 @@ impl Types {
                     None => next,
                 };
                 next = value + 1;
-                self.add_constant(&v.name, value)?;
+                if e.partial {
+                    // cffi lists them in dir(lib) and refuses to read them.
+                    self.add_unusable(&v.name, Unusable::Of(id));
+                } else {
+                    self.add_constant(&v.name, value)?;
+                }
                 values.push((v.name.clone(), value));
             }
             let def = &mut self.enums[eid.0 as usize];

@@ -18,6 +18,15 @@ pub enum ErrorKind {
     Unsupported,
     /// A value out of range: negative array length, division by zero (`ValueError`).
     BadValue,
+    /// A type declared with cffi's `...` that only a compiler could complete:
+    /// a partial struct or enum (cffi: `VerificationMissing`).
+    VerificationMissing,
+    /// Something only API mode can give: the value of a non-integer
+    /// constant, a `typedef int... t;` (cffi: `NotImplementedError`).
+    NotImplemented,
+    /// cffi's `[...]` where no compiler could fill it in: a parameter or a
+    /// type string (cffi: `FFIError`).
+    Misplaced,
 }
 
 /// An error of the type model: what went wrong, and where when it came from source text.

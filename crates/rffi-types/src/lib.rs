@@ -38,6 +38,7 @@ mod model;
 mod prim;
 mod registry;
 pub mod target;
+mod unfinished;
 
 pub use consteval::truncate;
 pub use declare::CdefOptions;

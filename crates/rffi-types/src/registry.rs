@@ -35,6 +35,8 @@ pub struct Types {
     pub(crate) type_strings: HashMap<String, TypeId>,
     pub(crate) anonymous_count: u32,
     pub(crate) active: crate::declare::Active,
+    /// cffi's dialect: what cannot be used, and the warnings of the last cdef.
+    pub(crate) dialect: crate::unfinished::DialectState,
 }
 
 impl Default for Types {
@@ -57,6 +59,7 @@ impl Types {
             type_strings: HashMap::new(),
             anonymous_count: 0,
             active: Default::default(),
+            dialect: Default::default(),
         }
     }
 
