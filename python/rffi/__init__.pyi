@@ -28,6 +28,7 @@ __all__ = [
     "RTLD_NODELETE",
     "RTLD_NOLOAD",
     "RTLD_NOW",
+    "VerificationMissing",
     "buffer",
     "error",
     "__version__",
@@ -47,6 +48,9 @@ class FFIError(Exception):
 
 class CDefError(Exception):
     """Raised for C text that cannot be parsed or declared (cdef sources and type strings)."""
+
+class VerificationMissing(Exception):
+    """Raised when a type declared with cffi's `...` is used: only API mode could complete it."""
 
 error = FFIError
 
@@ -290,6 +294,8 @@ class FFI:
     def init_once(self, func: Callable[[], Any], tag: object) -> Any:
         """Call `func()` the first time with this `tag`, and return its result then and on
         every later call with the same tag. Concurrent first calls wait for one another."""
+    def def_extern(self, *args: Any, **kwargs: Any) -> Any:
+        """Always raises ValueError: `extern "Python"` needs cffi's API mode."""
     def include(self, other: FFI) -> None:
         """Declare here everything `other` declared, so its types can be used in `cdef`."""
     def list_types(self) -> tuple[list[str], list[str], list[str]]:

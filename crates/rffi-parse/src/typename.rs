@@ -53,6 +53,12 @@ pub(crate) fn parse_type_string(
     if tokens[0].kind == Kind::Ident && !is_keyword(first) && !typenames(first) {
         return Err(src.error(tokens[0].start, format!("unknown type name \"{first}\"")));
     }
+    let mut text = text;
+    if let Some(name) = declarator_name(&text, &tokens, &typenames) {
+        // cffi accepts a name in a type string (`char cb(char, char)`) and ignores it.
+        text.replace_range(name.start..name.end, &" ".repeat(name.end - name.start));
+    }
+    let tokens = tokenize(&text);
     let fragment = Fragment {
         prefix: PREFIX,
         body: &text,
@@ -77,6 +83,39 @@ pub(crate) fn parse_type_string(
         Some(Expression::SizeOfVal(v)) => Err(not_a_type(&src, &v.node.0.node, tokens[0].start)),
         _ => Err(src.error(tokens[0].start, "expected a type")),
     }
+}
+
+/// The declared name in a type string such as `char cb(char, char)` or
+/// `int (*fp)(int)`: the first identifier that is neither a keyword, nor a
+/// type name, nor a tag, nor inside brackets or a parameter list.
+fn declarator_name(
+    text: &str,
+    tokens: &[Token],
+    is_typename: &dyn Fn(&str) -> bool,
+) -> Option<Token> {
+    let plain = |t: &Token| {
+        t.kind == Kind::Ident && !is_keyword(t.text(text)) && !is_typename(t.text(text))
+    };
+    // For each open bracket: whether it is a parameter list or an array length.
+    let mut open: Vec<bool> = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|p| &tokens[p]);
+        if t.is_punct(text, "(") {
+            let params =
+                prev.is_some_and(|p| plain(p) || p.is_punct(text, ")") || p.is_punct(text, "]"));
+            open.push(params);
+        } else if t.is_punct(text, "[") {
+            open.push(true);
+        } else if t.is_punct(text, ")") || t.is_punct(text, "]") {
+            open.pop();
+        } else if i > 0 && plain(t) && !open.iter().any(|&inner| inner) {
+            let tag = prev.is_some_and(|p| matches!(p.text(text), "struct" | "union" | "enum"));
+            if !tag {
+                return Some(*t);
+            }
+        }
+    }
+    None
 }
 
 /// The operand of `sizeof` in the wrapper's initializer.
@@ -183,11 +222,32 @@ mod tests {
         assert!(ty_err("unsigned float")
             .message
             .contains("invalid combination"));
-        assert!(ty_err("int x").message.starts_with("expected"));
+        // cffi ignores a declarator name.
+        assert_eq!(ty("int x"), prim("int"));
+        assert!(ty_err("int x y").message.starts_with("expected"));
         let e = ty_err("int) + (1");
         assert_eq!((e.column, e.message.as_str()), (4, "unbalanced ')'"));
         let e = ty_err("int (*");
         assert!(e.message.starts_with("unexpected end of input"), "{e}");
         assert_eq!(e.column, 7);
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use crate::test_support::*;
+
+    #[test]
+    fn declarator_names_in_type_strings_are_ignored() {
+        assert_eq!(ty("char cb(char, char)"), ty("char(char, char)"));
+        assert_eq!(ty("int (*fp)(int a)"), ty("int(*)(int a)"));
+        assert_eq!(ty("int x[3]"), ty("int[3]"));
+        assert_eq!(ty("struct s *p"), ty("struct s *"));
+        assert_eq!(ty("known_t k"), ty("known_t"));
+        assert_eq!(ty("int(__stdcall *)(int)"), ty("int(*)(int)"));
+        assert_eq!(
+            ty_err("unknown_t *").message,
+            "unknown type name \"unknown_t\""
+        );
     }
 }

@@ -498,6 +498,13 @@ impl Ffi {
         source: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, CData>> {
         let (ty, shape) = self.resolve_shaped(cdecl)?;
+        if shape == Shape::Function && cdecl.is_instance_of::<PyString>() {
+            // cffi reads a function type named by a string as a mistake for a pointer.
+            return Err(CDefError::new_err(format!(
+                "the type '{}' is a function type, not a pointer-to-function type",
+                cdecl.cast::<PyString>()?.to_cow()?
+            )));
+        }
         crate::cast::cast_object(&self.reg, ty, shape, source)
     }
 
@@ -651,7 +658,7 @@ impl Ffi {
             if self.reg.shape(ty) == Shape::Function {
                 return Err(CDefError::new_err(format!(
                     "the type '{}' is a function type, not a pointer-to-function type",
-                    self.reg.cname(ty)
+                    s.to_cow()?
                 )));
             }
             return self.reg.ctype(py, ty);

@@ -181,7 +181,10 @@ impl Types {
     /// type string cffi refuses it at once.
     pub(crate) fn dots_array(&mut self, item: TypeId, name_hint: Option<&str>) -> Result<TypeId> {
         if !self.active.in_cdef() {
-            return Err(misplaced_dots());
+            // cffi parses a type string as the second line of a wrapper.
+            let mut e = misplaced_dots();
+            e.message = format!(":2: {}", e.message);
+            return Err(e);
         }
         let length = match name_hint {
             Some(h) => format!("_cffi_array_len(*({h} *)0)"),
