@@ -53,7 +53,6 @@ pub(crate) fn parse_type_string(
     if tokens[0].kind == Kind::Ident && !is_keyword(first) && !typenames(first) {
         return Err(src.error(tokens[0].start, format!("unknown type name \"{first}\"")));
     }
-    let mut text = text;
     if let Some(name) = declarator_name(&text, &tokens, &typenames) {
         // cffi accepts a name in a type string (`char cb(char, char)`) and ignores it.
         text.replace_range(name.start..name.end, &" ".repeat(name.end - name.start));
