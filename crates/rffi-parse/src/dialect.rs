@@ -82,13 +82,30 @@ pub(crate) fn rewrite(text: &mut String, tokens: &[Token]) -> Result<Dialect, Re
                 let range = extern_python(text, tokens, i, &closers, &mut edits)?;
                 dialect.extern_python.push(range);
             }
+            Kind::Ident if here == "extern" => {
+                if let Some(literal) = tokens.get(i + 1).filter(|t| t.kind == Kind::Literal) {
+                    return Err(Refusal {
+                        offset: literal.start,
+                        message: format!(
+                            "extern {} is not accepted in cdef: declarations are C already, \
+                             remove it (only extern \"Python\" and extern \"Python+C\" are accepted)",
+                            literal.text(text)
+                        ),
+                    });
+                }
+            }
             Kind::Punct if here == "{" => open_braces.push(i),
             Kind::Punct if here == "}" => {
                 open_braces.pop();
             }
             Kind::Punct if here == "..." => {
                 let in_enum = open_braces.last().is_some_and(|b| enum_bodies.contains(b));
-                if let Some(marker) = dots_marker(i, in_enum, &word, &punct) {
+                let variadic = (i > 0 && punct(i - 1, ",")) && punct(i + 1, ")");
+                let marker = dots_marker(i, in_enum, &word, &punct);
+                if marker.is_none() && !variadic {
+                    return Err(misplaced(i, t.start, &punct));
+                }
+                if let Some(marker) = marker {
                     let start = match marker {
                         INTEGER | FLOAT => run_start(i, &word),
                         _ => i,
@@ -135,6 +152,22 @@ fn dots_marker<'t>(
         return Some(OPAQUE);
     }
     None
+}
+
+/// The refusal for a `...` that is neither cffi's nor a variadic parameter list.
+fn misplaced(i: usize, offset: usize, punct: &dyn Fn(usize, &str) -> bool) -> Refusal {
+    let message = if i > 0 && punct(i - 1, "(") && punct(i + 1, ")") {
+        "a function with only '(...)' as argument is not correct C: give at least one parameter \
+         before '...'"
+    } else {
+        "'...' is accepted only as in 'typedef ... name;', 'typedef int... name;', \
+         'struct s { int x; ...; };', 'enum e { A, ... };', 'int a[...];' and after the \
+         parameters of a variadic function"
+    };
+    Refusal {
+        offset,
+        message: message.into(),
+    }
 }
 
 /// The first token of the run of integer (or float) keywords ending before `i`.
@@ -265,6 +298,30 @@ mod tests {
         assert_eq!(rewritten("typedef double... t;").0, "typedef __F       t;");
         let (text, d) = rewritten("int f(int, ...);");
         assert_eq!((text.as_str(), d.dots.len()), ("int f(int, ...);", 0));
+    }
+
+    #[test]
+    fn other_dots_and_extern_literals_are_refused_with_what_to_write() {
+        let refusal = |src: &str| {
+            let mut text = src.to_string();
+            rewrite(&mut text, &tokenize(src)).unwrap_err()
+        };
+        let r = refusal("struct s { int x; ... };");
+        assert_eq!(r.offset, 18);
+        assert!(
+            r.message.contains("'struct s { int x; ...; };'"),
+            "{}",
+            r.message
+        );
+        assert!(refusal("int f(...);")
+            .message
+            .contains("at least one parameter"));
+        assert!(refusal("enum e { A, ..., B };")
+            .message
+            .contains("'enum e { A, ... };'"));
+        let r = refusal("extern \"C\" int f(int);");
+        assert_eq!(r.offset, 7);
+        assert!(r.message.contains("remove it"), "{}", r.message);
     }
 
     #[test]
