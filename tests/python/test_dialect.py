@@ -224,6 +224,9 @@ SNIPPETS = {
         "ffi.typeof('S2')",
         "ffi.typeof('struct _S')",
     ),
+    "file_is_not_a_struct_tag": cdef_and(
+        "typedef ... handle_t; FILE *open_it(handle_t *);", "ffi.list_types()"
+    ),
     "callback_with_names": cdef_and(
         "int x;",
         "ffi.typeof('char cb(char, char)')",

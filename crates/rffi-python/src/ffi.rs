@@ -369,6 +369,10 @@ impl Ffi {
             let (mut structs, mut unions) = (Vec::new(), Vec::new());
             for r in t.records() {
                 let Some(tag) = &r.tag else { continue };
+                // `FILE` is kept under a tag no C source can spell; cffi lists it nowhere.
+                if tag.starts_with(' ') {
+                    continue;
+                }
                 match r.kind {
                     rffi_types::RecordKind::Struct => structs.push(tag.clone()),
                     rffi_types::RecordKind::Union => unions.push(tag.clone()),
