@@ -11,7 +11,7 @@ use crate::comments::strip_comments;
 use crate::context::{Conv, Result};
 use crate::declarator::declare;
 use crate::define::define;
-use crate::dialect::rewrite;
+use crate::dialect::{may_need_rewrite, rewrite, Dialect};
 use crate::directive::take_directives;
 use crate::expected::syntax_error;
 use crate::guard::{check_limits, Refusal};
@@ -30,8 +30,12 @@ pub(crate) fn parse_source(source: &str, is_typename: &dyn Fn(&str) -> bool) -> 
     let directives = take_directives(&mut text).map_err(refused)?;
     let tokens = tokenize(&text);
     check_limits(&text, &tokens).map_err(refused)?;
-    let dialect = rewrite(&mut text, &tokens).map_err(refused)?;
-    let mut tokens = tokenize(&text);
+    let (dialect, mut tokens) = if may_need_rewrite(&text) {
+        let dialect = rewrite(&mut text, &tokens).map_err(refused)?;
+        (dialect, tokenize(&text))
+    } else {
+        (Dialect::default(), tokens)
+    };
     let typenames = |n: &str| dialect.is_marker_type(n) || is_type_name(n, is_typename);
     // Attributes go first: `struct __attribute__((x)) {` would look like a body.
     let record_attrs = take_tag_attrs(&src, &mut text, &mut tokens, &typenames)?;

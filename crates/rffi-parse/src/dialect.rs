@@ -51,6 +51,15 @@ impl Dialect {
 const CALLING_CONVENTIONS: &[&str] = &["__stdcall", "WINAPI", "__cdecl"];
 const INTEGER_WORDS: &[&str] = &["int", "long", "short", "signed", "unsigned", "char"];
 
+/// Whether `text` may hold anything [`rewrite`] changes: most sources hold
+/// none of it, and are spared the second tokenization.
+pub(crate) fn may_need_rewrite(text: &str) -> bool {
+    text.contains("...")
+        || text.contains("extern")
+        || text.contains("_Alignas")
+        || CALLING_CONVENTIONS.iter().any(|w| text.contains(w))
+}
+
 /// Rewrites `text` in place (same length, same offsets); `tokens` are its tokens.
 pub(crate) fn rewrite(text: &mut String, tokens: &[Token]) -> Result<Dialect, Refusal> {
     let mut edits: Vec<(usize, usize, &'static str)> = Vec::new();

@@ -10,7 +10,7 @@ use crate::ast::TypeExpr;
 use crate::comments::strip_comments;
 use crate::context::{Conv, Result};
 use crate::declarator::declare;
-use crate::dialect::rewrite;
+use crate::dialect::{may_need_rewrite, rewrite, Dialect};
 use crate::expected::syntax_error;
 use crate::guard::{check_limits, Refusal};
 use crate::keywords::is_keyword;
@@ -42,8 +42,12 @@ pub(crate) fn parse_type_string(
     let refused = |r: Refusal| src.error(r.offset, r.message);
     let tokens = tokenize(&text);
     check_limits(&text, &tokens).map_err(refused)?;
-    let dialect = rewrite(&mut text, &tokens).map_err(refused)?;
-    let tokens = tokenize(&text);
+    let (dialect, tokens) = if may_need_rewrite(&text) {
+        let dialect = rewrite(&mut text, &tokens).map_err(refused)?;
+        (dialect, tokenize(&text))
+    } else {
+        (Dialect::default(), tokens)
+    };
     check_balanced(&text, &tokens).map_err(refused)?;
     if tokens.is_empty() {
         return Err(src.error(0, "expected a type"));
