@@ -209,7 +209,7 @@ impl Ffi {
 #[pymethods]
 impl Ffi {
     #[new]
-    fn py_new(py: Python<'_>) -> PyResult<Ffi> {
+    pub(crate) fn py_new(py: Python<'_>) -> PyResult<Ffi> {
         let reg = Registry::new();
         let void_ptr = reg.parse("void *")?;
         let null = Py::new(py, CData::plain(&reg, void_ptr, 0, Owner::None))?;
@@ -367,9 +367,12 @@ impl Ffi {
 
     /// The value of an enumerator or an integer `#define`.
     fn integer_const(&self, name: &str) -> PyResult<i128> {
-        self.reg.with(|t| t.constant(name)).ok_or_else(|| {
-            PyAttributeError::new_err(format!("integer constant '{name}' not found"))
-        })
+        let own = self.reg.with(|t| t.constant(name));
+        own.map_or_else(
+            || crate::outofline::included_constant(&self.reg, name),
+            |v| Ok(Some(v)),
+        )?
+        .ok_or_else(|| PyAttributeError::new_err(format!("integer constant '{name}' not found")))
     }
 
     /// Calls `func()` the first time for `tag` and returns its result then

@@ -155,6 +155,9 @@ pub struct Registry {
     fields: ArcSwap<FxHashMap<TypeId, Arc<FieldIndex>>>,
     /// What the raw read slots (`slots.rs`) need per type, built on first use.
     pub(crate) reads: crate::fastread::ReadCache,
+    /// The FFIs an out-of-line module includes, asked for integer constants
+    /// this one lacks (`outofline.rs`).
+    pub(crate) included: OnceLock<Vec<Arc<Registry>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -171,6 +174,7 @@ impl Registry {
             grow: Mutex::new(()),
             fields: ArcSwap::from_pointee(FxHashMap::default()),
             reads: crate::fastread::ReadCache::default(),
+            included: OnceLock::new(),
         })
     }
 

@@ -238,10 +238,13 @@ impl Realizer<'_> {
                 let item = self.item(arg)?;
                 // cffi makes an array of negative length an open one.
                 let id = self.t.array_of(item, usize::try_from(len).ok());
-                self.t.size_align(id).map(|_| id).or_else(|e| match len < 0 {
-                    true => Ok(id),
-                    false => Err(e.into()),
-                })
+                self.t
+                    .size_align(id)
+                    .map(|_| id)
+                    .or_else(|e| match len < 0 {
+                        true => Ok(id),
+                        false => Err(e.into()),
+                    })
             }
             Op::OPEN_ARRAY => {
                 let item = self.item(arg)?;
@@ -294,9 +297,7 @@ impl Realizer<'_> {
     }
 
     fn primitive(&mut self, number: i32) -> Result<TypeId> {
-        let found = usize::try_from(number)
-            .ok()
-            .and_then(|i| PRIMITIVES.get(i));
+        let found = usize::try_from(number).ok().and_then(|i| PRIMITIVES.get(i));
         match (number, found) {
             (0, _) => Ok(self.t.void()),
             (_, Some(name)) => match Prim::from_name(name) {
@@ -360,7 +361,7 @@ impl Realizer<'_> {
         })))
     }
 
-    fn struct_union<'t>(tables: &'t Tables, index: i32) -> Result<&'t StructUnion> {
+    fn struct_union(tables: &Tables, index: i32) -> Result<&StructUnion> {
         usize::try_from(index)
             .ok()
             .and_then(|i| tables.struct_unions.get(i))
@@ -466,7 +467,15 @@ impl Realizer<'_> {
                     ErrorKind::Declaration,
                     format!(
                         "'{}' contains itself",
-                        realize_name(if s.flags & F_UNION != 0 { "union" } else { "struct" }, &s.name).0
+                        realize_name(
+                            if s.flags & F_UNION != 0 {
+                                "union"
+                            } else {
+                                "struct"
+                            },
+                            &s.name
+                        )
+                        .0
                     ),
                 )
                 .into())
@@ -478,7 +487,10 @@ impl Realizer<'_> {
             OutOfLineError::malformed(format!("struct '{}' was not declared", s.name))
         })?;
         let Type::Record(rid) = *self.t.get(id) else {
-            return Err(OutOfLineError::malformed(format!("'{}' is not a record", s.name)));
+            return Err(OutOfLineError::malformed(format!(
+                "'{}' is not a record",
+                s.name
+            )));
         };
         if self.t.record(rid).layout.is_none() {
             let mut members = Vec::with_capacity(s.fields.len());
@@ -507,7 +519,7 @@ impl Realizer<'_> {
         Ok(())
     }
 
-    fn enum_entry<'t>(tables: &'t Tables, index: i32) -> Result<&'t EnumEntry> {
+    fn enum_entry(tables: &Tables, index: i32) -> Result<&EnumEntry> {
         usize::try_from(index)
             .ok()
             .and_then(|i| tables.enums.get(i))
