@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._rffi import FFI, _ffi_from_tables
+from . import FFI
+from ._rffi import _ffi_from_tables  # type: ignore[import-not-found]  # (no stub: private)
 
 __all__ = ["ffi_from_tables", "VERSION_MIN", "VERSION_MAX"]
 

@@ -346,6 +346,9 @@ impl Ffi {
 
     /// `(typedef names, struct names, union names)`, each sorted, as cffi.
     fn list_types(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
+        if let Some(o) = self.reg.outofline.get() {
+            return o.list_types.clone();
+        }
         let (mut typedefs, mut structs, mut unions) = self.reg.with(|t| {
             let typedefs: Vec<String> = t.typedef_names().map(str::to_string).collect();
             let (mut structs, mut unions) = (Vec::new(), Vec::new());

@@ -27,6 +27,14 @@ fn py_error(e: OutOfLineError) -> PyErr {
     }
 }
 
+/// What an FFI made from tables keeps beside its declarations.
+pub struct OutOfLine {
+    /// The FFIs of `_includes`, asked for integer constants this one lacks.
+    pub included: Vec<Arc<Registry>>,
+    /// `ffi.list_types()`: cffi lists the names of the tables, as they are there.
+    pub list_types: (Vec<String>, Vec<String>, Vec<String>),
+}
+
 /// A new FFI declaring what the tables describe. `globals` are (entry, value)
 /// pairs with the value already reduced as cffi reduces it; `includes` are the
 /// FFIs of `_includes`.
@@ -75,7 +83,22 @@ pub fn ffi_from_tables(
     ffi.registry()
         .with(|t| t.declare_tables(&tables, &refs))
         .map_err(py_error)?;
-    let _ = ffi.registry().included.set(included);
+    let mut list_types = (Vec::new(), Vec::new(), Vec::new());
+    list_types.0 = tables.typenames.iter().map(|t| t.name.clone()).collect();
+    for s in tables
+        .struct_unions
+        .iter()
+        .filter(|s| !s.name.starts_with('$'))
+    {
+        match s.flags & rffi_types::outofline::F_UNION {
+            0 => list_types.1.push(s.name.clone()),
+            _ => list_types.2.push(s.name.clone()),
+        }
+    }
+    let _ = ffi.registry().outofline.set(OutOfLine {
+        included,
+        list_types,
+    });
     Py::new(py, ffi)
 }
 
@@ -90,7 +113,7 @@ pub fn included_constant(reg: &Registry, name: &str) -> PyResult<Option<i128>> {
 }
 
 fn search(reg: &Registry, name: &str, depth: u32) -> PyResult<Option<i128>> {
-    let Some(included) = reg.included.get() else {
+    let Some(state) = reg.outofline.get() else {
         return Ok(None);
     };
     if depth > MAX_INCLUDE_DEPTH {
@@ -98,7 +121,7 @@ fn search(reg: &Registry, name: &str, depth: u32) -> PyResult<Option<i128>> {
             "recursion overflow in ffi.include() delegations",
         ));
     }
-    for other in included {
+    for other in &state.included {
         match other.with(|t| t.symbol(name).cloned()) {
             Some(Symbol::Constant(v)) => return Ok(Some(v)),
             Some(_) => {

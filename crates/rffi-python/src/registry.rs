@@ -155,9 +155,9 @@ pub struct Registry {
     fields: ArcSwap<FxHashMap<TypeId, Arc<FieldIndex>>>,
     /// What the raw read slots (`slots.rs`) need per type, built on first use.
     pub(crate) reads: crate::fastread::ReadCache,
-    /// The FFIs an out-of-line module includes, asked for integer constants
-    /// this one lacks (`outofline.rs`).
-    pub(crate) included: OnceLock<Vec<Arc<Registry>>>,
+    /// Set when the FFI comes from the tables of a cffi out-of-line module
+    /// (`outofline.rs`): what differs from an FFI made by `cdef`.
+    pub(crate) outofline: OnceLock<crate::outofline::OutOfLine>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -174,7 +174,7 @@ impl Registry {
             grow: Mutex::new(()),
             fields: ArcSwap::from_pointee(FxHashMap::default()),
             reads: crate::fastread::ReadCache::default(),
-            included: OnceLock::new(),
+            outofline: OnceLock::new(),
         })
     }
 

@@ -390,7 +390,14 @@ impl Realizer<'_> {
         } else {
             let (name, tag) = realize_name(keyword(kind), &s.name);
             if name == "struct _IO_FILE" {
-                self.t.parse_type("FILE")?
+                // cffi's FILE, which `struct _IO_FILE` names too.
+                let file = self.t.parse_type("FILE")?;
+                if let Type::Record(rid) = *self.t.get(file) {
+                    self.t
+                        .record_tags
+                        .insert((kind, "_IO_FILE".to_string()), rid);
+                }
+                file
             } else {
                 let rid = self.declare_record(kind, name, tag);
                 if s.flags & F_OPAQUE == 0 {
