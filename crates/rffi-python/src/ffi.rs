@@ -332,6 +332,7 @@ impl Ffi {
         if std::ptr::eq(other.get(), self) {
             return Err(PyValueError::new_err("an FFI cannot include itself"));
         }
+        crate::outofline::refuse_include(other.get().registry())?;
         let theirs = other
             .get()
             .sources

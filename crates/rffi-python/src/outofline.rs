@@ -102,6 +102,17 @@ pub fn ffi_from_tables(
     Py::new(py, ffi)
 }
 
+/// `ffi.include(other)` replays `other`'s `cdef`s, which an FFI made from tables
+/// has none of; cffi's `include` refuses such an FFI too (it is no `cffi.FFI`).
+pub fn refuse_include(other: &Registry) -> PyResult<()> {
+    match other.outofline.get() {
+        Some(_) => Err(PyTypeError::new_err(
+            "ffi.include() cannot take an FFI made from the tables of an out-of-line module",
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Deeper than this, cffi reports a loop of includes.
 const MAX_INCLUDE_DEPTH: u32 = 100;
 
