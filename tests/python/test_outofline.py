@@ -658,3 +658,43 @@ def test_soundfile_tables_load_directly() -> None:
     assert lib.sf_format_check(info) == 0
     info.samplerate, info.channels, info.format = 44100, 1, 0x010000 | 0x0002
     assert lib.sf_format_check(info) == 1
+
+
+def test_random_tables_raise_exceptions_never_panic() -> None:
+    """Tables of random ops and indexes: an FFI or one of cffi's exceptions, never a panic."""
+    import random
+    import struct
+
+    rnd = random.Random(2026)
+    ops = [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 31, 33, 35, 37, 99]
+
+    def word(n: int) -> bytes:
+        return struct.pack(">i", (rnd.randint(-3, n + 2) << 8) | rnd.choice(ops))
+
+    allowed = (ValueError, TypeError, NotImplementedError, RuntimeError, rffi.FFIError, rffi.CDefError)
+    for _ in range(3000):
+        n = rnd.randint(1, 10)
+        su_entry = struct.pack(">ii", rnd.randint(0, n), rnd.choice([0, 1, 2, 4, 8, 16, 17]))
+        tables = {
+            "_types": b"".join(word(n) for _ in range(n)),
+            "_struct_unions": tuple(
+                (su_entry + rnd.choice([b"a", b"$b", b"$1", b"_IO_FILE"]),)
+                + tuple(
+                    struct.pack(">i", (rnd.randint(0, n) << 8) | 19) + struct.pack(">i", rnd.randint(0, 70)) + b"x"
+                    for _ in range(rnd.randint(0, 2))
+                )
+                for _ in range(rnd.randint(0, 2))
+            ),
+            "_enums": tuple(struct.pack(">ii", rnd.randint(0, n), rnd.randint(-4, 55)) + b"e\x00A" for _ in range(rnd.randint(0, 1))),
+            "_globals": (b"\xff\xff\xff\x0bA", rnd.randint(-(2**70), 2**70), word(n) + b"g", 0),
+            "_typenames": tuple(struct.pack(">i", rnd.randint(-1, n)) + b"t%d" % i for i in range(rnd.randint(0, 3))),
+        }
+        try:
+            ffi = _outofline.ffi_from_tables("m", _version=0x2601, **tables)
+        except allowed:
+            continue
+        for i in range(len(tables["_typenames"])):
+            try:
+                ffi.sizeof(ffi.typeof(f"t{i}"))
+            except allowed:
+                pass
