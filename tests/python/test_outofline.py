@@ -698,3 +698,20 @@ def test_random_tables_raise_exceptions_never_panic() -> None:
                 ffi.sizeof(ffi.typeof(f"t{i}"))
             except allowed:
                 pass
+
+
+def test_sounddevice_tables_match_cffi() -> None:
+    """sounddevice's generated _sounddevice.py (PortAudio itself is not needed to load it)."""
+    spec = importlib.util.find_spec("_sounddevice")
+    assert spec is not None and spec.origin is not None, "pip install -r requirements-dev.txt"
+    directory = pathlib.Path(spec.origin).parent
+    modules = {b: load(directory, "_sounddevice", b) for b in ("cffi", "rffi")}
+    views = {b: describe_ffi(m.ffi) for b, m in modules.items()}
+    assert same(views["cffi"], views["rffi"]), views
+    assert "PaStreamParameters" in views["rffi"]["list_types"][0]
+    libs = {b: m.ffi.dlopen(None) for b, m in modules.items()}
+    names = sorted(dir(libs["cffi"]))
+    assert sorted(dir(libs["rffi"])) == names
+    constants = [n for n in names if n.startswith("pa") and n[2:3].isupper()]
+    assert len(constants) > 50
+    assert {n: getattr(libs["rffi"], n) for n in constants} == {n: getattr(libs["cffi"], n) for n in constants}
