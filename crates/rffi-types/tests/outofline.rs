@@ -33,9 +33,12 @@ fn declare(
     Ok(t)
 }
 
+/// `_types`, `_struct_unions` (entries of byte strings) and `_typenames`.
+type TableBytes = (Vec<u8>, Vec<Vec<Vec<u8>>>, Vec<Vec<u8>>);
+
 /// `struct list { struct list *next; char tag; };` with `typedef struct list list_t;`,
 /// packed or not.
-fn list_tables(flags: u32) -> (Vec<u8>, Vec<Vec<Vec<u8>>>, Vec<Vec<u8>>) {
+fn list_tables(flags: u32) -> TableBytes {
     // 0: struct list, 1: struct list *, 2: char
     let types = bytes(&[
         &w(Op::STRUCT_UNION, 0),
