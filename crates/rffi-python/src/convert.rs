@@ -347,7 +347,9 @@ fn write_array(
     }
     if let Ok(c) = obj.cast::<CData>() {
         let c = c.get();
-        if c.ty == ty {
+        // A cdata of another FFI (one an out-of-line module includes) has the
+        // same type when its C name names `ty` here; its id means nothing here.
+        if reg.translate(&c.reg, c.ty).ok() == Some(ty) {
             c.live()?;
             let size = c.byte_size();
             // SAFETY: both arrays have the same type and so the same size.
@@ -437,7 +439,9 @@ fn write_record(
 ) -> PyResult<()> {
     if let Ok(c) = obj.cast::<CData>() {
         let c = c.get();
-        if c.ty == ty {
+        // A cdata of another FFI (one an out-of-line module includes) has the
+        // same type when its C name names `ty` here; its id means nothing here.
+        if reg.translate(&c.reg, c.ty).ok() == Some(ty) {
             c.live()?;
             let size = reg.size_of(ty).unwrap_or(0);
             // SAFETY: source and destination hold a value of the same record type.

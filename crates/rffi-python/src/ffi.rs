@@ -214,7 +214,7 @@ impl Ffi {
 #[pymethods]
 impl Ffi {
     #[new]
-    fn py_new(py: Python<'_>) -> PyResult<Ffi> {
+    pub(crate) fn py_new(py: Python<'_>) -> PyResult<Ffi> {
         let reg = Registry::new();
         let void_ptr = reg.parse("void *")?;
         let null = Py::new(py, CData::plain(&reg, void_ptr, 0, Owner::None))?;
@@ -350,6 +350,7 @@ impl Ffi {
         if std::ptr::eq(other.get(), self) {
             return Err(PyValueError::new_err("an FFI cannot include itself"));
         }
+        crate::outofline::refuse_include(other.get().registry())?;
         let theirs = other
             .get()
             .sources
@@ -364,6 +365,9 @@ impl Ffi {
 
     /// `(typedef names, struct names, union names)`, each sorted, as cffi.
     fn list_types(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
+        if let Some(o) = self.reg.outofline.get() {
+            return o.list_types.clone();
+        }
         let (mut typedefs, mut structs, mut unions) = self.reg.with(|t| {
             let typedefs: Vec<String> = t.typedef_names().map(str::to_string).collect();
             let (mut structs, mut unions) = (Vec::new(), Vec::new());
@@ -389,9 +393,12 @@ impl Ffi {
 
     /// The value of an enumerator or an integer `#define`.
     fn integer_const(&self, name: &str) -> PyResult<i128> {
-        self.reg.with(|t| t.constant(name)).ok_or_else(|| {
-            PyAttributeError::new_err(format!("integer constant '{name}' not found"))
-        })
+        let own = self.reg.with(|t| t.constant(name));
+        own.map_or_else(
+            || crate::outofline::included_constant(&self.reg, name),
+            |v| Ok(Some(v)),
+        )?
+        .ok_or_else(|| PyAttributeError::new_err(format!("integer constant '{name}' not found")))
     }
 
     /// Calls `func()` the first time for `tag` and returns its result then

@@ -24,6 +24,7 @@ mod handle;
 mod library;
 mod lifetime;
 mod object;
+mod outofline;
 mod owner;
 mod registry;
 mod slots;
@@ -45,6 +46,7 @@ fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<library::Lib>()?;
     m.add_class::<buffer::Buffer>()?;
     m.add_class::<allocator::Allocator>()?;
+    m.add_function(wrap_pyfunction!(outofline::ffi_from_tables, m)?)?;
     m.add("FFIError", py.get_type::<errors::FFIError>())?;
     m.add("CDefError", py.get_type::<errors::CDefError>())?;
     m.add(

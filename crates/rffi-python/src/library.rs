@@ -151,7 +151,10 @@ impl Lib {
         });
         unusable.py()?;
         let cached = match sym {
-            None => return Err(PyAttributeError::new_err(name.to_string())),
+            None => match crate::outofline::included_constant(&this.reg, name)? {
+                Some(v) => v.into_py_any(py)?,
+                None => return Err(PyAttributeError::new_err(name.to_string())),
+            },
             Some(Symbol::Variable { ty, .. }) => {
                 let addr = this.address(name)?;
                 return convert::read(py, &this.reg, ty, addr, &this.owner());

@@ -155,6 +155,9 @@ pub struct Registry {
     fields: ArcSwap<FxHashMap<TypeId, Arc<FieldIndex>>>,
     /// What the raw read slots (`slots.rs`) need per type, built on first use.
     pub(crate) reads: crate::fastread::ReadCache,
+    /// Set when the FFI comes from the tables of a cffi out-of-line module
+    /// (`outofline.rs`): what differs from an FFI made by `cdef`.
+    pub(crate) outofline: OnceLock<crate::outofline::OutOfLine>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -171,6 +174,7 @@ impl Registry {
             grow: Mutex::new(()),
             fields: ArcSwap::from_pointee(FxHashMap::default()),
             reads: crate::fastread::ReadCache::default(),
+            outofline: OnceLock::new(),
         })
     }
 

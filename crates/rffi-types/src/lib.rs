@@ -35,6 +35,7 @@ mod declare;
 mod error;
 mod layout;
 mod model;
+pub mod outofline;
 mod prim;
 mod registry;
 pub mod target;
