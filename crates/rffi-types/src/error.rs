@@ -18,6 +18,9 @@ pub enum ErrorKind {
     Unsupported,
     /// A value out of range: negative array length, division by zero (`ValueError`).
     BadValue,
+    /// A type larger than the largest object of the target, `PTRDIFF_MAX`
+    /// bytes (cffi: `OverflowError`, "array size would overflow a Py_ssize_t").
+    TooLarge,
 }
 
 /// An error of the type model: what went wrong, and where when it came from source text.

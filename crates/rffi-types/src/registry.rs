@@ -25,6 +25,8 @@ pub enum Symbol {
 #[derive(Clone, Debug)]
 pub struct Types {
     types: Vec<Type>,
+    /// How many pointer, array and function levels each type has.
+    depths: Vec<usize>,
     interned: HashMap<Type, TypeId>,
     pub(crate) records: Vec<Record>,
     pub(crate) enums: Vec<EnumDef>,
@@ -44,9 +46,14 @@ impl Default for Types {
 }
 
 impl Types {
+    /// The deepest type a declaration or type string may make. C requires
+    /// compilers to handle 12 levels; no real header comes near this.
+    pub const MAX_DEPTH: usize = 256;
+
     pub fn new() -> Types {
         Types {
             types: Vec::new(),
+            depths: Vec::new(),
             interned: HashMap::new(),
             records: Vec::new(),
             enums: Vec::new(),
@@ -66,9 +73,28 @@ impl Types {
             return id;
         }
         let id = TypeId(self.types.len() as u32);
+        self.depths.push(self.depth_of(&ty));
         self.types.push(ty.clone());
         self.interned.insert(ty, id);
         id
+    }
+
+    fn depth_of(&self, ty: &Type) -> usize {
+        match ty {
+            Type::Pointer(inner) | Type::Array(inner, _) => self.depth(*inner) + 1,
+            Type::Function(f) => {
+                let parts = f.params.iter().chain([&f.ret]);
+                1 + parts.map(|&p| self.depth(p)).max().unwrap_or(0)
+            }
+            Type::Void | Type::Prim(_) | Type::Record(_) | Type::Enum(_) => 0,
+        }
+    }
+
+    /// How many pointer, array and function levels `id` has (`int **` has
+    /// 2); declarations never make it more than [`Types::MAX_DEPTH`], so
+    /// code that walks a type recursively may recurse this deep.
+    pub fn depth(&self, id: TypeId) -> usize {
+        self.depths[id.index()]
     }
 
     pub fn get(&self, id: TypeId) -> &Type {
@@ -169,9 +195,19 @@ impl Types {
             Type::Array(_, None) => Err(unknown()),
             Type::Array(item, Some(n)) => {
                 let (s, a) = self.size_align(*item)?;
-                let total = s.checked_mul(*n).ok_or_else(|| {
-                    TypeError::new(ErrorKind::BadValue, "array size would overflow")
-                })?;
+                let total = s
+                    .checked_mul(*n)
+                    .filter(|&t| t <= target::MAX_OBJECT_SIZE)
+                    .ok_or_else(|| {
+                        TypeError::new(
+                            ErrorKind::TooLarge,
+                            format!(
+                                "ctype '{}' is too large: more than {} bytes",
+                                self.cname(id),
+                                target::MAX_OBJECT_SIZE
+                            ),
+                        )
+                    })?;
                 Ok((total, a))
             }
             Type::Record(r) => self
