@@ -350,6 +350,7 @@ impl Types {
                 pack: self.active.pack,
             };
             let layout = self.lay_out(r.kind, &members, rules)?;
+            self.set_record_nesting(rid, &members)?;
             self.records[rid.0 as usize].layout = Some(layout);
         }
         Ok(self.intern(Type::Record(rid)))

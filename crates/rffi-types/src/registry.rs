@@ -6,6 +6,7 @@ use indexmap::IndexMap;
 use rffi_parse::RecordKind;
 
 use crate::error::{ErrorKind, Result, TypeError};
+use crate::layout::Member;
 use crate::model::*;
 use crate::prim::Prim;
 use crate::target;
@@ -37,6 +38,8 @@ pub struct Types {
     pub(crate) type_strings: HashMap<String, TypeId>,
     pub(crate) anonymous_count: u32,
     pub(crate) active: crate::declare::Active,
+    /// How deeply records nest inside each complete record (see [`Types::nesting`]).
+    record_nesting: HashMap<RecordId, usize>,
 }
 
 impl Default for Types {
@@ -64,6 +67,7 @@ impl Types {
             type_strings: HashMap::new(),
             anonymous_count: 0,
             active: Default::default(),
+            record_nesting: HashMap::new(),
         }
     }
 
@@ -95,6 +99,44 @@ impl Types {
     /// code that walks a type recursively may recurse this deep.
     pub fn depth(&self, id: TypeId) -> usize {
         self.depths[id.index()]
+    }
+
+    /// How many levels of records and arrays a value of `id` holds inside
+    /// itself: 0 for scalars and pointers, 1 for a struct of scalars, more
+    /// for members that are records or arrays in turn. Declarations never make
+    /// it more than [`Types::MAX_DEPTH`], so code that walks a value member by
+    /// member may recurse this deep.
+    pub fn nesting(&self, id: TypeId) -> usize {
+        let mut levels = 0;
+        let mut ty = id;
+        loop {
+            match self.get(ty) {
+                Type::Array(item, _) => {
+                    levels += 1;
+                    ty = *item;
+                }
+                Type::Record(r) => {
+                    return levels + self.record_nesting.get(r).copied().unwrap_or(0)
+                }
+                _ => return levels,
+            }
+        }
+    }
+
+    /// Records the nesting of a record being completed with `members`;
+    /// refused past [`Types::MAX_DEPTH`] (a chain of records, each holding
+    /// the previous one, would otherwise be too deep to walk).
+    pub(crate) fn set_record_nesting(&mut self, rid: RecordId, members: &[Member]) -> Result<()> {
+        let inner = members.iter().map(|m| self.nesting(m.ty)).max();
+        let nesting = 1 + inner.unwrap_or(0);
+        if nesting > Types::MAX_DEPTH {
+            return Err(TypeError::new(
+                ErrorKind::Declaration,
+                format!("records nested more than {} levels deep", Types::MAX_DEPTH),
+            ));
+        }
+        self.record_nesting.insert(rid, nesting);
+        Ok(())
     }
 
     pub fn get(&self, id: TypeId) -> &Type {

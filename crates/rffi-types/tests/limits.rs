@@ -192,3 +192,27 @@ fn enums_fitting_neither_long_nor_unsigned_long_are_refused() {
         assert!(e.message.contains("don't all fit"), "{src}: {}", e.message);
     }
 }
+
+#[test]
+fn chains_of_records_holding_records_are_refused_before_too_deep() {
+    // Each struct holds the previous one (anonymously or by name): walking
+    // the members of the last one would recurse once per struct.
+    for member in ["struct s{i};", "struct s{i} m;", "struct s{i} m[1];"] {
+        let chain: String = (0..5000)
+            .map(|i| {
+                let m = member.replace("{i}", &i.to_string());
+                format!("struct s{} {{ {m} int a{}; }};\n", i + 1, i + 1)
+            })
+            .collect();
+        let e = refused(&format!("struct s0 {{ int a0; }};\n{chain}"));
+        assert!(e.message.contains("nested more than 256"), "{}", e.message);
+    }
+    let chain: String = (0..200)
+        .map(|i| format!("struct s{} {{ struct s{i}; int a{}; }};\n", i + 1, i + 1))
+        .collect();
+    let mut t = cdef(&format!("struct s0 {{ int a0; }};\n{chain}")).unwrap();
+    let s = t.parse_type("struct s200").unwrap();
+    assert_eq!(t.nesting(s), 201);
+    assert_eq!(t.offset_of(s, "a0").unwrap(), 0);
+    assert_eq!(t.flat_fields(s).unwrap().len(), 201);
+}
