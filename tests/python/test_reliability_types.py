@@ -163,6 +163,11 @@ DEEP = [
     "ffi.cdef('typedef int t0;' + ''.join(f'typedef t{i} t{i+1}[1];' for i in range(5000)))",
     "ffi.cdef('typedef int t0;' + ''.join(f'typedef t{i} *t{i+1};' for i in range(5000)))",
     "ffi.cdef('typedef int t0;' + ''.join(f'typedef t{i} (*t{i+1})(t{i});' for i in range(5000)))",
+    # Structs holding the previous struct: walking their members recursed once per struct.
+    "ffi.cdef('struct s0 { int a0; };' + ''.join(f'struct s{i+1} {{ struct s{i}; int a{i+1}; }};'"
+    " for i in range(2000)))",
+    "ffi.cdef('struct s0 { int a0; };' + ''.join(f'struct s{i+1} {{ struct s{i} m[1]; }};'"
+    " for i in range(2000)))",
 ]
 
 
@@ -170,7 +175,8 @@ DEEP = [
 def test_deep_declarators_are_refused(code):
     out = run_isolated(code)
     assert not out["ok"] and out["type"] == "CDefError", out
-    assert "too long" in out["message"] or "levels deep" in out["message"], out["message"][-300:]
+    message = out["message"]
+    assert "too long" in message or "levels deep" in message, message[-300:]
 
 
 def test_moderately_deep_types_still_work():
@@ -182,15 +188,26 @@ def test_moderately_deep_types_still_work():
     assert run_isolated(code) == {"ok": True, "result": repr((4, 8, "int * * *"))}
 
 
+def test_records_nested_200_deep_still_work():
+    code = (
+        "ffi.cdef('struct s0 { int a0; };' + ''.join(\n"
+        "    f'struct s{i+1} {{ struct s{i}; struct {{ int b{i+1}; }} m{i+1}; }};' for i in range(200)))\n"
+        "p = ffi.new('struct s200 *', {'a0': 7, 'm200': {'b200': 9}})\n"
+        "cb = ffi.callback('int(struct s200)', lambda s: s.a0 + s.m200.b200)\n"
+        "result = cb(p[0]), len(ffi.typeof('struct s200').fields), ffi.offsetof('struct s200', 'm1')"
+    )
+    assert run_isolated(code) == {"ok": True, "result": repr((16, 201, 4))}
+
+
 def test_long_one_line_sources_are_declared():
     # Tens of thousands of declarations on one line (once quadratic in the column count).
     code = (
-        "ffi.cdef('enum e {' + ','.join(f'E{i}' for i in range(50000)) + '};')\n"
-        "ffi.cdef(''.join(f'typedef int t{i}; ' for i in range(50000)))\n"
+        "ffi.cdef('enum e {' + ','.join(f'E{i}' for i in range(20000)) + '};')\n"
+        "ffi.cdef(''.join(f'typedef int t{i}; ' for i in range(20000)))\n"
         "lib = ffi.dlopen(None)\n"
-        "result = lib.E49999, ffi.sizeof('t49999')"
+        "result = lib.E19999, ffi.sizeof('t19999')"
     )
-    assert run_isolated(code) == {"ok": True, "result": repr((49999, 4))}
+    assert run_isolated(code) == {"ok": True, "result": repr((19999, 4))}
 
 
 # -- 4. constants that overflow long long -----------------------------------------------------
