@@ -163,9 +163,9 @@ impl Types {
     /// chain of typedefs cannot build a type too deep to walk either.
     pub(crate) fn resolve(&mut self, ty: &TypeExpr, name_hint: Option<&str>) -> Result<TypeId> {
         let id = self.resolve_unchecked(ty, name_hint)?;
-        if self.depth(id) > Types::MAX_DEPTH {
+        if self.depth(id).max(self.nesting(id)) > Types::MAX_DEPTH {
             return Err(declaration_error(format!(
-                "type nested more than {} levels deep (pointers, arrays, functions)",
+                "type nested more than {} levels deep (pointers, arrays, functions, records)",
                 Types::MAX_DEPTH
             )));
         }

@@ -215,4 +215,16 @@ fn chains_of_records_holding_records_are_refused_before_too_deep() {
     assert_eq!(t.nesting(s), 201);
     assert_eq!(t.offset_of(s, "a0").unwrap(), 0);
     assert_eq!(t.flat_fields(s).unwrap().len(), 201);
+    // Arrays of such a record count their dimensions on top.
+    assert!(t
+        .parse_type(&format!("struct s200{}", "[1]".repeat(55)))
+        .is_ok());
+    let e = t
+        .parse_type(&format!("struct s200{}", "[1]".repeat(56)))
+        .unwrap_err();
+    assert!(
+        e.message.contains("more than 256 levels deep"),
+        "{}",
+        e.message
+    );
 }
