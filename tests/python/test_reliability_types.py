@@ -100,6 +100,8 @@ TOO_LARGE_RECORDS = [
     ("struct s { char a[9223372036854775807]; int b; };", "'b'"),
     ("union s { char a[9223372036854775807]; int b; };", "too large"),
     ("struct s { char a[9223372036854775807]; int b : 3; };", "'b'"),
+    ("struct s { int t; char pad[18446744073709551612]; };", "'pad'"),
+    ("struct s { int t; int a[2305843009213693952]; };", "'a'"),
 ]
 
 

@@ -334,7 +334,9 @@ impl Types {
                 .map(|f| {
                     Ok(Member {
                         name: f.name.clone(),
-                        ty: self.resolve(&f.ty, None)?,
+                        ty: self
+                            .resolve(&f.ty, None)
+                            .map_err(|e| e.in_field(f.name.as_deref()))?,
                         bits: match &f.bits {
                             Some(b) => Some(self.eval_count(b, "bitfield width")?),
                             None => None,

@@ -39,6 +39,16 @@ impl TypeError {
         }
     }
 
+    /// Names the member whose type is too large (other errors name what
+    /// they are about already).
+    pub(crate) fn in_field(mut self, name: Option<&str>) -> TypeError {
+        if self.kind == ErrorKind::TooLarge {
+            let name = name.unwrap_or("<anonymous>");
+            self.message = format!("field '{name}': {}", self.message);
+        }
+        self
+    }
+
     /// Adds the position and the text of the offending line, the way parse
     /// errors show them.
     pub fn located(mut self, pos: Pos, source: &str) -> TypeError {

@@ -28,6 +28,12 @@ fn a_member_of_2_pow_61_bytes_no_longer_wraps_the_size() {
 fn records_past_ptrdiff_max_are_refused_naming_the_member() {
     let e = refused("struct s { char pad[18446744073709551612]; int t; };");
     assert_eq!(e.kind, ErrorKind::TooLarge, "{}", e.message);
+    assert!(
+        e.message
+            .starts_with("field 'pad': ctype 'char[18446744073709551612]' is too large"),
+        "{}",
+        e.message
+    );
     let e = refused("struct s { char a[4611686018427387904]; char b[4611686018427387904]; };");
     assert_eq!(e.kind, ErrorKind::TooLarge);
     assert!(
