@@ -1,13 +1,16 @@
 //! Limits checked before lang-c runs. lang-c recurses once per nesting level
 //! and per prefix operator, and a deep enough input overflows the stack (which
-//! aborts the process: no `catch_unwind` can help). Real declarations stay far
-//! below these limits.
+//! aborts the process: no `catch_unwind` can help). Declarator parts count
+//! too: `int a[1][1]...` or `int f()()...` nests one type inside the next, and
+//! everything after the parser walks types recursively. Real declarations
+//! stay far below these limits.
 
 use crate::lexer::{Kind, Token};
 
 /// Deepest nesting of `(`, `[` and `{` accepted.
 pub(crate) const MAX_NESTING: usize = 32;
-/// Most operator characters accepted in one item (between `;`, `,`, `{`, `}`).
+/// Most operator characters, array suffixes (`[`) and parenthesised parts
+/// (`(`) accepted in one item (between `;`, `,`, `{`, `}`).
 pub(crate) const MAX_OPERATORS: usize = 256;
 
 /// Why the text is refused, at a byte offset of the checked text.
@@ -45,7 +48,10 @@ pub(crate) fn check_limits(text: &str, tokens: &[Token]) -> Result<(), Refusal> 
         }
         operators = count_operators(text, token, operators);
         if operators > MAX_OPERATORS {
-            return Err(refuse("expression too long".into()));
+            return Err(refuse(format!(
+                "expression or declarator too long (more than {MAX_OPERATORS} operators, \
+                 array suffixes and parentheses)"
+            )));
         }
     }
     Ok(())
@@ -57,6 +63,7 @@ fn count_operators(text: &str, token: &Token, before: usize) -> usize {
     }
     match token.text(text) {
         ";" | "," | "{" | "}" => 0,
+        "[" | "(" => before + 1,
         p if "+-*/%<>&|^!~?:=".contains(p) => before + 1,
         _ => before,
     }
@@ -92,6 +99,19 @@ mod tests {
     fn long_operator_runs_are_refused_but_separators_reset_the_count() {
         assert!(check(&format!("int a[{}1];", "-".repeat(300))).is_err());
         assert_eq!(check(&"int *a;".repeat(300)), Ok(()));
+    }
+
+    #[test]
+    fn long_declarator_suffix_chains_are_refused() {
+        for text in [
+            format!("int a{};", "[1]".repeat(300)),
+            format!("int f{};", "()".repeat(300)),
+            format!("int {}a;", "*".repeat(300)),
+        ] {
+            let err = check(&text).unwrap_err();
+            assert!(err.message.contains("too long"), "{}", err.message);
+        }
+        assert_eq!(check(&format!("int a{};", "[1]".repeat(100))), Ok(()));
     }
 
     #[test]

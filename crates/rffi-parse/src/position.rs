@@ -7,13 +7,22 @@ use crate::error::ParseError;
 pub(crate) struct SourceText<'a> {
     text: &'a str,
     line_starts: Vec<usize>,
+    /// Whether each line is all ASCII, so that a column is a byte count: a
+    /// position then costs no scan of its line (one long line of many
+    /// declarations would make that quadratic).
+    ascii_lines: Vec<bool>,
 }
 
 impl<'a> SourceText<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceText { text, line_starts }
+        let ascii_lines = text.split('\n').map(str::is_ascii).collect();
+        SourceText {
+            text,
+            line_starts,
+            ascii_lines,
+        }
     }
 
     pub(crate) fn text(&self) -> &'a str {
@@ -25,7 +34,11 @@ impl<'a> SourceText<'a> {
         let offset = self.floor_char_boundary(offset.min(self.text.len()));
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let column = self.text[start..offset].chars().count() + 1;
+        let column = if self.ascii_lines[line] {
+            offset - start + 1
+        } else {
+            self.text[start..offset].chars().count() + 1
+        };
         Pos {
             line: clamp_u32(line + 1),
             column: clamp_u32(column),

@@ -1,8 +1,8 @@
 //! Python exceptions for rffi's error values, chosen as cffi chooses them.
 
 use pyo3::exceptions::{
-    PyAttributeError, PyException, PyKeyError, PyNotImplementedError, PyOSError, PyTypeError,
-    PyValueError,
+    PyAttributeError, PyException, PyKeyError, PyNotImplementedError, PyOSError, PyOverflowError,
+    PyTypeError, PyValueError,
 };
 use pyo3::prelude::*;
 use rffi_call::CallError;
@@ -34,6 +34,7 @@ pub fn type_error(e: TypeError) -> PyErr {
         ErrorKind::UnknownSize | ErrorKind::BadValue => PyValueError::new_err(msg),
         ErrorKind::NoSuchField => PyKeyError::new_err(msg.trim_matches('\'').to_string()),
         ErrorKind::Unsupported => PyTypeError::new_err(msg),
+        ErrorKind::TooLarge => PyOverflowError::new_err(msg),
     }
 }
 

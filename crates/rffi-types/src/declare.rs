@@ -190,7 +190,22 @@ impl Types {
 
     /// The type of a syntactic type. `name_hint` names an anonymous struct,
     /// union or enum defined directly in a typedef, as cffi does.
+    ///
+    /// The recursion follows the syntax, which the parser keeps shallow; the
+    /// result is refused when deeper than [`Types::MAX_DEPTH`], so that a
+    /// chain of typedefs cannot build a type too deep to walk either.
     pub(crate) fn resolve(&mut self, ty: &TypeExpr, name_hint: Option<&str>) -> Result<TypeId> {
+        let id = self.resolve_unchecked(ty, name_hint)?;
+        if self.depth(id).max(self.nesting(id)) > Types::MAX_DEPTH {
+            return Err(declaration_error(format!(
+                "type nested more than {} levels deep (pointers, arrays, functions, records)",
+                Types::MAX_DEPTH
+            )));
+        }
+        Ok(id)
+    }
+
+    fn resolve_unchecked(&mut self, ty: &TypeExpr, name_hint: Option<&str>) -> Result<TypeId> {
         match ty {
             TypeExpr::Base(b) => self.resolve_base(b, name_hint),
             TypeExpr::Pointer(inner) => {
@@ -372,7 +387,9 @@ impl Types {
                 .map(|f| {
                     Ok(Member {
                         name: f.name.clone(),
-                        ty: self.resolve(&f.ty, None)?,
+                        ty: self
+                            .resolve(&f.ty, None)
+                            .map_err(|e| e.in_field(f.name.as_deref()))?,
                         bits: match &f.bits {
                             Some(b) => Some(self.eval_count(b, "bitfield width")?),
                             None => None,
@@ -400,25 +417,29 @@ impl Types {
                 pack: self.active.pack,
             };
             let layout = self.lay_out(r.kind, &members, rules)?;
+            self.set_record_nesting(rid, &members)?;
             self.records[rid.0 as usize].layout = Some(layout);
         }
         Ok(self.intern(Type::Record(rid)))
     }
 
+    /// `aligned(N)` as GCC takes it: 0 is ignored (GCC warns), other values
+    /// must be powers of two up to GCC's maximum.
     fn eval_aligned(&mut self, attrs: &Attrs) -> Result<Option<usize>> {
         match &attrs.aligned {
             None => Ok(None),
             Some(None) => Ok(Some(target::MAX_ALIGN)),
-            Some(Some(e)) => {
-                let a = self.eval_count(e, "alignment")?;
-                if !a.is_power_of_two() {
-                    return Err(TypeError::new(
-                        ErrorKind::BadValue,
-                        format!("requested alignment {a} is not a power of two"),
-                    ));
-                }
-                Ok(Some(a))
-            }
+            Some(Some(e)) => match self.eval(e)? {
+                0 => Ok(None),
+                a if a < 0 || a.count_ones() != 1 => Err(declaration_error(format!(
+                    "requested alignment {a} is not a positive power of 2"
+                ))),
+                a if a > target::MAX_ALIGN_ATTRIBUTE as i128 => Err(declaration_error(format!(
+                    "requested alignment {a} exceeds maximum {}",
+                    target::MAX_ALIGN_ATTRIBUTE
+                ))),
+                a => Ok(Some(a as usize)),
+            },
         }
     }
 
@@ -482,7 +503,7 @@ impl Types {
                     Some(x) => self.eval(x)?,
                     None => next,
                 };
-                next = value + 1;
+                next = value.saturating_add(1);
                 if e.partial {
                     // cffi lists them in dir(lib) and refuses to read them.
                     self.add_unusable(&v.name, Unusable::Of(id));
@@ -491,33 +512,41 @@ impl Types {
                 }
                 values.push((v.name.clone(), value));
             }
+            let base = enum_base(values.iter().map(|(_, v)| *v)).ok_or_else(|| {
+                declaration_error(format!(
+                    "{} values don't all fit into either 'long' or 'unsigned long'",
+                    self.enums[eid.0 as usize].name
+                ))
+            })?;
             let def = &mut self.enums[eid.0 as usize];
-            def.base = enum_base(values.iter().map(|(_, v)| *v));
+            def.base = base;
             def.variants = Some(values);
         }
         Ok(self.intern(Type::Enum(eid)))
     }
 }
 
-/// The integer type GCC gives an enum with these values.
-fn enum_base(values: impl Iterator<Item = i128>) -> Prim {
+/// The integer type GCC gives an enum with these values; `None` when neither
+/// `long` nor `unsigned long` holds them all (cffi refuses the enum).
+fn enum_base(values: impl Iterator<Item = i128>) -> Option<Prim> {
     let (mut lo, mut hi) = (0i128, 0i128);
     for v in values {
         lo = lo.min(v);
         hi = hi.max(v);
     }
-    let int = Prim::INT;
-    let int_bits = int.size() as u32 * 8;
-    if lo < 0 {
-        let fits_int = lo >= -(1i128 << (int_bits - 1)) && hi < (1i128 << (int_bits - 1));
-        if fits_int {
-            Prim::INT
+    let fits = |p: Prim| {
+        let bits = p.size() as u32 * 8;
+        let (min, max) = if p.is_signed() {
+            (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
         } else {
-            Prim::LONG
-        }
-    } else if hi < (1i128 << int_bits) {
-        Prim::UINT
+            (0, (1i128 << bits) - 1)
+        };
+        min <= lo && hi <= max
+    };
+    let candidates = if lo < 0 {
+        [Prim::INT, Prim::LONG]
     } else {
-        Prim::ULONG
-    }
+        [Prim::UINT, Prim::ULONG]
+    };
+    candidates.into_iter().find(|&p| fits(p))
 }

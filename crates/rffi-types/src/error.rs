@@ -27,6 +27,9 @@ pub enum ErrorKind {
     /// cffi's `[...]` where no compiler could fill it in: a parameter or a
     /// type string (cffi: `FFIError`).
     Misplaced,
+    /// A type larger than the largest object of the target, `PTRDIFF_MAX`
+    /// bytes (cffi: `OverflowError`, "array size would overflow a Py_ssize_t").
+    TooLarge,
 }
 
 /// An error of the type model: what went wrong, and where when it came from source text.
@@ -43,6 +46,16 @@ impl TypeError {
             kind,
             message: message.into(),
         }
+    }
+
+    /// Names the member whose type is too large (other errors name what
+    /// they are about already).
+    pub(crate) fn in_field(mut self, name: Option<&str>) -> TypeError {
+        if self.kind == ErrorKind::TooLarge {
+            let name = name.unwrap_or("<anonymous>");
+            self.message = format!("field '{name}': {}", self.message);
+        }
+        self
     }
 
     /// Adds the position and the text of the offending line, the way parse

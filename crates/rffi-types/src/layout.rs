@@ -10,6 +10,7 @@ use rffi_parse::RecordKind;
 use crate::error::{ErrorKind, Result, TypeError};
 use crate::model::{BitField, Field, RecordLayout, Type, TypeId};
 use crate::registry::Types;
+use crate::target;
 
 /// A member as declared, its type resolved.
 #[derive(Clone, Debug)]
@@ -35,17 +36,30 @@ pub(crate) struct Rules {
     pub pack: Option<usize>,
 }
 
+/// A position or length in bits. A record may be `MAX_OBJECT_SIZE` bytes
+/// long, which is more bits than a `usize` counts.
+type Bits = u128;
+
+/// The end of the largest record the target can hold.
+const MAX_BITS: Bits = target::MAX_OBJECT_SIZE as Bits * 8;
+
 /// The state of laying out one record.
 struct Cursor {
     union: bool,
-    /// Next free bit (structs) or the largest end seen (unions).
-    end: usize,
+    /// Next free bit (structs) or the largest end seen (unions); never past
+    /// `MAX_BITS`.
+    end: Bits,
     align: usize,
     fields: Vec<Field>,
 }
 
-fn round_up(v: usize, to: usize) -> usize {
-    v.div_ceil(to) * to
+fn bits(bytes: usize) -> Bits {
+    bytes as Bits * 8
+}
+
+/// `v` rounded up to a multiple of `to`; `None` for `to == 0` or past `MAX_BITS`.
+fn round_up(v: Bits, to: Bits) -> Option<Bits> {
+    v.checked_next_multiple_of(to).filter(|&r| r <= MAX_BITS)
 }
 
 fn field_error(m: &Member, what: &str) -> TypeError {
@@ -53,9 +67,20 @@ fn field_error(m: &Member, what: &str) -> TypeError {
     TypeError::new(ErrorKind::Declaration, format!("field '{name}' {what}"))
 }
 
+fn too_large(m: &Member) -> TypeError {
+    let name = m.name.as_deref().unwrap_or("<anonymous>");
+    TypeError::new(
+        ErrorKind::TooLarge,
+        format!(
+            "field '{name}' does not fit: the type would be larger than {} bytes",
+            target::MAX_OBJECT_SIZE
+        ),
+    )
+}
+
 /// GCC's `excess_unit_span`: would a bitfield of `width` bits at bit `pos`
 /// touch more `align`-sized units than its type has?
-fn spans_too_many_units(pos: usize, width: usize, align_bits: usize, size_bits: usize) -> bool {
+fn spans_too_many_units(pos: Bits, width: Bits, align_bits: Bits, size_bits: Bits) -> bool {
     let within = pos % align_bits;
     (within + width).div_ceil(align_bits) > size_bits / align_bits
 }
@@ -91,8 +116,21 @@ impl Types {
         if let Some(a) = rules.aligned {
             align = align.max(a);
         }
+        let too_large = || {
+            TypeError::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "the type is too large: more than {} bytes",
+                    target::MAX_OBJECT_SIZE
+                ),
+            )
+        };
+        let bytes = round_up(c.end.div_ceil(8) * 8, bits(align)).ok_or_else(too_large)? / 8;
+        // cffi gives a record that would be empty (`struct { int a[0]; }`)
+        // size 1, as C++ does, where GCC's C says 0.
+        let size = usize::try_from(bytes).map_err(|_| too_large())?.max(1);
         Ok(RecordLayout {
-            size: round_up(c.end.div_ceil(8), align),
+            size,
             align,
             fields: c.fields,
             flexible,
@@ -104,8 +142,10 @@ impl Types {
         if let Type::Array(_, None) = self.get(m.ty) {
             return Ok((0, self.item_align(m.ty)?));
         }
-        self.size_align(m.ty)
-            .map_err(|_| field_error(m, &format!("has incomplete type '{}'", self.cname(m.ty))))
+        self.size_align(m.ty).map_err(|e| match e.kind {
+            ErrorKind::TooLarge => e,
+            _ => field_error(m, &format!("has incomplete type '{}'", self.cname(m.ty))),
+        })
     }
 
     fn place_member(&self, c: &mut Cursor, m: &Member, rules: Rules) -> Result<()> {
@@ -124,16 +164,20 @@ impl Types {
         let start = if c.union {
             0
         } else {
-            round_up(c.end, align * 8)
+            round_up(c.end, bits(align)).ok_or_else(|| too_large(m))?
         };
+        let end = start + bits(size);
+        if end > MAX_BITS {
+            return Err(too_large(m));
+        }
         c.align = c.align.max(align);
         c.fields.push(Field {
             name: m.name.clone().unwrap_or_default(),
             ty: m.ty,
-            offset: start / 8,
+            offset: byte_of(start),
             bits: None,
         });
-        self.advance(c, start + size * 8);
+        c.advance(end);
         Ok(())
     }
 
@@ -142,7 +186,8 @@ impl Types {
             return Err(field_error(m, "is a bitfield of a non-integer type"));
         }
         let (size, align) = self.member_size_align(m)?;
-        if width > size * 8 {
+        let (size_bits, align_bits, width) = (bits(size), bits(align), width as Bits);
+        if width > size_bits {
             return Err(field_error(m, "has a width larger than its type"));
         }
         if width == 0 {
@@ -152,21 +197,25 @@ impl Types {
             // A zero-width bitfield moves the next member to a unit boundary of
             // its type; neither `packed` nor `pack` changes that.
             if !c.union {
-                c.end = round_up(c.end, align * 8);
+                c.end = round_up(c.end, align_bits).ok_or_else(|| too_large(m))?;
             }
             return Ok(());
         }
         let packed = rules.packed || m.packed;
         let mut start = if c.union { 0 } else { c.end };
         if let Some(a) = m.aligned {
-            start = round_up(start, a * 8);
+            start = round_up(start, bits(a)).ok_or_else(|| too_large(m))?;
             c.align = c.align.max(a);
         }
         if rules.pack.is_none()
             && !packed
-            && spans_too_many_units(start, width, align * 8, size * 8)
+            && spans_too_many_units(start, width, align_bits, size_bits)
         {
-            start = round_up(start, align * 8);
+            start = round_up(start, align_bits).ok_or_else(|| too_large(m))?;
+        }
+        let end = start + width;
+        if end > MAX_BITS {
+            return Err(too_large(m));
         }
         if let Some(name) = &m.name {
             // Only named bitfields give the record their type's alignment.
@@ -179,19 +228,26 @@ impl Types {
             c.fields.push(Field {
                 name: name.clone(),
                 ty: m.ty,
-                offset: start / 8,
+                offset: byte_of(start),
                 bits: Some(BitField {
                     shift: (start % 8) as u32,
                     width: width as u32,
                 }),
             });
         }
-        self.advance(c, start + width);
+        c.advance(end);
         Ok(())
     }
+}
 
-    fn advance(&self, c: &mut Cursor, end: usize) {
-        c.end = if c.union { c.end.max(end) } else { end };
+/// The byte holding bit `pos`; lossless because positions stay within `MAX_BITS`.
+fn byte_of(pos: Bits) -> usize {
+    (pos / 8) as usize
+}
+
+impl Cursor {
+    fn advance(&mut self, end: Bits) {
+        self.end = if self.union { self.end.max(end) } else { end };
     }
 }
 

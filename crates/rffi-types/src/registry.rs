@@ -6,6 +6,7 @@ use indexmap::IndexMap;
 use rffi_parse::RecordKind;
 
 use crate::error::{ErrorKind, Result, TypeError};
+use crate::layout::Member;
 use crate::model::*;
 use crate::prim::Prim;
 use crate::target;
@@ -25,6 +26,8 @@ pub enum Symbol {
 #[derive(Clone, Debug)]
 pub struct Types {
     types: Vec<Type>,
+    /// How many pointer, array and function levels each type has.
+    depths: Vec<usize>,
     interned: HashMap<Type, TypeId>,
     pub(crate) records: Vec<Record>,
     pub(crate) enums: Vec<EnumDef>,
@@ -37,6 +40,8 @@ pub struct Types {
     pub(crate) active: crate::declare::Active,
     /// cffi's dialect: what cannot be used, and the warnings of the last cdef.
     pub(crate) dialect: crate::unfinished::DialectState,
+    /// How deeply records nest inside each complete record (see [`Types::nesting`]).
+    record_nesting: HashMap<RecordId, usize>,
 }
 
 impl Default for Types {
@@ -46,9 +51,14 @@ impl Default for Types {
 }
 
 impl Types {
+    /// The deepest type a declaration or type string may make. C requires
+    /// compilers to handle 12 levels; no real header comes near this.
+    pub const MAX_DEPTH: usize = 256;
+
     pub fn new() -> Types {
         Types {
             types: Vec::new(),
+            depths: Vec::new(),
             interned: HashMap::new(),
             records: Vec::new(),
             enums: Vec::new(),
@@ -60,6 +70,7 @@ impl Types {
             anonymous_count: 0,
             active: Default::default(),
             dialect: Default::default(),
+            record_nesting: HashMap::new(),
         }
     }
 
@@ -69,9 +80,66 @@ impl Types {
             return id;
         }
         let id = TypeId(self.types.len() as u32);
+        self.depths.push(self.depth_of(&ty));
         self.types.push(ty.clone());
         self.interned.insert(ty, id);
         id
+    }
+
+    fn depth_of(&self, ty: &Type) -> usize {
+        match ty {
+            Type::Pointer(inner) | Type::Array(inner, _) => self.depth(*inner) + 1,
+            Type::Function(f) => {
+                let parts = f.params.iter().chain([&f.ret]);
+                1 + parts.map(|&p| self.depth(p)).max().unwrap_or(0)
+            }
+            Type::Void | Type::Prim(_) | Type::Record(_) | Type::Enum(_) => 0,
+        }
+    }
+
+    /// How many pointer, array and function levels `id` has (`int **` has
+    /// 2); declarations never make it more than [`Types::MAX_DEPTH`], so
+    /// code that walks a type recursively may recurse this deep.
+    pub fn depth(&self, id: TypeId) -> usize {
+        self.depths[id.index()]
+    }
+
+    /// How many levels of records and arrays a value of `id` holds inside
+    /// itself: 0 for scalars and pointers, 1 for a struct of scalars, more
+    /// for members that are records or arrays in turn. Declarations never make
+    /// it more than [`Types::MAX_DEPTH`], so code that walks a value member by
+    /// member may recurse this deep.
+    pub fn nesting(&self, id: TypeId) -> usize {
+        let mut levels = 0;
+        let mut ty = id;
+        loop {
+            match self.get(ty) {
+                Type::Array(item, _) => {
+                    levels += 1;
+                    ty = *item;
+                }
+                Type::Record(r) => {
+                    return levels + self.record_nesting.get(r).copied().unwrap_or(0)
+                }
+                _ => return levels,
+            }
+        }
+    }
+
+    /// Records the nesting of a record being completed with `members`;
+    /// refused past [`Types::MAX_DEPTH`] (a chain of records, each holding
+    /// the previous one, would otherwise be too deep to walk).
+    pub(crate) fn set_record_nesting(&mut self, rid: RecordId, members: &[Member]) -> Result<()> {
+        let inner = members.iter().map(|m| self.nesting(m.ty)).max();
+        let nesting = 1 + inner.unwrap_or(0);
+        if nesting > Types::MAX_DEPTH {
+            return Err(TypeError::new(
+                ErrorKind::Declaration,
+                format!("records nested more than {} levels deep", Types::MAX_DEPTH),
+            ));
+        }
+        self.record_nesting.insert(rid, nesting);
+        Ok(())
     }
 
     pub fn get(&self, id: TypeId) -> &Type {
@@ -172,9 +240,19 @@ impl Types {
             Type::Array(_, None) => Err(unknown()),
             Type::Array(item, Some(n)) => {
                 let (s, a) = self.size_align(*item)?;
-                let total = s.checked_mul(*n).ok_or_else(|| {
-                    TypeError::new(ErrorKind::BadValue, "array size would overflow")
-                })?;
+                let total = s
+                    .checked_mul(*n)
+                    .filter(|&t| t <= target::MAX_OBJECT_SIZE)
+                    .ok_or_else(|| {
+                        TypeError::new(
+                            ErrorKind::TooLarge,
+                            format!(
+                                "ctype '{}' is too large: more than {} bytes",
+                                self.cname(id),
+                                target::MAX_OBJECT_SIZE
+                            ),
+                        )
+                    })?;
                 Ok((total, a))
             }
             Type::Record(r) => self

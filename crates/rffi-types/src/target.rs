@@ -46,3 +46,10 @@ pub const FAST32: (usize, usize) = INT;
 /// What `__attribute__((aligned))` without an argument means: the largest
 /// alignment the target ever needs.
 pub const MAX_ALIGN: usize = 16;
+
+/// The largest object the target can hold, `PTRDIFF_MAX` bytes: GCC refuses a
+/// larger type ("type is too large") and cffi counts sizes in `Py_ssize_t`.
+pub const MAX_OBJECT_SIZE: usize = isize::MAX as usize;
+
+/// The largest `__attribute__((aligned(N)))` GCC accepts on ELF targets.
+pub const MAX_ALIGN_ATTRIBUTE: usize = 1 << 28;
