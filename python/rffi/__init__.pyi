@@ -30,6 +30,7 @@ __all__ = [
     "RTLD_NOW",
     "buffer",
     "error",
+    "install_as_cffi",
     "__version__",
 ]
 
@@ -49,6 +50,12 @@ class CDefError(Exception):
     """Raised for C text that cannot be parsed or declared (cdef sources and type strings)."""
 
 error = FFIError
+
+def install_as_cffi() -> None:
+    """From now on `import cffi` and `import _cffi_backend` in this process give rffi's
+    cffi-compatible modules (rffi.cffi and rffi._cffi_backend), so a package that imports cffi
+    runs on rffi unedited. Call it before anything imports cffi: entries of the real cffi
+    already in sys.modules are replaced, with a RuntimeWarning."""
 
 _Kind: TypeAlias = Literal["void", "primitive", "pointer", "array", "struct", "union", "enum", "function"]
 

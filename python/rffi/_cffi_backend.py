@@ -17,10 +17,11 @@ internals and are not provided: use ``FFI().cdef()`` and ``FFI().dlopen()``.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import rffi
-from rffi._rffi import (
+from rffi import (
     RTLD_DEEPBIND,
     RTLD_GLOBAL,
     RTLD_LAZY,
@@ -35,7 +36,7 @@ from rffi._rffi import (
     Lib,
     buffer,
 )
-from rffi._rffi import CData as _CDataBase
+from rffi import CData as _CDataBase
 from rffi.cffi.api import FFI as _CffiFFI
 
 __version__ = "2.1.1"
@@ -72,7 +73,7 @@ __all__ = [
 
 def _ffi_from_tables(module_name: str, kwargs: dict[str, Any]) -> rffi.FFI:
     try:
-        from rffi._outofline import ffi_from_tables
+        outofline = importlib.import_module("rffi._outofline")
     except ModuleNotFoundError as exc:
         if exc.name != "rffi._outofline":
             raise
@@ -81,7 +82,7 @@ def _ffi_from_tables(module_name: str, kwargs: dict[str, Any]) -> rffi.FFI:
             "cffi's out-of-line ABI mode, and this rffi has no support for those modules "
             "(rffi._outofline is missing)"
         ) from exc
-    result: rffi.FFI = ffi_from_tables(module_name, **kwargs)
+    result: rffi.FFI = outofline.ffi_from_tables(module_name, **kwargs)
     return result
 
 

@@ -13,7 +13,7 @@ this way without editing it; see ``rffi/cffi/__main__.py``.
 
 from __future__ import annotations
 
-from rffi._rffi import __version__ as __rffi_version__
+from rffi import __version__ as __rffi_version__
 from rffi.cffi import api, error
 from rffi.cffi.api import FFI
 from rffi.cffi.error import (

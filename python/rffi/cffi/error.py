@@ -7,7 +7,7 @@ implement; they exist so that code naming them imports and its ``except`` clause
 
 from __future__ import annotations
 
-from rffi._rffi import CDefError, FFIError
+from rffi import CDefError, FFIError
 
 __all__ = [
     "APIModeUnsupported",
