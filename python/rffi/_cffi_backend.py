@@ -17,7 +17,9 @@ internals and are not provided: use ``FFI().cdef()`` and ``FFI().dlopen()``.
 
 from __future__ import annotations
 
-import importlib
+import importlib.machinery
+import importlib.util
+from types import ModuleType
 from typing import Any
 
 import rffi
@@ -195,7 +197,37 @@ def getcname(ctype: CType, replace_with: str) -> str:
     return _ffi.getctype(ctype, replace_with)
 
 
+# Modules compiled in cffi's API mode (cryptography's and argon2-cffi's bindings, ...) take
+# the C API of the real backend at import (`_C_API`, `_init_cffi_1_0_external_module`). It is handed out from the real
+# _cffi_backend when one is installed, so those modules keep working on cffi beside programs
+# that run on rffi. install_as_cffi() leaves here the real module it displaced, if any.
+_real_backend: ModuleType | None = None
+
+
+def _load_real_backend() -> ModuleType | None:
+    global _real_backend
+    if _real_backend is None:
+        spec = importlib.machinery.PathFinder.find_spec("_cffi_backend")
+        if spec is None or spec.loader is None:
+            return None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _real_backend = module
+    return _real_backend
+
+
+_FROM_REAL_BACKEND = frozenset({"_C_API", "_init_cffi_1_0_external_module"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _FROM_REAL_BACKEND:
+        real = _load_real_backend()
+        if real is None:
+            raise AttributeError(
+                f"_cffi_backend.{name}: a module compiled in cffi's API mode needs the real "
+                "cffi, which is not installed (rffi runs ABI mode only)"
+            )
+        return getattr(real, name)
     raise AttributeError(
         f"rffi's _cffi_backend has no {name!r}: cffi's backend internals (building types "
         "piece by piece, load_library, the C API of compiled modules) are not provided; "

@@ -72,6 +72,9 @@ def install_as_cffi() -> None:
     from rffi import cffi as shim
 
     foreign = _foreign_modules(shim, backend)
+    real_backend = sys.modules.get("_cffi_backend")
+    if "_cffi_backend" in foreign and isinstance(real_backend, ModuleType):
+        backend._real_backend = real_backend
     if foreign:
         for name in foreign:
             del sys.modules[name]

@@ -379,3 +379,48 @@ def test_runner_reports_usage_errors_and_program_errors(tmp_path: pathlib.Path) 
     failing = program(tmp_path, "raise KeyError('boom')\n", name="failing.py")
     result = run("-m", "rffi.cffi", str(failing))
     assert result.returncode == 1 and "KeyError: 'boom'" in result.stderr
+
+
+def test_api_mode_modules_keep_the_real_backend(tmp_path: pathlib.Path) -> None:
+    # A module compiled by the real cffi in API mode fetches _cffi_backend._C_API at import;
+    # after install_as_cffi() it still gets the real backend's, beside rffi's ABI mode.
+    build = textwrap.dedent(
+        """
+        import cffi
+        ffi = cffi.FFI()
+        ffi.cdef("int twice(int);")
+        ffi.set_source("_apimode_twice", "static int twice(int x) { return 2 * x; }")
+        ffi.compile(tmpdir=".")
+        """
+    )
+    run_ok("-c", build, cwd=tmp_path)
+    use = textwrap.dedent(
+        """
+        import rffi
+        rffi.install_as_cffi()
+        import _apimode_twice, cffi
+        abi = cffi.FFI()
+        abi.cdef("int abs(int);")
+        print(_apimode_twice.lib.twice(21), abi.dlopen(None).abs(-2), type(abi).__module__)
+        """
+    )
+    assert run_ok("-c", use, cwd=tmp_path) == "42 2 rffi.cffi.api\n"
+
+
+def test_api_mode_module_without_the_real_cffi_says_why() -> None:
+    out = run_ok(
+        "-c",
+        textwrap.dedent(
+            """
+            import importlib.machinery
+            import rffi._cffi_backend as b
+            # As if cffi were not installed: no _cffi_backend on the path.
+            importlib.machinery.PathFinder.find_spec = lambda *args, **kwargs: None
+            try:
+                b._C_API
+            except AttributeError as exc:
+                print(exc)
+            """
+        ),
+    )
+    assert "needs the real cffi, which is not installed" in out
