@@ -103,6 +103,9 @@ def test_install_as_cffi_gives_rffi_modules_and_classes() -> None:
             assert cffi.api.FFI is cffi.FFI and issubclass(cffi.FFI, rffi.FFI)
             assert cffi.CDefError is rffi.CDefError and cffi.FFIError is rffi.FFIError
             assert cffi.error.CDefError is rffi.CDefError
+            # rffi's own class once rffi raises it (partial structs and enums).
+            assert getattr(rffi, "VerificationMissing", cffi.VerificationMissing) is (
+                cffi.VerificationMissing)
             assert _cffi_backend.CDefError is rffi.CDefError
             assert _cffi_backend.FFIError is rffi.FFIError
             ffi = cffi.FFI()

@@ -41,7 +41,8 @@ class Package:
     tests: list[str]  # paths inside the unpacked sdist
     pip_deps: list[str]  # what the package and its tests import, besides cffi and pytest
     libraries: dict[str, str]  # find_library name -> Debian package
-    pytest_args: list[str] = dataclasses.field(default_factory=list)
+    programs: dict[str, str] = dataclasses.field(default_factory=dict)  # program -> Debian
+    wrapper: list[str] = dataclasses.field(default_factory=list)  # runs pytest, e.g. xvfb-run
 
     @property
     def source(self) -> pathlib.Path:
@@ -53,8 +54,20 @@ PACKAGES = [
         "cairocffi",
         "1.7.1",
         tests=["cairocffi"],
-        pip_deps=["pikepdf"],
+        # With xcffib, test_xcb.py draws into an X window through both packages' FFIs
+        # (cairocffi's ffi.include()s xcffib's); it needs an X server, hence xvfb-run.
+        pip_deps=["pikepdf", "xcffib==1.13.0"],
         libraries={"cairo": "libcairo2", "gdk_pixbuf-2.0": "libgdk-pixbuf-2.0-0"},
+        programs={"xvfb-run": "xvfb xauth"},
+        wrapper=["xvfb-run", "-a"],
+    ),
+    Package(
+        "xcffib",
+        "1.13.0",
+        tests=["test"],
+        pip_deps=[],
+        libraries={"xcb": "libxcb1"},
+        programs={"Xvfb": "xvfb", "xeyes": "x11-apps"},
     ),
     Package(
         "weasyprint",
@@ -75,8 +88,8 @@ PACKAGES = [
             "harfbuzz": "libharfbuzz0b",
             "harfbuzz-subset": "libharfbuzz-subset0",
             "fontconfig": "fontconfig",
-            "gs": "ghostscript",
         },
+        programs={"gs": "ghostscript"},
     ),
     Package(
         "pyvips",
@@ -108,11 +121,10 @@ def fetch_sdist(package: Package) -> None:
 
 
 def missing_libraries(package: Package) -> list[str]:
-    missing = []
-    for library, debian in package.libraries.items():
-        found = shutil.which(library) if library == "gs" else ctypes.util.find_library(library)
-        if not found:
-            missing.append(debian)
+    missing = [debian for library, debian in package.libraries.items()
+               if not ctypes.util.find_library(library)]
+    missing += [debian for program, debian in package.programs.items()
+                if not shutil.which(program)]
     return missing
 
 
@@ -122,9 +134,9 @@ def run_suite(package: Package, on_rffi: bool, rewrite_cdef: bool) -> tuple[str,
     if on_rffi and rewrite_cdef:
         runner += ["-p", "rewrite_cdef"]
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(WORK / "site"), str(package.source), str(HERE)])
-    command = [sys.executable, *runner, "-q", "-p", "no:cacheprovider", "-p", "cffi_in_use",
-               *package.pytest_args, *package.tests]
+    env["PYTHONPATH"] = os.pathsep.join([str(package.source), str(WORK / "site"), str(HERE)])
+    command = [*package.wrapper, sys.executable, *runner, "-q", "-p", "no:cacheprovider", "-p", "cffi_in_use",
+               *package.tests]
     log = WORK / f"{package.name}-{'rffi' if on_rffi else 'cffi'}.log"
     with open(log, "w") as out:
         subprocess.run(command, cwd=package.source, env=env, stdout=out, stderr=subprocess.STDOUT)

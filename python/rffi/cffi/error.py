@@ -7,6 +7,7 @@ implement; they exist so that code naming them imports and its ``except`` clause
 
 from __future__ import annotations
 
+import rffi
 from rffi import CDefError, FFIError
 
 __all__ = [
@@ -25,6 +26,12 @@ class VerificationError(Exception):
 
 class VerificationMissing(Exception):
     """An incomplete structure definition was used (cffi's API mode)."""
+
+
+# Where rffi raises its own VerificationMissing (for partial structs and enums, `...` in a
+# cdef), `except cffi.VerificationMissing` must catch that class.
+if hasattr(rffi, "VerificationMissing"):
+    VerificationMissing = getattr(rffi, "VerificationMissing")  # type: ignore[misc]  # noqa: B009
 
 
 class PkgConfigError(Exception):
