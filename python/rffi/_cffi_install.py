@@ -7,28 +7,33 @@ the real cffi is installed, and it does not reach subprocesses.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import sys
-import warnings
-from collections.abc import Sequence
 from types import ModuleType
+
+# Type checkers take this branch; at run time `typing` is not imported, which keeps
+# `import rffi` fast.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
 
 __all__ = ["install_as_cffi"]
 
 
-class _CffiSubmoduleFinder(importlib.abc.MetaPathFinder):
-    """Refuses, with a message that says why, the submodules of cffi that the shim lacks.
+class _CffiSubmoduleFinder:
+    """A meta path finder that refuses, with a message that says why, the submodules of
+    cffi that the shim lacks.
 
     Without it ``import cffi.model`` would fail with a bare "No module named", or find a file
-    of rffi's package under cffi's name."""
+    of rffi's package under cffi's name. (Not derived from importlib.abc.MetaPathFinder:
+    importing that module would make ``import rffi`` slower for everyone.)"""
 
     def find_spec(
         self,
         fullname: str,
         path: Sequence[str] | None,
         target: ModuleType | None = None,
-    ) -> importlib.machinery.ModuleSpec | None:
+    ) -> ModuleSpec | None:
         if not fullname.startswith("cffi.") or fullname in sys.modules:
             return None
         from rffi import cffi as shim
@@ -76,6 +81,8 @@ def install_as_cffi() -> None:
     if "_cffi_backend" in foreign and isinstance(real_backend, ModuleType):
         backend._real_backend = real_backend
     if foreign:
+        import warnings
+
         for name in foreign:
             del sys.modules[name]
         warnings.warn(
