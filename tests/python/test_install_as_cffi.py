@@ -115,7 +115,8 @@ def test_install_as_cffi_gives_rffi_modules_and_classes() -> None:
                 cffi.FFI(backend=object())
             except NotImplementedError as exc:
                 print("backend:", exc)
-            print(cffi.__version__, cffi.__version_info__, cffi.__rffi_version__ == rffi.__version__)
+            same_version = cffi.__rffi_version__ == rffi.__version__
+            print(cffi.__version__, cffi.__version_info__, same_version)
             """
         ),
     )
@@ -306,6 +307,7 @@ OUT_OF_LINE = """
     try:
         ffi = _cffi_backend.FFI('_example', _version=0x2601, _types=b'\\x00', _globals=())
         print("made", ffi)
+        print("made", _cffi_backend.FFI(_version=0x2601, _types=b''))
     except ImportError as exc:
         print("ImportError:", exc)
     ffi = _cffi_backend.FFI()
@@ -315,7 +317,7 @@ OUT_OF_LINE = """
 
 FAKE_OUTOFLINE = """
     fake = types.ModuleType("rffi._outofline")
-    def ffi_from_tables(module_name, **kwargs):
+    def ffi_from_tables(module_name="default", **kwargs):
         return ("tables", module_name, sorted(kwargs))
     fake.ffi_from_tables = ffi_from_tables
     sys.modules["rffi._outofline"] = fake
@@ -327,6 +329,7 @@ def test_backend_ffi_with_tables_is_built_by_rffi_outofline() -> None:
     out = run_ok("-c", textwrap.dedent(source))
     assert out.splitlines() == [
         "made ('tables', '_example', ['_globals', '_types', '_version'])",
+        "made ('tables', 'default', ['_types', '_version'])",
         "3 True",
     ]
 

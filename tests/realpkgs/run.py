@@ -135,8 +135,8 @@ def run_suite(package: Package, on_rffi: bool, rewrite_cdef: bool) -> tuple[str,
         runner += ["-p", "rewrite_cdef"]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(package.source), str(WORK / "site"), str(HERE)])
-    command = [*package.wrapper, sys.executable, *runner, "-q", "-p", "no:cacheprovider", "-p", "cffi_in_use",
-               *package.tests]
+    command = [*package.wrapper, sys.executable, *runner, "-q", "-p", "no:cacheprovider",
+               "-p", "cffi_in_use", *package.tests]
     log = WORK / f"{package.name}-{'rffi' if on_rffi else 'cffi'}.log"
     with open(log, "w") as out:
         subprocess.run(command, cwd=package.source, env=env, stdout=out, stderr=subprocess.STDOUT)
