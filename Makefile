@@ -22,7 +22,7 @@ CLIB_FLAGS := -shared -fPIC -O2 -Wall
 # `make demo BACKEND=cffi` runs the examples on cffi instead of rffi.
 BACKEND ?= rffi
 
-.PHONY: all venv build clibs demo test bench lint clean distclean
+.PHONY: all venv build clibs demo test bench lint clean distclean realpkgs
 
 all: build clibs
 
@@ -65,6 +65,10 @@ test: venv build clibs
 	cargo test --workspace
 	$(VPY) -m pytest -q tests/python
 	RFFI_FORCE_LIBFFI=1 $(VPY) -m pytest -q tests/python
+
+# Test suites of real cffi packages on cffi and on rffi (downloads them; see tests/realpkgs).
+realpkgs: venv build
+	$(VPY) tests/realpkgs/run.py
 
 bench: venv build clibs
 ifeq ($(BENCHMARKS),)

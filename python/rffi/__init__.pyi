@@ -31,6 +31,7 @@ __all__ = [
     "VerificationMissing",
     "buffer",
     "error",
+    "install_as_cffi",
     "__version__",
 ]
 
@@ -53,6 +54,12 @@ class VerificationMissing(Exception):
     """Raised when a type declared with cffi's `...` is used: only API mode could complete it."""
 
 error = FFIError
+
+def install_as_cffi() -> None:
+    """From now on `import cffi` and `import _cffi_backend` in this process give rffi's
+    cffi-compatible modules (rffi.cffi and rffi._cffi_backend), so a package that imports cffi
+    runs on rffi unedited. Call it before anything imports cffi: entries of the real cffi
+    already in sys.modules are replaced, with a RuntimeWarning."""
 
 _Kind: TypeAlias = Literal["void", "primitive", "pointer", "array", "struct", "union", "enum", "function"]
 

@@ -1,0 +1,197 @@
+"""Run the test suites of real cffi ABI-mode packages on cffi and on rffi, and compare.
+
+Each package is taken as a new user would take it: its sdist from PyPI (which holds its test
+suite), its Python dependencies from PyPI, its C libraries from Debian's packages. Its suite
+runs twice, unedited: `python -m pytest` on the real cffi, then `python -m rffi.cffi -m pytest`
+(rffi.install_as_cffi()). The script prints both summaries and fails when they differ.
+
+    make realpkgs                      # or: .venv/bin/python tests/realpkgs/run.py
+    .venv/bin/python tests/realpkgs/run.py cairocffi
+    .venv/bin/python tests/realpkgs/run.py --pyvips-tests DIR   # pyvips too (see below)
+    .venv/bin/python tests/realpkgs/run.py --rewrite-cdef       # see rewrite_cdef.py
+
+It downloads, so it is not part of `make test`. Work files go to build/realpkgs/.
+
+pyvips's sdist lacks the tests/helpers and tests/images of its repository, which its tests
+import; pass a checkout's tests/ directory (same release) with --pyvips-tests to run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes.util
+import dataclasses
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[1]
+WORK = REPO_ROOT / "build" / "realpkgs"
+
+
+@dataclasses.dataclass
+class Package:
+    name: str
+    version: str
+    tests: list[str]  # paths inside the unpacked sdist
+    pip_deps: list[str]  # what the package and its tests import, besides cffi and pytest
+    libraries: dict[str, str]  # find_library name -> Debian package
+    programs: dict[str, str] = dataclasses.field(default_factory=dict)  # program -> Debian
+    wrapper: list[str] = dataclasses.field(default_factory=list)  # runs pytest, e.g. xvfb-run
+
+    @property
+    def source(self) -> pathlib.Path:
+        return WORK / "src" / f"{self.name}-{self.version}"
+
+
+PACKAGES = [
+    Package(
+        "cairocffi",
+        "1.7.1",
+        tests=["cairocffi"],
+        # With xcffib, test_xcb.py draws into an X window through both packages' FFIs
+        # (cairocffi's ffi.include()s xcffib's); it needs an X server, hence xvfb-run.
+        pip_deps=["pikepdf", "xcffib==1.13.0"],
+        libraries={"cairo": "libcairo2", "gdk_pixbuf-2.0": "libgdk-pixbuf-2.0-0"},
+        programs={"xvfb-run": "xvfb xauth"},
+        wrapper=["xvfb-run", "-a"],
+    ),
+    Package(
+        "xcffib",
+        "1.13.0",
+        tests=["test"],
+        pip_deps=[],
+        libraries={"xcb": "libxcb1"},
+        programs={"Xvfb": "xvfb", "xeyes": "x11-apps"},
+    ),
+    Package(
+        "weasyprint",
+        "70.0",
+        tests=["tests"],
+        pip_deps=[
+            "pydyf>=0.11.0",
+            "tinyhtml5>=2.0.0b1",
+            "tinycss2>=1.5.0",
+            "cssselect2>=0.8.0",
+            "Pyphen>=0.9.1",
+            "brotli",  # fonttools[woff]; fonttools and Pillow come with .venv
+            "zopfli",
+        ],
+        libraries={
+            "pango-1.0": "libpango-1.0-0",
+            "pangoft2-1.0": "libpangoft2-1.0-0",
+            "harfbuzz": "libharfbuzz0b",
+            "harfbuzz-subset": "libharfbuzz-subset0",
+            "fontconfig": "fontconfig",
+        },
+        programs={"gs": "ghostscript"},
+    ),
+    Package(
+        "pyvips",
+        "3.2.0",
+        tests=["tests"],
+        pip_deps=[],
+        libraries={"vips": "libvips42"},
+    ),
+]
+
+SUMMARY = re.compile(r"^=*\s*(\d+ \w+.*) in [\d.]+s")
+
+
+def pip(*args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args], check=True
+    )
+
+
+def fetch_sdist(package: Package) -> None:
+    if package.source.exists():
+        return
+    sdists = WORK / "sdists"
+    pip("download", "--no-deps", "--no-binary", ":all:", "-d", str(sdists),
+        f"{package.name}=={package.version}")
+    archive = next(sdists.glob(f"{package.name}-{package.version}.tar.gz"))
+    with tarfile.open(archive) as tar:
+        tar.extractall(WORK / "src", filter="data")
+
+
+def missing_libraries(package: Package) -> list[str]:
+    missing = [debian for library, debian in package.libraries.items()
+               if not ctypes.util.find_library(library)]
+    missing += [debian for program, debian in package.programs.items()
+                if not shutil.which(program)]
+    return missing
+
+
+def run_suite(package: Package, on_rffi: bool, rewrite_cdef: bool) -> tuple[str, str]:
+    """(summary line, cffi module in use) of one run of the package's suite."""
+    runner = ["-m", "rffi.cffi", "-m", "pytest"] if on_rffi else ["-m", "pytest"]
+    if on_rffi and rewrite_cdef:
+        runner += ["-p", "rewrite_cdef"]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(package.source), str(WORK / "site"), str(HERE)])
+    command = [*package.wrapper, sys.executable, *runner, "-q", "-p", "no:cacheprovider",
+               "-p", "cffi_in_use", *package.tests]
+    log = WORK / f"{package.name}-{'rffi' if on_rffi else 'cffi'}.log"
+    with open(log, "w") as out:
+        subprocess.run(command, cwd=package.source, env=env, stdout=out, stderr=subprocess.STDOUT)
+    lines = log.read_text().splitlines()
+    summary = next((m.group(1) for line in reversed(lines) if (m := SUMMARY.match(line))),
+                   f"no summary: see {log}")
+    in_use = next((line.split(": ", 1)[1] for line in lines
+                   if line.startswith("cffi module in use: ")), "unknown")
+    return summary, in_use
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("packages", nargs="*", help="names among: "
+                        + ", ".join(p.name for p in PACKAGES))
+    parser.add_argument("--pyvips-tests", type=pathlib.Path,
+                        help="tests/ of a pyvips checkout of the same release")
+    parser.add_argument("--rewrite-cdef", action="store_true",
+                        help="on rffi, rewrite the cdef forms it does not accept yet "
+                        "(see rewrite_cdef.py)")
+    args = parser.parse_args()
+    chosen = [p for p in PACKAGES if not args.packages or p.name in args.packages]
+    if not args.pyvips_tests:
+        if any(p.name == "pyvips" for p in chosen) and args.packages:
+            parser.error("pyvips needs --pyvips-tests (its sdist lacks its test helpers)")
+        chosen = [p for p in chosen if p.name != "pyvips"]
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    deps = sorted({dep for p in chosen for dep in p.pip_deps})
+    stamp = WORK / "site" / ".installed"
+    if deps and (not stamp.exists() or set(deps) - set(stamp.read_text().split("\n"))):
+        pip("install", "--upgrade", "--target", str(WORK / "site"), *deps)
+        stamp.write_text("\n".join(deps))
+
+    results = []
+    for package in chosen:
+        missing = missing_libraries(package)
+        if missing:
+            print(f"{package.name}: missing C libraries; run: apt-get install -y "
+                  + " ".join(missing))
+            return 2
+        fetch_sdist(package)
+        if package.name == "pyvips":
+            shutil.copytree(args.pyvips_tests, package.source / "tests", dirs_exist_ok=True)
+        on_cffi = run_suite(package, on_rffi=False, rewrite_cdef=False)
+        on_rffi = run_suite(package, on_rffi=True, rewrite_cdef=args.rewrite_cdef)
+        results.append((package, on_cffi, on_rffi))
+        print(f"{package.name} {package.version}")
+        print(f"  cffi: {on_cffi[0]}   [cffi module: {on_cffi[1]}]")
+        print(f"  rffi: {on_rffi[0]}   [cffi module: {on_rffi[1]}]")
+
+    same = all(c[0] == r[0] and c[1] == "cffi" and r[1] == "rffi.cffi" for _, c, r in results)
+    print("same results on cffi and rffi" if same else "results differ: see build/realpkgs/*.log")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
