@@ -1,14 +1,14 @@
 """The exceptions of ``cffi.error``, for programs that run on rffi through install_as_cffi().
 
-``CDefError`` and ``FFIError`` are rffi's own classes, so ``except cffi.CDefError`` catches
+``CDefError``, ``FFIError`` and ``VerificationMissing`` (raised on use of a partial struct or
+enum) are rffi's own classes, so ``except cffi.CDefError`` catches
 what rffi raises. The others belong to cffi's API mode (compiling C), which rffi does not
 implement; they exist so that code naming them imports and its ``except`` clauses work.
 """
 
 from __future__ import annotations
 
-import rffi
-from rffi import CDefError, FFIError
+from rffi import CDefError, FFIError, VerificationMissing
 
 __all__ = [
     "APIModeUnsupported",
@@ -22,16 +22,6 @@ __all__ = [
 
 class VerificationError(Exception):
     """An error raised while compiling or loading C code (cffi's API mode)."""
-
-
-class VerificationMissing(Exception):
-    """An incomplete structure definition was used (cffi's API mode)."""
-
-
-# Where rffi raises its own VerificationMissing (for partial structs and enums, `...` in a
-# cdef), `except cffi.VerificationMissing` must catch that class.
-if hasattr(rffi, "VerificationMissing"):
-    VerificationMissing = getattr(rffi, "VerificationMissing")  # type: ignore[misc]  # noqa: B009
 
 
 class PkgConfigError(Exception):
