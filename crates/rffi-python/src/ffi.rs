@@ -233,6 +233,13 @@ impl Ffi {
         py.get_type::<CData>().into_any().unbind()
     }
 
+    /// `ffi.buffer(cdata, size=-1)` makes a buffer: cffi's `ffi.buffer` is
+    /// the class itself (`type(ffi.buffer(p)) is ffi.buffer`).
+    #[classattr]
+    fn buffer(py: Python<'_>) -> Py<PyAny> {
+        py.get_type::<Buffer>().into_any().unbind()
+    }
+
     #[classattr]
     #[pyo3(name = "CType")]
     fn ctype_class(py: Python<'_>) -> Py<PyAny> {
@@ -545,25 +552,6 @@ impl Ffi {
             }
             .into(),
             ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, bytes, hold))
-        })
-    }
-
-    #[pyo3(signature = (cdata, size = -1))]
-    fn buffer(&self, cdata: &Bound<'_, PyAny>, size: isize) -> PyResult<Buffer> {
-        let c = Self::cdata_arg(cdata, "buffer()")?.get();
-        c.live()?;
-        let size = if size < 0 {
-            c.byte_size()
-        } else {
-            size as usize
-        };
-        Ok(Buffer {
-            addr: c.addr,
-            size,
-            owner: match &c.owner {
-                Owner::None => Owner::object(cdata.clone().unbind()),
-                other => other.clone(),
-            },
         })
     }
 
