@@ -85,3 +85,76 @@ def test_same_outcome(name, code):
     expected = run_snippet("cffi", code, with_lib=False)
     got = run_snippet("rffi", code, with_lib=False)
     assert got == expected, f"\ncffi: {expected}\nrffi: {got}"
+
+
+# test_keepalive_lib, test_keepalive_ffi: a Lib takes weak references, keeps its FFI alive,
+# and is kept alive by it.
+def test_lib_and_ffi_keep_each_other(backend, testlib_path):
+    ffi = backend()
+    ffi.cdef("int add(int a, int b);")
+    lib = ffi.dlopen(str(testlib_path))
+    ffi_ref, lib_ref = weakref.ref(ffi), weakref.ref(lib)
+    add = lib.add
+    del ffi
+    gc.collect()
+    assert ffi_ref() is not None and lib_ref() is not None
+    ffi = ffi_ref()
+    del lib
+    gc.collect()
+    assert lib_ref() is not None
+    assert add(2, 3) == 5
+
+
+def test_lib_and_ffi_cycle_is_collected(backend, testlib_path):
+    ffi = backend()
+    ffi.cdef("int add(int a, int b);")
+    lib = ffi.dlopen(str(testlib_path))
+    ffi_ref, lib_ref = weakref.ref(ffi), weakref.ref(lib)
+    del ffi, lib
+    gc.collect()
+    assert ffi_ref() is None and lib_ref() is None
+
+
+# test_dlopen_handle: ffi.dlopen() of a `void *` that C's dlopen returned; the handle stays
+# open until the program closes it.
+def test_dlopen_of_a_handle(backend, testlib_path):
+    ffi1 = backend()
+    ffi1.cdef("void *dlopen(const char *filename, int flags); int dlclose(void *handle);")
+    libdl = ffi1.dlopen(None)
+    handle = libdl.dlopen(str(testlib_path).encode(), ffi1.RTLD_LAZY)
+    assert handle
+    ffi = backend()
+    ffi.cdef("int add(int a, int b);")
+    lib = ffi.dlopen(handle)
+    assert lib.add(40, 2) == 42
+    del lib
+    gc.collect()
+    assert libdl.dlclose(handle) == 0
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "f = FFI(); f.dlopen(f.cast('int *', 8))",
+        "f = FFI(); f.dlopen(f.NULL)",
+    ],
+)
+def test_dlopen_of_a_bad_handle(code):
+    expected = run_snippet("cffi", code, with_lib=False)
+    got = run_snippet("rffi", code, with_lib=False)
+    assert got[:2] == expected[:2], f"\ncffi: {expected}\nrffi: {got}"
+
+
+# test_fputs_custom_FILE: a Python file object where C wants a FILE *.
+def test_python_file_as_FILE(backend, tmp_path):
+    ffi = backend()
+    ffi.cdef("int fputs(const char *, FILE *); int fflush(FILE *);")
+    libc = ffi.dlopen(None)
+    path = tmp_path / "out"
+    with path.open("wb") as f:
+        f.write(b"[")
+        libc.fputs(b"hello", f)
+        f.write(b"][")
+        libc.fputs(b"again", f)
+        f.write(b"]")
+    assert path.read_bytes() == b"[hello][again]"

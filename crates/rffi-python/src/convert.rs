@@ -703,6 +703,14 @@ pub fn write_arg(
         return write(py, reg, ty, addr, obj);
     }
     let item_shape = reg.shape(item);
+    if matches!(item_shape, Shape::Record { .. })
+        && reg.cname(item) == "FILE"
+        && crate::file::is_file(obj)?
+    {
+        let stream = crate::file::stream_of(obj)?;
+        write_scalar(addr as *mut u8, Shape::Pointer { item }, Value::Pointer(stream));
+        return Ok(());
+    }
     if let Ok(b) = obj.cast::<PyBytes>() {
         if matches!(
             item_shape,

@@ -19,7 +19,7 @@ use crate::library::Lib;
 use crate::owner::{Finalizer, Memory, Owner};
 use crate::registry::{Registry, Shape};
 
-#[pyclass(name = "FFI", module = "rffi", subclass, frozen)]
+#[pyclass(name = "FFI", module = "rffi", subclass, frozen, weakref)]
 pub struct Ffi {
     reg: Arc<Registry>,
     null: Py<CData>,
@@ -31,6 +31,9 @@ pub struct Ffi {
     sources: Mutex<Vec<(String, CdefOptions)>>,
     /// `ffi.init_once`: tag -> (done, result or lock), as cffi keeps it.
     init_once: Py<PyDict>,
+    /// The libraries `dlopen` returned: as in cffi, an FFI keeps its
+    /// libraries alive and each library its FFI (a cycle the GC can see).
+    libraries: Mutex<Vec<Py<Lib>>>,
 }
 
 impl Ffi {
@@ -50,6 +53,27 @@ impl Ffi {
             .unwrap_or_else(|e| e.into_inner())
             .push((source.to_string(), *options));
         Ok(())
+    }
+
+    /// The library `ffi.dlopen(name, flags)` opens: a path, a short name,
+    /// `None` for the process, or a `void *` handle from C's dlopen.
+    fn open(&self, py: Python<'_>, name: Option<&Bound<'_, PyAny>>, flags: i32) -> PyResult<Lib> {
+        if let Some(handle) = name.and_then(|n| n.cast::<CData>().ok()) {
+            return Lib::from_handle(&self.reg, handle.get());
+        }
+        let path = match name {
+            None => None,
+            Some(n) if n.is_none() => None,
+            Some(n) => Some(
+                n.call_method0("__fspath__")
+                    .unwrap_or_else(|_| n.clone())
+                    .extract::<String>()
+                    .map_err(|_| {
+                        PyTypeError::new_err("dlopen(name): name must be a file name, None, or an already-opened 'void *' handle")
+                    })?,
+            ),
+        };
+        Lib::open(py, &self.reg, path.as_deref(), flags)
     }
 
     /// The type named by a string or given as a ctype object.
@@ -219,7 +243,25 @@ impl Ffi {
             type_strings: PyDict::new(py).unbind(),
             sources: Mutex::new(Vec::new()),
             init_once: PyDict::new(py).unbind(),
+            libraries: Mutex::new(Vec::new()),
         })
+    }
+
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        visit.call(&self.init_once)?;
+        // Never wait in the GC: a lock held elsewhere means a dlopen in
+        // progress, and the next collection sees the list.
+        if let Ok(libraries) = self.libraries.try_lock() {
+            for lib in libraries.iter() {
+                visit.call(lib)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        let libraries = std::mem::take(&mut *self.libraries.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(libraries);
     }
 
     #[classattr]
@@ -449,20 +491,20 @@ impl Ffi {
     }
 
     #[pyo3(signature = (name, flags = 0))]
-    fn dlopen(&self, py: Python<'_>, name: Option<&Bound<'_, PyAny>>, flags: i32) -> PyResult<Lib> {
-        let path = match name {
-            None => None,
-            Some(n) if n.is_none() => None,
-            Some(n) => Some(
-                n.call_method0("__fspath__")
-                    .unwrap_or_else(|_| n.clone())
-                    .extract::<String>()
-                    .map_err(|_| {
-                        PyTypeError::new_err("dlopen(name): name must be a file name, None, or an already-opened 'void *' handle")
-                    })?,
-            ),
-        };
-        Lib::open(py, &self.reg, path.as_deref(), flags)
+    fn dlopen(
+        slf: &Bound<'_, Self>,
+        name: Option<&Bound<'_, PyAny>>,
+        flags: i32,
+    ) -> PyResult<Py<Lib>> {
+        let py = slf.py();
+        let lib = Py::new(py, slf.get().open(py, name, flags)?)?;
+        lib.get().set_ffi(slf.clone().into_any().unbind());
+        slf.get()
+            .libraries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(lib.clone_ref(py));
+        Ok(lib)
     }
 
     fn dlclose(&self, lib: &Bound<'_, Lib>) -> PyResult<()> {

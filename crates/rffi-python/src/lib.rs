@@ -17,6 +17,7 @@ mod ctype;
 mod errors;
 mod fastcall;
 mod fastread;
+mod file;
 mod ffi;
 mod ffi_fastcall;
 mod gil;
