@@ -508,7 +508,16 @@ impl Ffi {
     }
 
     fn dlclose(&self, lib: &Bound<'_, Lib>) -> PyResult<()> {
-        Lib::close(lib)
+        Lib::close(lib)?;
+        // Closed, it need not live as long as this FFI: it goes (and its
+        // library is unmapped) when the program drops it and what it fetched.
+        let forgotten = {
+            let mut libraries = self.libraries.lock().unwrap_or_else(|e| e.into_inner());
+            let at = libraries.iter().position(|l| l.as_ptr() == lib.as_ptr());
+            at.map(|i| libraries.remove(i))
+        };
+        drop(forgotten);
+        Ok(())
     }
 
     #[pyo3(name = "new", signature = (cdecl, init = None))]
