@@ -77,14 +77,59 @@ SNIPPETS = [
     # test_wchar_cast: wchar_t is signed on x86-64 Linux.
     ("wchar-signed", "int(ffi.cast('long long', ffi.cast('wchar_t', -1)))"),
     ("char32-unsigned", "int(ffi.cast('long long', ffi.cast('char32_t', -1)))"),
+    # test_addressof, _array, _pointer: a pointer alone has no address to give.
+    ("addressof-pointer", "ffi.addressof(ffi.new('int *'))"),
+    ("addressof-pointer-index", "a = ffi.new('int[50]'); p = ffi.cast('int *', a);"
+     " (ffi.addressof(p, 0) == p, ffi.addressof(p, 25) == p + 25, repr(ffi.typeof(ffi.addressof(p, 25))))"),
+    ("addressof-array-then-pointer", "ffi.addressof(ffi.addressof(ffi.new('int[52]')))"),
+    # test_gc_disable: only what ffi.gc returned loses its destructor.
+    ("gc-none-not-from-gc", "ffi.gc(ffi.new('int *', 1), None)"),
+    ("gc-none", "seen = []; p = ffi.new('int *'); q1 = ffi.gc(p, lambda p: seen.append(1));"
+     " q2 = ffi.gc(q1, lambda p: seen.append(2)); r = ffi.gc(q1, None); del q1, q2;"
+     " import gc; gc.collect(); (r, seen)"),
+    # test_ffi_new_allocator_4
+    ("allocator-returns-int", "ffi.new_allocator(lambda n: 42)('int[5]')"),
+    ("allocator-returns-int-cdata", "ffi.new_allocator(lambda n: ffi.cast('int', 42))('int[5]')"),
+    # test_pack_valueerror
+    ("packed-two", "FFI().cdef('', packed=2)"),
+    ("packed-and-pack", "FFI().cdef('', packed=True, pack=1)"),
+    ("packed-one", "f = FFI(); f.cdef('struct p { char a; int b; };', packed=1); f.sizeof('struct p')"),
+    # test_opaque_enum: an enum without values is an unsigned int, with a warning.
+    ("opaque-enum", "import warnings\nf = FFI(); f.cdef('enum foo;')\n"
+     "with warnings.catch_warnings(record=True) as log:\n"
+     "    warnings.simplefilter('always')\n    n = int(f.cast('enum foo', -1))\n"
+     "(n, [str(w.message) for w in log], [w.category.__name__ for w in log])"),
+    # test_array_of_func_ptr: a type string may not name a function type, except for callbacks.
+    ("function-type-cast", "ffi.cast('int(int)', 42)"),
+    ("function-type-new", "ffi.new('int(int)')"),
+    ("function-type-sizeof", "ffi.sizeof('int(int)')"),
+    ("function-type-array", "ffi.new('int([5])(int)')"),
+    ("function-returning-array", "ffi.cast('int(*)(int)[5]', 0)"),
+    ("function-type-callback", "ffi.callback('int(int)', lambda x: x + 1)(41)"),
+    ("function-pointer-array", "f = ffi.callback('int(*)(int)', lambda n: n + 1);"
+     " a = ffi.new('int(*[5])(int)', [f, f]); (len(a), a[1](42), a[2] == ffi.NULL)"),
+    # test_ordering_bug2: an array parameter is a pointer, its items need no size yet.
+    ("array-param-incomplete", "f = FFI(); f.cdef('struct bar_s; struct foo_s { void (*foo)(struct bar_s[]); };"
+     " struct bar_s { struct foo_s foo; };'); (f.sizeof('struct foo_s'),"
+     " repr(f.typeof('struct foo_s').fields[0][1].type))"),
 ]
+
+
+# Same exception type, rffi's own message: cffi's names its internal type representation.
+MESSAGE_DIFFERS = {
+    "function-type-array": "cffi: 'cannot render the type <int()(int)>'",
+    "function-returning-array": "cffi: 'invalid result type'",
+}
 
 
 @pytest.mark.parametrize("name,code", SNIPPETS, ids=[name for name, _ in SNIPPETS])
 def test_same_outcome(name, code):
     expected = run_snippet("cffi", code, with_lib=False)
     got = run_snippet("rffi", code, with_lib=False)
-    assert got == expected, f"\ncffi: {expected}\nrffi: {got}"
+    if name in MESSAGE_DIFFERS:
+        assert expected[0] == "raises" and got[:2] == expected[:2], f"\ncffi: {expected}\nrffi: {got}"
+    else:
+        assert got == expected, f"\ncffi: {expected}\nrffi: {got}"
 
 
 # test_keepalive_lib, test_keepalive_ffi: a Lib takes weak references, keeps its FFI alive,

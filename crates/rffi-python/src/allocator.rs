@@ -40,9 +40,15 @@ impl Alloc {
             Ok(c) if matches!(c.get().shape(), Shape::Pointer { .. } | Shape::Array { .. }) => {
                 c.get().pointer_target()?
             }
-            _ => {
+            Ok(c) => {
                 return Err(PyTypeError::new_err(format!(
                     "alloc() must return a cdata pointer, not '{}'",
+                    c.get().reg.cname(c.get().ty)
+                )))
+            }
+            Err(_) => {
+                return Err(PyTypeError::new_err(format!(
+                    "alloc() must return a cdata object (got {})",
                     got.get_type().name()?
                 )))
             }

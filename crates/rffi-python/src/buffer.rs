@@ -28,7 +28,11 @@ impl Buffer {
             .map_err(|_| {
                 PyTypeError::new_err(format!(
                     "buffer() argument 1 must be rffi.CData, not {}",
-                    cdata.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                    cdata
+                        .get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
                 ))
             })?
             .get();

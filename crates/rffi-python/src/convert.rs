@@ -708,7 +708,11 @@ pub fn write_arg(
         && crate::file::is_file(obj)?
     {
         let stream = crate::file::stream_of(obj)?;
-        write_scalar(addr as *mut u8, Shape::Pointer { item }, Value::Pointer(stream));
+        write_scalar(
+            addr as *mut u8,
+            Shape::Pointer { item },
+            Value::Pointer(stream),
+        );
         return Ok(());
     }
     if let Ok(b) = obj.cast::<PyBytes>() {

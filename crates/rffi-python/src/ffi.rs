@@ -99,7 +99,11 @@ impl Ffi {
                 if unsafe { pyo3::ffi::Py_TYPE(found) } == CType::type_object_raw(py) {
                     // SAFETY: just checked to be a CType.
                     let c = unsafe { c.cast_unchecked::<CType>() }.get();
-                    return Ok((c.id, c.shape.unwrap_or_else(|| self.reg.shape(c.id))));
+                    let shape = c.shape.unwrap_or_else(|| self.reg.shape(c.id));
+                    if shape == Shape::Function {
+                        return Err(function_type_error(cdecl));
+                    }
+                    return Ok((c.id, shape));
                 }
             }
         }
@@ -108,8 +112,18 @@ impl Ffi {
         Ok((c.id, c.shape.unwrap_or_else(|| self.reg.shape(c.id))))
     }
 
-    /// The ctype object named by a string or given.
+    /// The ctype object named by a string or given. As in cffi, a string
+    /// may not name a function type (`"int(int)"`) except for a callback.
     fn ctype_of<'py>(&self, cdecl: &Bound<'py, PyAny>) -> PyResult<Bound<'py, CType>> {
+        let c = self.ctype_or_function_of(cdecl)?;
+        if cdecl.is_instance_of::<PyString>() && self.reg.shape(c.get().id) == Shape::Function {
+            return Err(function_type_error(cdecl));
+        }
+        Ok(c)
+    }
+
+    /// [`ctype_of`](Self::ctype_of), taking function types too.
+    fn ctype_or_function_of<'py>(&self, cdecl: &Bound<'py, PyAny>) -> PyResult<Bound<'py, CType>> {
         if let Ok(s) = cdecl.cast::<PyString>() {
             let py = cdecl.py();
             let cache = self.type_strings.bind(py);
@@ -260,7 +274,8 @@ impl Ffi {
     }
 
     fn __clear__(&self) {
-        let libraries = std::mem::take(&mut *self.libraries.lock().unwrap_or_else(|e| e.into_inner()));
+        let libraries =
+            std::mem::take(&mut *self.libraries.lock().unwrap_or_else(|e| e.into_inner()));
         drop(libraries);
     }
 
@@ -319,7 +334,7 @@ impl Ffi {
         error: Option<&Bound<'_, PyAny>>,
         onerror: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let ty = self.resolve(cdecl)?;
+        let ty = self.ctype_or_function_of(cdecl)?.get().id;
         crate::gil::callbacks_exist();
         match python_callable.filter(|f| !f.is_none()) {
             Some(f) => crate::callback::make(py, &self.reg, ty, f, error, onerror)?.into_py_any(py),
@@ -344,14 +359,34 @@ impl Ffi {
         crate::handle::from_handle(py, x)
     }
 
-    #[pyo3(signature = (csource, r#override = false, packed = false, pack = None))]
+    #[pyo3(
+        signature = (csource, r#override = false, packed = None, pack = None),
+        text_signature = "($self, csource, override=False, packed=False, pack=None)"
+    )]
     fn cdef(
         &self,
         csource: &Bound<'_, PyAny>,
         r#override: bool,
-        packed: bool,
+        packed: Option<&Bound<'_, PyAny>>,
         pack: Option<u32>,
     ) -> PyResult<()> {
+        // As cffi: any false value, or True (1); `pack` gives other values.
+        let packed = match packed {
+            Some(p) if p.is_truthy()? => {
+                if !p.eq(true)? {
+                    return Err(PyValueError::new_err(
+                        "'packed' should be False or True; use 'pack' to give another value",
+                    ));
+                }
+                if pack.is_some_and(|n| n != 0) {
+                    return Err(PyValueError::new_err(
+                        "cannot give both 'pack' and 'packed'",
+                    ));
+                }
+                true
+            }
+            _ => false,
+        };
         let csource = csource
             .cast::<PyString>()
             .map_err(|_| PyTypeError::new_err("cdef() argument must be a string"))?
@@ -707,6 +742,11 @@ impl Ffi {
                 "expected a cdata struct/union/array/pointer object",
             ));
         }
+        // As cffi: a pointer has no address of its own to give (only its
+        // items and members do).
+        if fields_or_indexes.is_empty() && matches!(c.shape(), Shape::Pointer { .. }) {
+            return Err(PyTypeError::new_err("addressof(pointer)"));
+        }
         let (ty, offset) = self.walk(c.ty, fields_or_indexes)?;
         let ptr = self.reg.with(|t| t.pointer_to(ty));
         CData::plain(&self.reg, ptr, c.addr + offset, c.owner.clone()).into_py_any(py)
@@ -782,5 +822,14 @@ fn buffer_owner(addr: usize, len: usize, hold: Py<buffer::BufferHold>) -> Owner 
             keep_arg: false,
             what: "ffi.from_buffer()",
         },
+    ))
+}
+
+/// cffi's refusal of a type string that names a function type where a
+/// value type is needed.
+fn function_type_error(cdecl: &Bound<'_, PyAny>) -> PyErr {
+    let text = cdecl.str().map(|s| s.to_string()).unwrap_or_default();
+    CDefError::new_err(format!(
+        "the type '{text}' is a function type, not a pointer-to-function type"
     ))
 }

@@ -17,7 +17,11 @@ const CAPSULE: &std::ffi::CStr = c"FILE";
 pub fn is_file(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
     let py = obj.py();
     let io_base = IO_BASE.get_or_try_init(py, || -> PyResult<Py<PyType>> {
-        Ok(py.import("_io")?.getattr("_IOBase")?.cast_into::<PyType>()?.unbind())
+        Ok(py
+            .import("_io")?
+            .getattr("_IOBase")?
+            .cast_into::<PyType>()?
+            .unbind())
     })?;
     obj.is_instance(io_base.bind(py))
 }

@@ -261,6 +261,18 @@ impl Memory {
         }
     }
 
+    /// Whether `ffi.gc` made this (its finalizer is a destructor).
+    pub fn is_from_gc(&self) -> bool {
+        match &self.0 {
+            Bytes::Foreign { rest, .. } => rest
+                .finalizer
+                .lock()
+                .map(|f| f.what == "ffi.gc")
+                .unwrap_or(false),
+            _ => false,
+        }
+    }
+
     /// Forgets the finalizer without running it (`ffi.gc(p, None)`).
     pub fn detach(&self) {
         if let Bytes::Foreign { rest, .. } = &self.0 {

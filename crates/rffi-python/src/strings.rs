@@ -66,7 +66,10 @@ fn decode_wide(py: Python<'_>, units: &[u32], size: u8) -> PyResult<Py<PyAny>> {
             .map(Bound::unbind)
         };
     }
-    let bytes: Vec<u8> = units.iter().flat_map(|&u| (u as u16).to_ne_bytes()).collect();
+    let bytes: Vec<u8> = units
+        .iter()
+        .flat_map(|&u| (u as u16).to_ne_bytes())
+        .collect();
     let codec = if cfg!(target_endian = "little") {
         "utf-16-le"
     } else {

@@ -172,10 +172,11 @@ impl Types {
             } => {
                 let ret = self.resolve(ret, None)?;
                 if matches!(self.get(ret), Type::Array(..) | Type::Function(_)) {
-                    return Err(declaration_error(format!(
-                        "a function cannot return '{}'",
-                        self.cname(ret)
-                    )));
+                    // cffi raises TypeError ("invalid result type") here.
+                    return Err(TypeError::new(
+                        ErrorKind::Unsupported,
+                        format!("a function cannot return '{}'", self.cname(ret)),
+                    ));
                 }
                 let params = params
                     .iter()
@@ -192,6 +193,12 @@ impl Types {
 
     fn resolve_array(&mut self, item: &TypeExpr, len: Option<&Expr>) -> Result<TypeId> {
         let item = self.resolve(item, None)?;
+        if let Type::Function(_) = self.get(item) {
+            return Err(declaration_error(format!(
+                "an array cannot hold functions ('{}'); use pointers to functions",
+                self.cname(item)
+            )));
+        }
         if self.size_of(item).is_err() {
             return Err(TypeError::new(
                 ErrorKind::UnknownSize,
@@ -212,6 +219,12 @@ impl Types {
     /// C adjusts array parameters to pointers and function parameters to
     /// function pointers.
     fn resolve_param(&mut self, ty: &TypeExpr) -> Result<TypeId> {
+        // An array parameter is a pointer, whose items need no size yet:
+        // `void f(struct later[])` before `struct later` is complete.
+        if let TypeExpr::Array(item, _) = ty {
+            let item = self.resolve(item, None)?;
+            return Ok(self.pointer_to(item));
+        }
         let id = self.resolve(ty, None)?;
         Ok(match self.get(id).clone() {
             Type::Array(item, _) => self.pointer_to(item),

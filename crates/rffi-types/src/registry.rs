@@ -292,7 +292,8 @@ impl Types {
         skipped: bool,
         out: &mut Vec<(Field, bool)>,
     ) {
-        let union = matches!(self.get(id), Type::Record(r) if self.record(*r).kind == RecordKind::Union);
+        let union =
+            matches!(self.get(id), Type::Record(r) if self.record(*r).kind == RecordKind::Union);
         for (i, f) in layout.fields.iter().enumerate() {
             let skip = skipped || (union && i > 0);
             match (f.name.is_empty(), self.record_layout(f.ty)) {
