@@ -203,3 +203,46 @@ def test_python_file_as_FILE(backend, tmp_path):
         libc.fputs(b"again", f)
         f.write(b"]")
     assert path.read_bytes() == b"[hello][again]"
+
+
+# test_free_callback_cycle: a callback kept only by a reference cycle through its own Python
+# function is collected (rffi's cdata show the garbage collector the function they call).
+def test_callback_in_a_cycle_is_collected(backend):
+    ffi = backend()
+
+    class Data:
+        pass
+
+    def make_callback(data):
+        container = [data]
+        callback = ffi.callback("int()", lambda: len(container))
+        container.append(callback)
+        return callback
+
+    data = Data()
+    callback = make_callback(data)
+    assert callback() == 2
+    ref = weakref.ref(data)
+    del callback, data
+    gc.collect()
+    assert ref() is None
+
+
+def test_callback_in_a_cycle_lives_while_used(backend):
+    ffi = backend()
+
+    class Data:
+        pass
+
+    def make_callback(data):
+        container = [data]
+        callback = ffi.callback("int(int)", lambda n: n + len(container), onerror=lambda *a: None)
+        container.append(callback)
+        return callback
+
+    data = Data()
+    callback = make_callback(data)
+    ref = weakref.ref(data)
+    del data
+    gc.collect()
+    assert ref() is not None and callback(40) == 42

@@ -721,6 +721,10 @@ impl CData {
         convert::write(py, &self.reg, item, addr, value)
     }
 
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        crate::callback::traverse(self, &visit)
+    }
+
     /// `del p[i]`: C memory has no items to remove.
     fn __delitem__(&self, _key: &Bound<'_, PyAny>) -> PyResult<()> {
         Err(PyTypeError::new_err(
