@@ -47,15 +47,20 @@ def fetch_sdist(cache: Path) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     archive = cache / f"cffi-{CFFI_VERSION}.tar.gz"
     if not archive.is_file():
-        subprocess.run(
+        fetched = subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
              "--no-deps", "--no-binary", ":all:",
              f"cffi=={CFFI_VERSION}", "-d", str(cache)],
-            check=True,
         )
+        if fetched.returncode != 0 or not archive.is_file():
+            sys.exit(f"could not download the cffi {CFFI_VERSION} sdist into {cache} "
+                     f"(PyPI unreachable?); put cffi-{CFFI_VERSION}.tar.gz there by hand")
     with tarfile.open(archive) as tar:
         members = [m for m in tar.getmembers() if m.name.startswith(f"cffi-{CFFI_VERSION}/testing/")]
-        tar.extractall(cache, members=members, filter="data")
+        try:
+            tar.extractall(cache, members=members, filter="data")
+        except TypeError:  # a Python without extraction filters; the members are checked above
+            tar.extractall(cache, members=members)
     return root
 
 
@@ -73,7 +78,9 @@ def read_expected(path: Path) -> dict[str, str]:
     return expected
 
 
-def run_suite(root: Path, use_cffi: bool, pytest_args: list[str], record: Path) -> dict[str, str]:
+def run_suite(
+    root: Path, use_cffi: bool, pytest_args: list[str], record: Path, verbose: bool
+) -> dict[str, str]:
     """Each test's outcome: passed, failed, skipped, or crashed (it killed the interpreter;
     the run then goes on in a new process without the tests already done)."""
     env = dict(os.environ)
@@ -95,8 +102,8 @@ def run_suite(root: Path, use_cffi: bool, pytest_args: list[str], record: Path) 
                    *pytest_args, *(f"--deselect={nodeid}" for nodeid in done)]
         # pytest's own exit status says only "some failed"; the record decides.
         status = subprocess.run(command, cwd=root, env=env,
-                                stdout=None if VERBOSE else subprocess.DEVNULL,
-                                stderr=None if VERBOSE else subprocess.DEVNULL).returncode
+                                stdout=None if verbose else subprocess.DEVNULL,
+                                stderr=None if verbose else subprocess.DEVNULL).returncode
         crashed = read_record(record, results)
         if crashed is None:
             if status not in (0, 1, 5):  # 5: nothing left to run
@@ -108,6 +115,8 @@ def run_suite(root: Path, use_cffi: bool, pytest_args: list[str], record: Path) 
 def read_record(record: Path, results: dict[str, str]) -> str | None:
     """Folds the record into results; returns the test that started and never finished."""
     running = None
+    if not record.exists():  # pytest stopped before any test ran
+        return None
     for line in record.read_text().splitlines():
         word, nodeid = line.split(" ", 1)
         name = nodeid.split("::", 1)[1]
@@ -122,24 +131,19 @@ def read_record(record: Path, results: dict[str, str]) -> str | None:
     return running
 
 
-VERBOSE = False
-
-
 def main() -> int:
-    global VERBOSE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cffi", action="store_true", help="run the suite on the real cffi")
     parser.add_argument("--cache", type=Path, default=default_cache())
     parser.add_argument("-v", "--verbose", action="store_true", help="show pytest's output")
     parser.add_argument("pytest_args", nargs="*", help="after --: passed on to pytest")
     args = parser.parse_args()
-    VERBOSE = args.verbose
 
     started = time.monotonic()
     root = fetch_sdist(args.cache)
     backend = "cffi" if args.cffi else "rffi"
     record = args.cache / f"record-{backend}.txt"
-    results = run_suite(root, args.cffi, args.pytest_args, record)
+    results = run_suite(root, args.cffi, args.pytest_args, record, args.verbose)
     elapsed = time.monotonic() - started
 
     passed = [name for name, outcome in results.items() if outcome == "passed"]
