@@ -205,6 +205,21 @@ def test_python_file_as_FILE(backend, tmp_path):
     assert path.read_bytes() == b"[hello][again]"
 
 
+def test_python_file_cast_to_FILE(backend, tmp_path):
+    ffi = backend()
+    ffi.cdef("int fputs(const char *, FILE *);")
+    libc = ffi.dlopen(None)
+    path = tmp_path / "out"
+    with path.open("wb") as f:
+        f.write(b"<")
+        stream = ffi.cast("FILE *", f)  # flushes what Python buffered
+        assert ffi.typeof(stream) is ffi.typeof("FILE *") and stream != ffi.NULL
+        libc.fputs(b"cast", stream)
+        assert ffi.cast("FILE *", f) == stream  # one stream per file
+        f.write(b">")
+    assert path.read_bytes() == b"<cast>"
+
+
 # test_free_callback_cycle: a callback kept only by a reference cycle through its own Python
 # function is collected (rffi's cdata show the garbage collector the function they call).
 def test_callback_in_a_cycle_is_collected(backend):

@@ -135,6 +135,17 @@ pub fn cast(
     value: &Bound<'_, PyAny>,
 ) -> PyResult<CData> {
     let py = value.py();
+    // As cffi: `ffi.cast("FILE *", f)` of a Python file gives its C stream.
+    if let Shape::Pointer { item } = shape {
+        if !value.is_instance_of::<CData>()
+            && matches!(reg.shape(item), Shape::Record { .. })
+            && reg.cname(item) == "FILE"
+            && crate::file::is_file(value)?
+        {
+            let stream = crate::file::stream_of(value)?;
+            return Ok(CData::shaped(reg, ty, shape, stream, Owner::None));
+        }
+    }
     // The name is only for error messages: spelling it costs more than the cast.
     let src = source(value, &|| reg.cname(ty))?;
     let cannot = |from: &str| {
