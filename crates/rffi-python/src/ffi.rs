@@ -792,6 +792,15 @@ impl Ffi {
     }
 }
 
+/// cffi's refusal of a type string that names a function type where a
+/// value type is needed.
+fn function_type_error(cdecl: &Bound<'_, PyAny>) -> PyErr {
+    let text = cdecl.str().map(|s| s.to_string()).unwrap_or_default();
+    CDefError::new_err(format!(
+        "the type '{text}' is a function type, not a pointer-to-function type"
+    ))
+}
+
 /// The address and (if known) size of a cdata or a Python buffer for memmove.
 fn raw_region(
     py: Python<'_>,
@@ -822,14 +831,5 @@ fn buffer_owner(addr: usize, len: usize, hold: Py<buffer::BufferHold>) -> Owner 
             keep_arg: false,
             what: "ffi.from_buffer()",
         },
-    ))
-}
-
-/// cffi's refusal of a type string that names a function type where a
-/// value type is needed.
-fn function_type_error(cdecl: &Bound<'_, PyAny>) -> PyErr {
-    let text = cdecl.str().map(|s| s.to_string()).unwrap_or_default();
-    CDefError::new_err(format!(
-        "the type '{text}' is a function type, not a pointer-to-function type"
     ))
 }

@@ -191,14 +191,6 @@ impl Memory {
         }
     }
 
-    /// The owner this keeps alive, if it is a `T`.
-    pub fn kept_as<T: std::any::Any>(&self) -> Option<&T> {
-        match &self.0 {
-            Bytes::Kept { _owner, .. } => _owner.downcast_ref::<T>(),
-            _ => None,
-        }
-    }
-
     /// Whether this keeps an owner alive (which may hold Python objects)
     /// rather than memory of its own.
     pub fn is_kept(&self) -> bool {
@@ -278,6 +270,14 @@ impl Memory {
                 .map(|f| f.what == "ffi.gc")
                 .unwrap_or(false),
             _ => false,
+        }
+    }
+
+    /// The owner this keeps alive, if it is a `T`.
+    pub fn kept_as<T: std::any::Any>(&self) -> Option<&T> {
+        match &self.0 {
+            Bytes::Kept { _owner, .. } => _owner.downcast_ref::<T>(),
+            _ => None,
         }
     }
 

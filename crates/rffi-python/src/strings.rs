@@ -42,42 +42,56 @@ fn units_until_nul(addr: usize, size: u8, limit: Option<usize>) -> Vec<u32> {
     out
 }
 
-/// The str of wide-character code units, as cffi makes it: UTF-16 surrogate
-/// pairs of 2-byte units join into one character; lone surrogates (and, of
-/// 4-byte units, surrogate pairs too) stay as they are.
-fn decode_wide(py: Python<'_>, units: &[u32], size: u8) -> PyResult<Py<PyAny>> {
-    if size != 2 {
-        if let Some(bad) = units.iter().find(|&&u| u > 0x10FFFF) {
-            return Err(PyValueError::new_err(format!(
-                "character U+{bad:X} is not a valid unicode code point"
-            )));
+/// Wide-character code units on their way to a Python str, made by
+/// `into_py_any` as cffi makes it: UTF-16 surrogate pairs of 2-byte units
+/// join into one character; lone surrogates (and, of 4-byte units,
+/// surrogate pairs too) stay as they are, which a Rust `String` cannot hold.
+struct WideText<'a> {
+    units: &'a [u32],
+    size: u8,
+}
+
+fn decode_wide(units: &[u32], size: u8) -> WideText<'_> {
+    WideText { units, size }
+}
+
+impl<'py> IntoPyObject<'py> for WideText<'_> {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let units = self.units;
+        if self.size != 2 {
+            if let Some(bad) = units.iter().find(|&&u| u > 0x10FFFF) {
+                return Err(PyValueError::new_err(format!(
+                    "character U+{bad:X} is not a valid unicode code point"
+                )));
+            }
+            // SAFETY: `units` holds `units.len()` code points, none above
+            // U+10FFFF; the result is a new reference or NULL with an exception.
+            return unsafe {
+                Bound::from_owned_ptr_or_err(
+                    py,
+                    pyo3::ffi::PyUnicode_FromKindAndData(
+                        pyo3::ffi::PyUnicode_4BYTE_KIND as i32,
+                        units.as_ptr().cast(),
+                        units.len() as isize,
+                    ),
+                )
+            };
         }
-        // SAFETY: `units` holds `units.len()` code points, none above
-        // U+10FFFF; the result is a new reference or NULL with an exception.
-        return unsafe {
-            Bound::from_owned_ptr_or_err(
-                py,
-                pyo3::ffi::PyUnicode_FromKindAndData(
-                    pyo3::ffi::PyUnicode_4BYTE_KIND as i32,
-                    units.as_ptr().cast(),
-                    units.len() as isize,
-                ),
-            )
-            .map(Bound::unbind)
+        let bytes: Vec<u8> = units
+            .iter()
+            .flat_map(|&u| (u as u16).to_ne_bytes())
+            .collect();
+        let codec = if cfg!(target_endian = "little") {
+            "utf-16-le"
+        } else {
+            "utf-16-be"
         };
+        PyBytes::new(py, &bytes).call_method1("decode", (codec, "surrogatepass"))
     }
-    let bytes: Vec<u8> = units
-        .iter()
-        .flat_map(|&u| (u as u16).to_ne_bytes())
-        .collect();
-    let codec = if cfg!(target_endian = "little") {
-        "utf-16-le"
-    } else {
-        "utf-16-be"
-    };
-    PyBytes::new(py, &bytes)
-        .call_method1("decode", (codec, "surrogatepass"))
-        .map(Bound::unbind)
 }
 
 pub fn string(py: Python<'_>, c: &CData, maxlen: isize) -> PyResult<Py<PyAny>> {
@@ -86,7 +100,7 @@ pub fn string(py: Python<'_>, c: &CData, maxlen: isize) -> PyResult<Py<PyAny>> {
         let v = c.integer_value()?;
         return match (c.shape(), v) {
             (Shape::Char, Some(b)) => PyBytes::new(py, &[b as u8]).into_py_any(py),
-            (Shape::WideChar { size }, Some(u)) => decode_wide(py, &[u as u32], size),
+            (Shape::WideChar { size }, Some(u)) => decode_wide(&[u as u32], size).into_py_any(py),
             (Shape::Int { is_enum: true, .. }, Some(i)) => match c.enum_name(i) {
                 Some(n) => n.into_py_any(py),
                 None => i.to_string().into_py_any(py),
@@ -128,7 +142,7 @@ pub fn string(py: Python<'_>, c: &CData, maxlen: isize) -> PyResult<Py<PyAny>> {
         }
         Shape::WideChar { size } => {
             let units = units_until_nul(c.addr, size, limit);
-            decode_wide(py, &units, size)
+            decode_wide(&units, size).into_py_any(py)
         }
         _ => Err(unexpected(c)),
     }
@@ -188,7 +202,7 @@ pub fn unpack(py: Python<'_>, c: &CData, length: isize) -> PyResult<Py<PyAny>> {
                     }
                 })
                 .collect();
-            decode_wide(py, &units, size)
+            decode_wide(&units, size).into_py_any(py)
         }
         _ => {
             let size = c.reg.size_of(item).unwrap_or(0);

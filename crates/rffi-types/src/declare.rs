@@ -180,7 +180,10 @@ impl Types {
                 }
                 let params = params
                     .iter()
-                    .map(|p| self.resolve_param(&p.ty))
+                    .map(|p| {
+                        self.resolve_param(&p.ty)
+                            .or_else(|e| self.array_param_of_incomplete(&p.ty, e))
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 Ok(self.intern(Type::Function(FuncType {
                     ret,
@@ -193,13 +196,13 @@ impl Types {
 
     fn resolve_array(&mut self, item: &TypeExpr, len: Option<&Expr>) -> Result<TypeId> {
         let item = self.resolve(item, None)?;
-        if let Type::Function(_) = self.get(item) {
-            return Err(declaration_error(format!(
-                "an array cannot hold functions ('{}'); use pointers to functions",
-                self.cname(item)
-            )));
-        }
         if self.size_of(item).is_err() {
+            if let Type::Function(_) = self.get(item) {
+                return Err(declaration_error(format!(
+                    "an array cannot hold functions ('{}'); use pointers to functions",
+                    self.cname(item)
+                )));
+            }
             return Err(TypeError::new(
                 ErrorKind::UnknownSize,
                 format!("array item of unknown size: '{}'", self.cname(item)),
@@ -216,15 +219,22 @@ impl Types {
         })
     }
 
+    /// An array parameter is a pointer, whose items need no size yet:
+    /// `void f(struct later[])` before `struct later` is complete. `e` is
+    /// why it could not be made an array; other errors stand.
+    fn array_param_of_incomplete(&mut self, ty: &TypeExpr, e: TypeError) -> Result<TypeId> {
+        match ty {
+            TypeExpr::Array(item, _) if e.kind == ErrorKind::UnknownSize => {
+                let item = self.resolve(item, None)?;
+                Ok(self.pointer_to(item))
+            }
+            _ => Err(e),
+        }
+    }
+
     /// C adjusts array parameters to pointers and function parameters to
     /// function pointers.
     fn resolve_param(&mut self, ty: &TypeExpr) -> Result<TypeId> {
-        // An array parameter is a pointer, whose items need no size yet:
-        // `void f(struct later[])` before `struct later` is complete.
-        if let TypeExpr::Array(item, _) = ty {
-            let item = self.resolve(item, None)?;
-            return Ok(self.pointer_to(item));
-        }
         let id = self.resolve(ty, None)?;
         Ok(match self.get(id).clone() {
             Type::Array(item, _) => self.pointer_to(item),
