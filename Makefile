@@ -22,7 +22,7 @@ CLIB_FLAGS := -shared -fPIC -O2 -Wall
 # `make demo BACKEND=cffi` runs the examples on cffi instead of rffi.
 BACKEND ?= rffi
 
-.PHONY: all venv build clibs demo test compat bench lint clean distclean
+.PHONY: all venv build clibs demo test bench lint clean distclean
 
 all: build clibs
 
@@ -70,6 +70,7 @@ test: venv build clibs
 # cffi's own ABI-mode test suite run against rffi (the sdist is fetched once into a cache):
 # fails on a test that tests/compat/expected_failures.txt does not list. COMPAT_ARGS=--cffi
 # runs it on the real cffi instead.
+.PHONY: compat
 compat: venv build clibs
 	$(VPY) tests/compat/run_cffi_suite.py $(COMPAT_ARGS)
 
