@@ -789,7 +789,7 @@ impl CData {
 
     fn __setattr__(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
         self.with_field(name, |base, f| {
-            convert::write_member(py, &self.reg, base, &f.field, value, &self.owner)
+            convert::write_field(py, &self.reg, base, &f.field, value)
         })
     }
 

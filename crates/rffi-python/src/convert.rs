@@ -543,32 +543,6 @@ pub fn write_field(
     }
 }
 
-/// [`write_field`] for a member of the record at `base` that `owner` keeps:
-/// a flexible array member (`int d[];`) takes no more items than that
-/// memory holds past it, when its extent is known (cffi writes on, over
-/// whatever follows).
-pub fn write_member(
-    py: Python<'_>,
-    reg: &Arc<Registry>,
-    base: usize,
-    f: &rffi_types::Field,
-    obj: &Bound<'_, PyAny>,
-    owner: &Owner,
-) -> PyResult<()> {
-    if let (None, Shape::Array { item, len: None }, Owner::Memory(m)) =
-        (f.bits, reg.shape(f.ty), owner)
-    {
-        let (start, end) = (m.addr(), m.addr() + m.size());
-        let addr = base + f.offset;
-        let item_size = reg.size_of(item).unwrap_or(0);
-        if m.size() > 0 && item_size > 0 && (start..=end).contains(&addr) {
-            let room = reg.with(|t| t.array_of(item, Some((end - addr) / item_size)));
-            return write(py, reg, room, addr, obj);
-        }
-    }
-    write_field(py, reg, base, f, obj)
-}
-
 /// Reads the member `f` (of type shape `shape`) of the record at `base` that
 /// `owner` keeps alive; `from_new` when the record is what `ffi.new` made.
 pub fn read_field(
