@@ -52,6 +52,8 @@ SNIPPETS = [
      " struct ba { int abc[100]; struct fo tail; };');"
      " p = f.new('struct ba *', [[10], [[20], [3, 4, 5, 6, 7, 8, 9] * 300]]);"
      " (p.abc[0], p.tail.len[0], p.tail.data[0], p.tail.data[7 * 300 - 1])"),
+    ("flexible-assign", FLEX + "q = f.new('struct fx *', [1, [2, 3, 4]]); q.d = [7, 8, 9];"
+     " a = list(q.d); q.d = [5]; (a, list(q.d))"),
     # test_delitem_raises
     ("del-item", "p = ffi.new('int[5]'); del p[0]"),
     ("del-slice", "p = ffi.new('int[5]'); del p[1:3]"),
