@@ -203,7 +203,7 @@ pub fn write(
             write_scalar(p, shape, Value::Pointer(target));
         }
         Shape::Array { item, len } => write_array(py, reg, ty, item, len, addr, obj)?,
-        Shape::Record { .. } => write_record(py, reg, ty, addr, obj)?,
+        Shape::Record { union } => write_record(py, reg, ty, union, addr, obj)?,
         Shape::Void | Shape::Function => {
             return Err(PyTypeError::new_err(format!(
                 "cannot initialize ctype '{}'",
@@ -460,6 +460,7 @@ fn write_record(
     py: Python<'_>,
     reg: &Arc<Registry>,
     ty: TypeId,
+    union: bool,
     addr: usize,
     obj: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
@@ -474,7 +475,9 @@ fn write_record(
         }
     }
     // A list fills the fields in order, passing over those that share a
-    // union with an earlier one; a dict names any field.
+    // union with an earlier one (for a union, all but its first member);
+    // a dict names any field.
+    let _ = union;
     let fields = reg.with(|t| t.flat_fields_in_lists(ty)).py()?;
     if let Some(items) = sequence_items(obj) {
         let listed = fields.iter().filter(|(_, skipped)| !skipped);
