@@ -65,6 +65,14 @@ test: venv build clibs
 	cargo test --workspace
 	$(VPY) -m pytest -q tests/python
 	RFFI_FORCE_LIBFFI=1 $(VPY) -m pytest -q tests/python
+	$(VPY) tests/compat/run_cffi_suite.py
+
+# cffi's own ABI-mode test suite run against rffi (the sdist is fetched once into a cache):
+# fails on a test that tests/compat/expected_failures.txt does not list. COMPAT_ARGS=--cffi
+# runs it on the real cffi instead.
+.PHONY: compat
+compat: venv build clibs
+	$(VPY) tests/compat/run_cffi_suite.py $(COMPAT_ARGS)
 
 # Test suites of real cffi packages on cffi and on rffi (downloads them; see tests/realpkgs).
 realpkgs: venv build

@@ -39,6 +39,7 @@ pub mod memory;
 mod plan;
 pub mod safe;
 mod scalar;
+pub mod stdio;
 
 pub use callback::{Callback, Handler};
 pub use direct::{Direct, Reg, RegResult, Regs, Returned, FLOAT_REGS, INT_REGS};

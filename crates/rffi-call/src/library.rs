@@ -15,6 +15,20 @@ pub use libc::{
 pub struct Library {
     handle: Option<Handle>,
     name: String,
+    /// Opened by someone else ([`Library::from_handle`]): dropping it leaves
+    /// the handle open; only [`close`](Library::close) closes it.
+    borrowed: bool,
+}
+
+impl Drop for Library {
+    fn drop(&mut self) {
+        if self.borrowed {
+            if let Some(h) = self.handle.take() {
+                // Not ours to close: its opener closes it.
+                let _ = h.into_raw();
+            }
+        }
+    }
 }
 
 impl Library {
@@ -32,7 +46,24 @@ impl Library {
         Ok(Library {
             handle: Some(handle),
             name,
+            borrowed: false,
         })
+    }
+
+    /// A library that another `dlopen` already opened, by its handle, as
+    /// cffi's `ffi.dlopen(handle)`: named by the handle's address, and left
+    /// open when dropped.
+    ///
+    /// # Safety
+    /// `handle` must be a handle that `dlopen` returned and that stays open
+    /// while this `Library` uses it.
+    pub unsafe fn from_handle(handle: *mut c_void) -> Library {
+        Library {
+            // SAFETY: the caller vouches for the handle.
+            handle: Some(unsafe { Handle::from_raw(handle) }),
+            name: format!("{handle:p}"),
+            borrowed: true,
+        }
     }
 
     /// The name it was opened with.

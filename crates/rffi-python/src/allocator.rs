@@ -40,9 +40,15 @@ impl Alloc {
             Ok(c) if matches!(c.get().shape(), Shape::Pointer { .. } | Shape::Array { .. }) => {
                 c.get().pointer_target()?
             }
-            _ => {
+            Ok(c) => {
                 return Err(PyTypeError::new_err(format!(
                     "alloc() must return a cdata pointer, not '{}'",
+                    c.get().reg.cname(c.get().ty)
+                )))
+            }
+            Err(_) => {
+                return Err(PyTypeError::new_err(format!(
+                    "alloc() must return a cdata object (got {})",
                     got.get_type().name()?
                 )))
             }
@@ -232,7 +238,7 @@ fn array_length_for(reg: &Registry, item: TypeId, init: &Bound<'_, PyAny>) -> Py
     if let Ok(s) = init.cast::<PyString>() {
         let item_shape = reg.shape(item);
         if let Shape::WideChar { size } = item_shape {
-            return Ok(convert::wide_units(&s.to_cow()?, size).len() + 1);
+            return Ok(convert::wide_units(s, size)?.len() + 1);
         }
         let expected = match item_shape {
             Shape::Char | Shape::Int { size: 1, .. } => "bytes or list or tuple",
@@ -270,17 +276,46 @@ fn flexible_size<'py>(
     ty: TypeId,
     init: &Bound<'py, PyAny>,
 ) -> PyResult<Option<Flexible<'py>>> {
+    let Some((needed, length_only)) = flexible_tail(reg, ty, init, 0, true)? else {
+        return Ok(None);
+    };
+    Ok(Some(Flexible {
+        size: needed.max(reg.size_of(ty).unwrap_or(0)),
+        length_only,
+    }))
+}
+
+/// The bytes a struct at offset `base` needs for the flexible array that ends
+/// it, found through a last member that is itself such a struct
+/// (`struct bar { int n; struct foo tail; }`), as cffi sizes them; with
+/// `init` less the array's initializer when that is a length (only `top`,
+/// where `init` is the whole initializer).
+fn flexible_tail<'py>(
+    reg: &Registry,
+    ty: TypeId,
+    init: &Bound<'py, PyAny>,
+    base: usize,
+    top: bool,
+) -> PyResult<Option<(usize, Option<Bound<'py, PyAny>>)>> {
+    enum Tail {
+        Array(TypeId),
+        Record(TypeId),
+    }
     let last = reg.with(|t| {
-        let flexible = t.record_layout(ty).is_some_and(|l| l.flexible);
-        let fields = t.flat_fields(ty).ok()?;
-        let n = fields.len();
-        let last = fields.into_iter().last()?;
-        match t.get(last.ty) {
-            Type::Array(item, None) if flexible => Some((n, last.name, last.offset, *item)),
-            _ => None,
-        }
+        let layout = t.record_layout(ty)?;
+        let flexible = layout.flexible;
+        let fields = t.flat_fields_in_lists(ty).ok()?;
+        // Its place in a list initializer, which passes over union members.
+        let n = fields.iter().filter(|(_, skipped)| !skipped).count();
+        let (last, _) = fields.into_iter().last()?;
+        let tail = match t.get(last.ty) {
+            Type::Array(item, None) if flexible => Tail::Array(*item),
+            Type::Record(_) => Tail::Record(last.ty),
+            _ => return None,
+        };
+        Some((n, last.name, last.offset, tail))
     });
-    let Some((n, name, offset, item)) = last else {
+    let Some((n, name, offset, tail)) = last else {
         return Ok(None);
     };
     let value = if let Ok(d) = init.cast::<pyo3::types::PyDict>() {
@@ -295,12 +330,22 @@ fn flexible_size<'py>(
     let Some(value) = value else {
         return Ok(None);
     };
+    let item = match tail {
+        Tail::Array(item) => item,
+        Tail::Record(rec) => {
+            let inner = flexible_tail(reg, rec, &value, base + offset, false)?;
+            return Ok(inner.map(|(needed, _)| (needed, None)));
+        }
+    };
+    if !top && value.is_instance_of::<PyInt>() {
+        // A length for a nested array: cffi sizes it only at the top level.
+        return Ok(None);
+    }
     let count = array_length_for(reg, item, &value)?;
     let item_size = reg.size_of(item).unwrap_or(0);
-    let size = reg.size_of(ty).unwrap_or(0);
     let needed = count
         .checked_mul(item_size)
-        .and_then(|b| b.checked_add(offset))
+        .and_then(|b| b.checked_add(base + offset))
         .filter(|&t| t <= isize::MAX as usize)
         .ok_or_else(|| PyOverflowError::new_err("array size would overflow a Py_ssize_t"))?;
     let length_only = if value.is_instance_of::<PyInt>() {
@@ -308,10 +353,7 @@ fn flexible_size<'py>(
     } else {
         None
     };
-    Ok(Some(Flexible {
-        size: needed.max(size),
-        length_only,
-    }))
+    Ok(Some((needed, length_only)))
 }
 
 /// `init` without the initializer of member `name`, the `n`th and last.

@@ -9,6 +9,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PySlice};
 
+use crate::cdata::CData;
 use crate::owner::Owner;
 
 /// A view on `size` bytes at `addr`, keeping their owner alive.
@@ -20,6 +21,37 @@ pub struct Buffer {
 }
 
 impl Buffer {
+    /// The bytes of `cdata`: `size` of them, or all it covers when negative.
+    pub fn of(cdata: &Bound<'_, PyAny>, size: isize) -> PyResult<Buffer> {
+        let c = cdata
+            .cast::<CData>()
+            .map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "buffer() argument 1 must be rffi.CData, not {}",
+                    cdata
+                        .get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                ))
+            })?
+            .get();
+        c.live()?;
+        let size = if size < 0 {
+            c.byte_size()
+        } else {
+            size as usize
+        };
+        Ok(Buffer {
+            addr: c.addr,
+            size,
+            owner: match &c.owner {
+                Owner::None => Owner::object(cdata.clone().unbind()),
+                other => other.clone(),
+            },
+        })
+    }
+
     fn bytes(&self) -> &[u8] {
         if self.size == 0 {
             return &[];
@@ -55,6 +87,43 @@ impl Buffer {
 
 #[pymethods]
 impl Buffer {
+    /// `ffi.buffer(cdata, size=-1)`: `ffi.buffer` is this class, as in cffi.
+    #[new]
+    #[pyo3(signature = (cdata, size = -1))]
+    fn py_new(cdata: &Bound<'_, PyAny>, size: isize) -> PyResult<Buffer> {
+        Buffer::of(cdata, size)
+    }
+
+    /// Compared as the bytes they hold, with each other and with other
+    /// bytes-like objects, as cffi's buffers compare.
+    fn __richcmp__(
+        &self,
+        other: &Bound<'_, PyAny>,
+        op: pyo3::basic::CompareOp,
+    ) -> PyResult<Py<PyAny>> {
+        let py = other.py();
+        let theirs = match other.cast::<Buffer>() {
+            Ok(b) => {
+                b.get().owner.check_live()?;
+                PyBytes::new(py, b.get().bytes())
+            }
+            Err(_) => match pyo3::types::PyMemoryView::from(other) {
+                Ok(view) => view.call_method0("tobytes")?.cast_into::<PyBytes>()?,
+                Err(_) => return Ok(py.NotImplemented()),
+            },
+        };
+        self.owner.check_live()?;
+        let ours = PyBytes::new(py, self.bytes());
+        Ok(ours.rich_compare(theirs, op)?.unbind())
+    }
+
+    /// `del b[i]`: C memory has no bytes to remove.
+    fn __delitem__(&self, _key: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(PyTypeError::new_err(
+            "'del x[n]' not supported for buffer objects",
+        ))
+    }
+
     fn __len__(&self) -> usize {
         self.size
     }

@@ -743,9 +743,15 @@ pub fn make(
         error,
         onerror: onerror.map(|o| o.clone().unbind()),
     };
+    let target = Arc::new(target);
+    let runs = target.clone();
     let callback =
-        Callback::new(plan, Box::new(move |args, result| target.run(args, result))).py()?;
+        Callback::new(plan, Box::new(move |args, result| runs.run(args, result))).py()?;
     let code = callback.code();
+    let callback = Held {
+        _callback: callback,
+        target,
+    };
     Ok(CData {
         origin: Origin::Callback,
         extras: Extras {
@@ -755,6 +761,40 @@ pub fn make(
         .into(),
         ..CData::plain(reg, ptr_ty, code, Owner::keep(callback))
     })
+}
+
+/// What a callback cdata keeps alive: the C entry point and, again, the
+/// Python side it calls, so the garbage collector can see the function.
+struct Held {
+    /// Kept for its `Drop`, which frees the C entry point.
+    _callback: Callback,
+    target: Arc<Target>,
+}
+
+/// `tp_traverse` of a cdata: a callback's function (and `onerror`) may
+/// refer back to the callback cdata (a closure that keeps it), a cycle that
+/// only the garbage collector can free. Only a cdata that alone holds its
+/// callback visits them, since only then are they its own references; one
+/// sharing it (a cast of it) leaves the cycle uncollected, as before.
+pub fn traverse(c: &CData, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+    let Owner::Memory(m) = &c.owner else {
+        return Ok(());
+    };
+    if Arc::strong_count(m) != 1 {
+        return Ok(());
+    }
+    let Some(held) = m.kept_as::<Held>() else {
+        return Ok(());
+    };
+    // The closure and `held` share the target, and nothing else does.
+    if Arc::strong_count(&held.target) != 2 {
+        return Ok(());
+    }
+    visit.call(&held.target.func)?;
+    if let Some(onerror) = &held.target.onerror {
+        visit.call(onerror)?;
+    }
+    Ok(())
 }
 
 /// `ffi.callback(cdecl)` without a function: a decorator.

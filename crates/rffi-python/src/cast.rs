@@ -22,6 +22,24 @@ enum Source {
     Address(usize, Owner, TypeId),
 }
 
+/// The integer of a wide character cdata, as C converts it: `wchar_t` is a
+/// signed type on most targets (`(long long)(wchar_t)-1` is -1), while cdata
+/// hold all wide characters as unsigned units.
+fn signed_wide_char(c: &CData, i: i128) -> i128 {
+    let Shape::WideChar { size } = c.shape() else {
+        return i;
+    };
+    let signed = c.reg.with(|t| {
+        matches!(t.get(c.ty), rffi_types::Type::Prim(p)
+            if matches!(p.class(), rffi_types::PrimClass::WideChar { signed: true }))
+    });
+    if signed {
+        truncate(i, usize::from(size), true)
+    } else {
+        i
+    }
+}
+
 /// What `obj` carries, for a cast to the type named `target`.
 fn source(obj: &Bound<'_, PyAny>, target: &dyn Fn() -> String) -> PyResult<Source> {
     if let Some(i) = crate::convert::small_int(obj) {
@@ -35,7 +53,7 @@ fn source(obj: &Bound<'_, PyAny>, target: &dyn Fn() -> String) -> PyResult<Sourc
                 Source::Address(c.addr, c.owner.clone(), c.ty)
             }
             _ => match (c.integer_value()?, c.complex_value()?) {
-                (Some(i), _) => Source::Int(i),
+                (Some(i), _) => Source::Int(signed_wide_char(c, i)),
                 (None, Some((re, 0.0))) => Source::Float(re),
                 (None, Some((re, im))) => Source::Complex(re, im),
                 _ => {
@@ -62,14 +80,14 @@ fn source(obj: &Bound<'_, PyAny>, target: &dyn Fn() -> String) -> PyResult<Sourc
         ));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        let text = s.to_cow()?;
-        let mut chars = text.chars();
-        if let (Some(ch), None) = (chars.next(), chars.next()) {
-            return Ok(Source::Int(i128::from(u32::from(ch))));
+        // Code points, lone surrogates included.
+        let points = convert::wide_units(s, 4)?;
+        if let [ch] = points[..] {
+            return Ok(Source::Int(i128::from(ch)));
         }
         return Err(PyTypeError::new_err(format!(
             "cannot cast unicode string of length {} to ctype '{}'",
-            text.chars().count(),
+            points.len(),
             target()
         )));
     }
@@ -117,6 +135,17 @@ pub fn cast(
     value: &Bound<'_, PyAny>,
 ) -> PyResult<CData> {
     let py = value.py();
+    // As cffi: `ffi.cast("FILE *", f)` of a Python file gives its C stream.
+    if let Shape::Pointer { item } = shape {
+        if !value.is_instance_of::<CData>()
+            && matches!(reg.shape(item), Shape::Record { .. })
+            && reg.cname(item) == "FILE"
+            && crate::file::is_file(value)?
+        {
+            let stream = crate::file::stream_of(value)?;
+            return Ok(CData::shaped(reg, ty, shape, stream, Owner::None));
+        }
+    }
     // The name is only for error messages: spelling it costs more than the cast.
     let src = source(value, &|| reg.cname(ty))?;
     let cannot = |from: &str| {

@@ -721,6 +721,17 @@ impl CData {
         convert::write(py, &self.reg, item, addr, value)
     }
 
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        crate::callback::traverse(self, &visit)
+    }
+
+    /// `del p[i]`: C memory has no items to remove.
+    fn __delitem__(&self, _key: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(PyTypeError::new_err(
+            "'del x[n]' not supported for cdata objects",
+        ))
+    }
+
     /// Fields first (as cffi does), then ordinary attributes such as methods.
     /// Taking over `__getattribute__` spares a struct field read the
     /// AttributeError that a `__getattr__` fallback would cost.
@@ -731,7 +742,15 @@ impl CData {
             let key = name.to_str()?;
             if !key.starts_with("__") {
                 return this.with_field(key, |base, f| {
-                    convert::read_field(py, &this.reg, base, &f.field, f.shape, &this.owner)
+                    convert::read_field(
+                        py,
+                        &this.reg,
+                        base,
+                        &f.field,
+                        f.shape,
+                        &this.owner,
+                        this.origin == Origin::Owning,
+                    )
                 });
             }
         }

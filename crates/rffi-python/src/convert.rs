@@ -141,15 +141,14 @@ fn to_wide_char(reg: &Registry, ty: TypeId, size: u8, obj: &Bound<'_, PyAny>) ->
         ))
     };
     if let Ok(s) = obj.cast::<PyString>() {
-        let text = s.to_cow()?;
-        let mut chars = text.chars();
-        if let (Some(ch), None) = (chars.next(), chars.next()) {
-            if size == 2 && u32::from(ch) > 0xFFFF {
+        let points = wide_units(s, 4)?;
+        if let [ch] = points[..] {
+            if size == 2 && ch > 0xFFFF {
                 return Err(fail("larger-than-0xFFFF character".into()));
             }
-            return Ok(i128::from(u32::from(ch)));
+            return Ok(i128::from(ch));
         }
-        let units = wide_units(&text, size).len();
+        let units = wide_units(s, size)?.len();
         return Err(fail(format!("unicode string of length {units}")));
     }
     if let Ok(c) = obj.cast::<CData>() {
@@ -333,7 +332,7 @@ fn write_array(
     }
     if let Ok(s) = obj.cast::<PyString>() {
         if let Shape::WideChar { size } = item_shape {
-            let units = wide_units(&s.to_cow()?, size);
+            let units = wide_units(s, size)?;
             if units.len() > room {
                 return Err(PyIndexError::new_err(format!(
                     "initializer unicode string is too long for '{}' (got {} characters)",
@@ -410,12 +409,42 @@ fn write_units(addr: usize, shape: Shape, unit_size: usize, units: &[u32]) {
     }
 }
 
-/// A string as code units of a wide character type: UTF-16 for 2 bytes.
-pub fn wide_units(text: &str, size: u8) -> Vec<u32> {
-    if size == 2 {
-        text.encode_utf16().map(u32::from).collect()
-    } else {
-        text.chars().map(u32::from).collect()
+/// A string as code units of a wide character type: UTF-16 for 2 bytes
+/// (a character above U+FFFF becomes a surrogate pair), code points for 4.
+/// A Python str may hold lone surrogates, which Rust strings cannot: they
+/// pass through as themselves, as in cffi.
+pub fn wide_units(text: &Bound<'_, PyString>, size: u8) -> PyResult<Vec<u32>> {
+    let (codec, width) = match (size, cfg!(target_endian = "little")) {
+        (2, true) => ("utf-16-le", 2),
+        (2, false) => ("utf-16-be", 2),
+        (_, true) => ("utf-32-le", 4),
+        (_, false) => ("utf-32-be", 4),
+    };
+    let encoded = text.call_method1("encode", (codec, "surrogatepass"))?;
+    let bytes = encoded.cast::<PyBytes>()?.as_bytes();
+    Ok(bytes
+        .chunks_exact(width)
+        .map(|c| match *c {
+            [a, b] => u32::from(u16::from_ne_bytes([a, b])),
+            [a, b, c, d] => u32::from_ne_bytes([a, b, c, d]),
+            _ => 0,
+        })
+        .collect())
+}
+
+/// The Python str of one wide character: any code point up to U+10FFFF,
+/// lone surrogates included, as cffi makes them.
+pub fn wide_char_to_py(py: Python<'_>, unit: u32) -> PyResult<Py<PyAny>> {
+    if unit > 0x10FFFF {
+        return Err(PyValueError::new_err(format!(
+            "character U+{unit:X} is not a valid unicode code point"
+        )));
+    }
+    // SAFETY: the ordinal is at most 0x10FFFF, which PyUnicode_FromOrdinal
+    // takes; it returns a new reference or NULL with an exception set.
+    unsafe {
+        Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyUnicode_FromOrdinal(unit as i32))
+            .map(Bound::unbind)
     }
 }
 
@@ -449,21 +478,21 @@ fn write_record(
             return Ok(());
         }
     }
-    let fields = reg.with(|t| t.flat_fields(ty)).py()?;
+    // A list fills the fields in order, passing over those that share a
+    // union with an earlier one (for a union, all but its first member);
+    // a dict names any field.
+    let _ = union;
+    let fields = reg.with(|t| t.flat_fields_in_lists(ty)).py()?;
     if let Some(items) = sequence_items(obj) {
-        let allowed = if union {
-            1.min(fields.len())
-        } else {
-            fields.len()
-        };
-        if items.len() > allowed {
+        let listed = fields.iter().filter(|(_, skipped)| !skipped);
+        if items.len() > listed.clone().count() {
             return Err(PyValueError::new_err(format!(
                 "too many initializers for '{}' (got {})",
                 reg.cname(ty),
                 items.len()
             )));
         }
-        for (f, it) in fields.iter().zip(items.iter()) {
+        for ((f, _), it) in listed.zip(items.iter()) {
             write_field(py, reg, addr, f, it)?;
         }
         return Ok(());
@@ -471,9 +500,9 @@ fn write_record(
     if let Ok(d) = obj.cast::<PyDict>() {
         for (k, v) in d.iter() {
             let name: String = k.extract()?;
-            let f = fields
+            let (f, _) = fields
                 .iter()
-                .find(|f| f.name == name)
+                .find(|(f, _)| f.name == name)
                 .ok_or_else(|| PyKeyError::new_err(name.clone()))?;
             write_field(py, reg, addr, f, &v)?;
         }
@@ -522,7 +551,7 @@ pub fn write_field(
 }
 
 /// Reads the member `f` (of type shape `shape`) of the record at `base` that
-/// `owner` keeps alive.
+/// `owner` keeps alive; `from_new` when the record is what `ffi.new` made.
 pub fn read_field(
     py: Python<'_>,
     reg: &Arc<Registry>,
@@ -530,9 +559,19 @@ pub fn read_field(
     f: &rffi_types::Field,
     shape: Shape,
     owner: &Owner,
+    from_new: bool,
 ) -> PyResult<Py<PyAny>> {
     match f.bits {
-        None => read_shaped(py, reg, f.ty, shape, base + f.offset, owner),
+        None => match shape {
+            Shape::Array { item, len: None } => {
+                read_open_array(py, reg, base, f.offset, item, owner, from_new)
+            }
+            Shape::Array { item, len: Some(0) } => {
+                let ty = reg.with(|t| t.pointer_to(item));
+                CData::plain(reg, ty, base + f.offset, owner.clone()).into_py_any(py)
+            }
+            _ => read_shaped(py, reg, f.ty, shape, base + f.offset, owner),
+        },
         Some(bf) => {
             let signed = matches!(shape.scalar(), Some(Scalar::Int { signed: true, .. }));
             // SAFETY: the record at `base` contains this bitfield.
@@ -540,6 +579,34 @@ pub fn read_field(
             scalar_to_py(py, reg, f.ty, shape, Value::Int(v))
         }
     }
+}
+
+/// A member declared `T d[]`, as cffi reads it: a `T[]` of the items that
+/// fit in the memory of the struct that `ffi.new` made (`from_new`, memory
+/// that starts at `base`), else a `T *`, whose items nothing checks (as a
+/// member declared `T d[0]` always reads).
+fn read_open_array(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    base: usize,
+    offset: usize,
+    item: TypeId,
+    owner: &Owner,
+    from_new: bool,
+) -> PyResult<Py<PyAny>> {
+    let addr = base + offset;
+    let item_size = reg.size_of(item).unwrap_or(0);
+    if let (Owner::Memory(m), true) = (owner, from_new) {
+        if m.addr() == base && m.size() >= offset && item_size > 0 {
+            let n = (m.size() - offset) / item_size;
+            let ty = reg.with(|t| t.array_of(item, None));
+            return CData::plain(reg, ty, addr, owner.clone())
+                .with_len(Some(n))
+                .into_py_any(py);
+        }
+    }
+    let ty = reg.with(|t| t.pointer_to(item));
+    CData::plain(reg, ty, addr, owner.clone()).into_py_any(py)
 }
 
 /// The Python value of the C value of type `ty` at `addr`: a number, bytes or
@@ -615,13 +682,7 @@ pub fn scalar_to_py(
     match (shape, v) {
         (Shape::Bool, Value::Int(i)) => (i != 0).into_py_any(py),
         (Shape::Char, Value::Int(i)) => PyBytes::new(py, &[i as u8]).into_py_any(py),
-        (Shape::WideChar { .. }, Value::Int(i)) => match char::from_u32(i as u32) {
-            Some(c) => c.into_py_any(py),
-            None => Err(PyValueError::new_err(format!(
-                "character U+{:X} is not a valid unicode code point",
-                i as u32
-            ))),
-        },
+        (Shape::WideChar { .. }, Value::Int(i)) => wide_char_to_py(py, i as u32),
         (Shape::LongDouble, _) => CData::value(reg, ty, v)?.into_py_any(py),
         (_, Value::Int(i)) => int_to_py(py, i),
         (_, Value::Float(f)) => f.into_py_any(py),
@@ -649,6 +710,18 @@ pub fn write_arg(
         return write(py, reg, ty, addr, obj);
     }
     let item_shape = reg.shape(item);
+    if matches!(item_shape, Shape::Record { .. })
+        && reg.cname(item) == "FILE"
+        && crate::file::is_file(obj)?
+    {
+        let stream = crate::file::stream_of(obj)?;
+        write_scalar(
+            addr as *mut u8,
+            Shape::Pointer { item },
+            Value::Pointer(stream),
+        );
+        return Ok(());
+    }
     if let Ok(b) = obj.cast::<PyBytes>() {
         if matches!(
             item_shape,
@@ -678,7 +751,7 @@ pub fn write_arg(
         return Ok(());
     }
     if let (Ok(text), Shape::WideChar { size }) = (obj.cast::<PyString>(), item_shape) {
-        let mut units = wide_units(&text.to_cow()?, size);
+        let mut units = wide_units(text, size)?;
         units.push(0);
         let mem = Memory::zeroed(units.len() * size as usize, size as usize)?;
         write_units(mem.addr(), item_shape, size as usize, &units);

@@ -106,13 +106,13 @@ impl CType {
             if t.record_layout(self.id).is_none() {
                 return Ok(None);
             }
-            t.flat_fields(self.id).map(Some)
+            t.flat_fields_in_lists(self.id).map(Some)
         });
         let Some(fields) = fields.py()? else {
             return Ok(py.None());
         };
         let list = PyList::empty(py);
-        for f in fields {
+        for (f, skipped) in fields {
             let (offset, bitshift, bitsize) = match f.bits {
                 Some(b) => self.bitfield_unit(f.ty, f.offset, b),
                 None => (f.offset, -1, -1),
@@ -122,7 +122,8 @@ impl CType {
                 ty: self.ctype(py, f.ty)?,
                 bitshift,
                 bitsize,
-                flags: 0,
+                // cffi's BF_IGNORE_IN_CTOR: a list initializer passes over it.
+                flags: i64::from(skipped),
             };
             list.append((f.name, Py::new(py, field)?))?;
         }

@@ -127,6 +127,7 @@ impl FastField {
                 &self.field,
                 self.shape,
                 &this.owner,
+                this.origin == crate::cdata::Origin::Owning,
             );
             return into_slot(py, r);
         }

@@ -19,7 +19,7 @@ use crate::library::Lib;
 use crate::owner::{Finalizer, Memory, Owner};
 use crate::registry::{Registry, Shape};
 
-#[pyclass(name = "FFI", module = "rffi", subclass, frozen)]
+#[pyclass(name = "FFI", module = "rffi", subclass, frozen, weakref)]
 pub struct Ffi {
     reg: Arc<Registry>,
     null: Py<CData>,
@@ -31,6 +31,9 @@ pub struct Ffi {
     sources: Mutex<Vec<(String, CdefOptions)>>,
     /// `ffi.init_once`: tag -> (done, result or lock), as cffi keeps it.
     init_once: Py<PyDict>,
+    /// The libraries `dlopen` returned: as in cffi, an FFI keeps its
+    /// libraries alive and each library its FFI (a cycle the GC can see).
+    libraries: Mutex<Vec<Py<Lib>>>,
 }
 
 impl Ffi {
@@ -57,6 +60,27 @@ impl Ffi {
         Ok(())
     }
 
+    /// The library `ffi.dlopen(name, flags)` opens: a path, a short name,
+    /// `None` for the process, or a `void *` handle from C's dlopen.
+    fn open(&self, py: Python<'_>, name: Option<&Bound<'_, PyAny>>, flags: i32) -> PyResult<Lib> {
+        if let Some(handle) = name.and_then(|n| n.cast::<CData>().ok()) {
+            return Lib::from_handle(&self.reg, handle.get());
+        }
+        let path = match name {
+            None => None,
+            Some(n) if n.is_none() => None,
+            Some(n) => Some(
+                n.call_method0("__fspath__")
+                    .unwrap_or_else(|_| n.clone())
+                    .extract::<String>()
+                    .map_err(|_| {
+                        PyTypeError::new_err("dlopen(name): name must be a file name, None, or an already-opened 'void *' handle")
+                    })?,
+            ),
+        };
+        Lib::open(py, &self.reg, path.as_deref(), flags)
+    }
+
     /// The type named by a string or given as a ctype object.
     pub(crate) fn resolve(&self, cdecl: &Bound<'_, PyAny>) -> PyResult<TypeId> {
         Ok(self.ctype_of(cdecl)?.get().id)
@@ -80,7 +104,11 @@ impl Ffi {
                 if unsafe { pyo3::ffi::Py_TYPE(found) } == CType::type_object_raw(py) {
                     // SAFETY: just checked to be a CType.
                     let c = unsafe { c.cast_unchecked::<CType>() }.get();
-                    return Ok((c.id, c.shape.unwrap_or_else(|| self.reg.shape(c.id))));
+                    let shape = c.shape.unwrap_or_else(|| self.reg.shape(c.id));
+                    if shape == Shape::Function {
+                        return Err(function_type_error(cdecl));
+                    }
+                    return Ok((c.id, shape));
                 }
             }
         }
@@ -89,8 +117,18 @@ impl Ffi {
         Ok((c.id, c.shape.unwrap_or_else(|| self.reg.shape(c.id))))
     }
 
-    /// The ctype object named by a string or given.
+    /// The ctype object named by a string or given. As in cffi, a string
+    /// may not name a function type (`"int(int)"`) except for a callback.
     fn ctype_of<'py>(&self, cdecl: &Bound<'py, PyAny>) -> PyResult<Bound<'py, CType>> {
+        let c = self.ctype_or_function_of(cdecl)?;
+        if cdecl.is_instance_of::<PyString>() && self.reg.shape(c.get().id) == Shape::Function {
+            return Err(function_type_error(cdecl));
+        }
+        Ok(c)
+    }
+
+    /// [`ctype_of`](Self::ctype_of), taking function types too.
+    fn ctype_or_function_of<'py>(&self, cdecl: &Bound<'py, PyAny>) -> PyResult<Bound<'py, CType>> {
         if let Ok(s) = cdecl.cast::<PyString>() {
             let py = cdecl.py();
             let cache = self.type_strings.bind(py);
@@ -224,7 +262,26 @@ impl Ffi {
             type_strings: PyDict::new(py).unbind(),
             sources: Mutex::new(Vec::new()),
             init_once: PyDict::new(py).unbind(),
+            libraries: Mutex::new(Vec::new()),
         })
+    }
+
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        visit.call(&self.init_once)?;
+        // Never wait in the GC: a lock held elsewhere means a dlopen in
+        // progress, and the next collection sees the list.
+        if let Ok(libraries) = self.libraries.try_lock() {
+            for lib in libraries.iter() {
+                visit.call(lib)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        let libraries =
+            std::mem::take(&mut *self.libraries.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(libraries);
     }
 
     #[classattr]
@@ -236,6 +293,13 @@ impl Ffi {
     #[pyo3(name = "CData")]
     fn cdata_class(py: Python<'_>) -> Py<PyAny> {
         py.get_type::<CData>().into_any().unbind()
+    }
+
+    /// `ffi.buffer(cdata, size=-1)` makes a buffer: cffi's `ffi.buffer` is
+    /// the class itself (`type(ffi.buffer(p)) is ffi.buffer`).
+    #[classattr]
+    fn buffer(py: Python<'_>) -> Py<PyAny> {
+        py.get_type::<Buffer>().into_any().unbind()
     }
 
     #[classattr]
@@ -275,7 +339,7 @@ impl Ffi {
         error: Option<&Bound<'_, PyAny>>,
         onerror: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let ty = self.resolve(cdecl)?;
+        let ty = self.ctype_or_function_of(cdecl)?.get().id;
         crate::gil::callbacks_exist();
         match python_callable.filter(|f| !f.is_none()) {
             Some(f) => crate::callback::make(py, &self.reg, ty, f, error, onerror)?.into_py_any(py),
@@ -300,14 +364,34 @@ impl Ffi {
         crate::handle::from_handle(py, x)
     }
 
-    #[pyo3(signature = (csource, r#override = false, packed = false, pack = None))]
+    #[pyo3(
+        signature = (csource, r#override = false, packed = None, pack = None),
+        text_signature = "($self, csource, override=False, packed=False, pack=None)"
+    )]
     fn cdef(
         &self,
         csource: &Bound<'_, PyAny>,
         r#override: bool,
-        packed: bool,
+        packed: Option<&Bound<'_, PyAny>>,
         pack: Option<u32>,
     ) -> PyResult<()> {
+        // As cffi: any false value, or True (1); `pack` gives other values.
+        let packed = match packed {
+            Some(p) if p.is_truthy()? => {
+                if !p.eq(true)? {
+                    return Err(PyValueError::new_err(
+                        "'packed' should be False or True; use 'pack' to give another value",
+                    ));
+                }
+                if pack.is_some_and(|n| n != 0) {
+                    return Err(PyValueError::new_err(
+                        "cannot give both 'pack' and 'packed'",
+                    ));
+                }
+                true
+            }
+            _ => false,
+        };
         let csource = csource
             .cast::<PyString>()
             .map_err(|_| PyTypeError::new_err("cdef() argument must be a string"))?
@@ -471,24 +555,33 @@ impl Ffi {
     }
 
     #[pyo3(signature = (name, flags = 0))]
-    fn dlopen(&self, py: Python<'_>, name: Option<&Bound<'_, PyAny>>, flags: i32) -> PyResult<Lib> {
-        let path = match name {
-            None => None,
-            Some(n) if n.is_none() => None,
-            Some(n) => Some(
-                n.call_method0("__fspath__")
-                    .unwrap_or_else(|_| n.clone())
-                    .extract::<String>()
-                    .map_err(|_| {
-                        PyTypeError::new_err("dlopen(name): name must be a file name, None, or an already-opened 'void *' handle")
-                    })?,
-            ),
-        };
-        Lib::open(py, &self.reg, path.as_deref(), flags)
+    fn dlopen(
+        slf: &Bound<'_, Self>,
+        name: Option<&Bound<'_, PyAny>>,
+        flags: i32,
+    ) -> PyResult<Py<Lib>> {
+        let py = slf.py();
+        let lib = Py::new(py, slf.get().open(py, name, flags)?)?;
+        lib.get().set_ffi(slf.clone().into_any().unbind());
+        slf.get()
+            .libraries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(lib.clone_ref(py));
+        Ok(lib)
     }
 
     fn dlclose(&self, lib: &Bound<'_, Lib>) -> PyResult<()> {
-        Lib::close(lib)
+        Lib::close(lib)?;
+        // Closed, it need not live as long as this FFI: it goes (and its
+        // library is unmapped) when the program drops it and what it fetched.
+        let forgotten = {
+            let mut libraries = self.libraries.lock().unwrap_or_else(|e| e.into_inner());
+            let at = libraries.iter().position(|l| l.as_ptr() == lib.as_ptr());
+            at.map(|i| libraries.remove(i))
+        };
+        drop(forgotten);
+        Ok(())
     }
 
     #[pyo3(name = "new", signature = (cdecl, init = None))]
@@ -581,25 +674,6 @@ impl Ffi {
             }
             .into(),
             ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, bytes, hold))
-        })
-    }
-
-    #[pyo3(signature = (cdata, size = -1))]
-    fn buffer(&self, cdata: &Bound<'_, PyAny>, size: isize) -> PyResult<Buffer> {
-        let c = Self::cdata_arg(cdata, "buffer()")?.get();
-        c.live()?;
-        let size = if size < 0 {
-            c.byte_size()
-        } else {
-            size as usize
-        };
-        Ok(Buffer {
-            addr: c.addr,
-            size,
-            owner: match &c.owner {
-                Owner::None => Owner::object(cdata.clone().unbind()),
-                other => other.clone(),
-            },
         })
     }
 
@@ -704,6 +778,11 @@ impl Ffi {
                 "expected a cdata struct/union/array/pointer object",
             ));
         }
+        // As cffi: a pointer has no address of its own to give (only its
+        // items and members do).
+        if fields_or_indexes.is_empty() && matches!(c.shape(), Shape::Pointer { .. }) {
+            return Err(PyTypeError::new_err("addressof(pointer)"));
+        }
         let (ty, offset) = self.walk(c.ty, fields_or_indexes)?;
         let ptr = self.reg.with(|t| t.pointer_to(ty));
         CData::plain(&self.reg, ptr, c.addr + offset, c.owner.clone()).into_py_any(py)
@@ -747,6 +826,15 @@ impl Ffi {
         unsafe { std::ptr::copy(s as *const u8, d as *mut u8, n) };
         Ok(())
     }
+}
+
+/// cffi's refusal of a type string that names a function type where a
+/// value type is needed.
+fn function_type_error(cdecl: &Bound<'_, PyAny>) -> PyErr {
+    let text = cdecl.str().map(|s| s.to_string()).unwrap_or_default();
+    CDefError::new_err(format!(
+        "the type '{text}' is a function type, not a pointer-to-function type"
+    ))
 }
 
 /// The address and (if known) size of a cdata or a Python buffer for memmove.

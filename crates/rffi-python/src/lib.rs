@@ -19,6 +19,7 @@ mod fastcall;
 mod fastread;
 mod ffi;
 mod ffi_fastcall;
+mod file;
 mod gil;
 mod handle;
 mod library;

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use pyo3::exceptions::{PyAttributeError, PyOSError};
+use pyo3::exceptions::{PyAttributeError, PyOSError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
 use rffi_call::Library;
@@ -14,7 +14,7 @@ use crate::cdata::CData;
 use crate::convert;
 use crate::errors::IntoPyResult;
 use crate::owner::Owner;
-use crate::registry::Registry;
+use crate::registry::{Registry, Shape};
 
 /// An opened library shared by the `Lib` object and every cdata that points
 /// into it, so it stays loaded while any of them lives.
@@ -22,8 +22,11 @@ pub struct Handle(pub Mutex<Library>);
 
 /// Functions and constants, once resolved, go into the instance `__dict__`,
 /// where Python's own attribute lookup finds them without calling back here.
-#[pyclass(name = "Lib", module = "rffi", frozen, dict)]
+#[pyclass(name = "Lib", module = "rffi", frozen, dict, weakref)]
 pub struct Lib {
+    /// The FFI that opened it, kept alive by it as in cffi (set once, by
+    /// `dlopen`).
+    ffi: std::sync::OnceLock<Py<PyAny>>,
     reg: Arc<Registry>,
     handle: Arc<Handle>,
     /// What cdata pointing into the library hold: it keeps `handle`.
@@ -74,14 +77,48 @@ impl Lib {
                 }
             }
         };
+        Ok(Lib::of(reg, lib, name.unwrap_or("<None>").to_string()))
+    }
+
+    fn of(reg: &Arc<Registry>, lib: Library, name: String) -> Lib {
         let handle = Arc::new(Handle(Mutex::new(lib)));
-        Ok(Lib {
+        Lib {
+            ffi: std::sync::OnceLock::new(),
             reg: reg.clone(),
-            name: name.unwrap_or("<None>").to_string(),
+            name,
             owner: Owner::keep(handle.clone()),
             handle,
             closed: AtomicBool::new(false),
-        })
+        }
+    }
+
+    /// `ffi.dlopen(handle)`: a library already opened by a `dlopen` call
+    /// through C, given as its `void *` handle. As in cffi, it is closed
+    /// only by `ffi.dlclose`, never when the `Lib` goes.
+    pub fn from_handle(reg: &Arc<Registry>, handle: &CData) -> PyResult<Lib> {
+        let is_void_ptr = match handle.shape() {
+            Shape::Pointer { item } => handle.reg.shape(item) == Shape::Void,
+            _ => false,
+        };
+        if !is_void_ptr {
+            return Err(PyTypeError::new_err(format!(
+                "dlopen() takes a file name or 'void *' handle, not '{}'",
+                handle.reg.cname(handle.ty)
+            )));
+        }
+        if handle.addr == 0 {
+            return Err(PyRuntimeError::new_err("cannot call dlopen(NULL)"));
+        }
+        // SAFETY: a `void *` the program got from dlopen, as cffi trusts it;
+        // it is never closed here unless the program asks (ffi.dlclose).
+        let lib = unsafe { Library::from_handle(handle.addr as *mut std::ffi::c_void) };
+        let name = lib.name().to_string();
+        Ok(Lib::of(reg, lib, name))
+    }
+
+    /// Keeps `ffi`, the FFI that opened this library, alive with it.
+    pub fn set_ffi(&self, ffi: Py<PyAny>) {
+        let _ = self.ffi.set(ffi);
     }
 
     fn address(&self, name: &str) -> PyResult<usize> {
@@ -139,6 +176,13 @@ fn find_library(py: Python<'_>, name: &str) -> PyResult<Option<String>> {
 
 #[pymethods]
 impl Lib {
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        if let Some(ffi) = self.ffi.get() {
+            visit.call(ffi)?;
+        }
+        Ok(())
+    }
+
     fn __getattr__(slf: &Bound<'_, Self>, name: &str) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let this = slf.get();

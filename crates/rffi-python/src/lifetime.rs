@@ -26,10 +26,15 @@ fn cdata_arg<'a, 'py>(x: &'a Bound<'py, PyAny>, what: &str) -> PyResult<&'a Boun
 pub fn gc(cdata: &Bound<'_, PyAny>, destructor: &Bound<'_, PyAny>) -> PyResult<Option<CData>> {
     let c = cdata_arg(cdata, "gc()")?.get();
     if destructor.is_none() {
-        if let (Owner::Memory(m), true) = (&c.owner, c.releasable) {
-            m.detach();
-        }
-        return Ok(None);
+        return match (&c.owner, c.releasable) {
+            (Owner::Memory(m), true) if m.is_from_gc() => {
+                m.detach();
+                Ok(None)
+            }
+            _ => Err(PyTypeError::new_err(
+                "Can remove destructor only on a object previously returned by ffi.gc()",
+            )),
+        };
     }
     let finalizer = Finalizer {
         func: Some(destructor.clone().unbind()),

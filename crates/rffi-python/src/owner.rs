@@ -261,6 +261,26 @@ impl Memory {
         }
     }
 
+    /// Whether `ffi.gc` made this (its finalizer is a destructor).
+    pub fn is_from_gc(&self) -> bool {
+        match &self.0 {
+            Bytes::Foreign { rest, .. } => rest
+                .finalizer
+                .lock()
+                .map(|f| f.what == "ffi.gc")
+                .unwrap_or(false),
+            _ => false,
+        }
+    }
+
+    /// The owner this keeps alive, if it is a `T`.
+    pub fn kept_as<T: std::any::Any>(&self) -> Option<&T> {
+        match &self.0 {
+            Bytes::Kept { _owner, .. } => _owner.downcast_ref::<T>(),
+            _ => None,
+        }
+    }
+
     /// Forgets the finalizer without running it (`ffi.gc(p, None)`).
     pub fn detach(&self) {
         if let Bytes::Foreign { rest, .. } = &self.0 {

@@ -303,6 +303,25 @@ impl Registry {
         if let Some(c) = lock(&self.ctypes).get(&id) {
             return Ok(c.clone_ref(py));
         }
+        // As cffi, once per FFI: an enum declared without values
+        // (`enum foo;`) is taken as an unsigned int, and the user is told.
+        let opaque_enum = self.with(|t| match t.get(id) {
+            Type::Enum(e) => t.enum_def(*e).variants.is_none(),
+            _ => false,
+        });
+        if opaque_enum {
+            let msg = format!(
+                "'{}' has no values explicitly defined; guessing that it is equivalent to 'unsigned int'",
+                self.cname(id)
+            );
+            let c_msg = std::ffi::CString::new(msg).unwrap_or_default();
+            PyErr::warn(
+                py,
+                &py.get_type::<pyo3::exceptions::PyUserWarning>(),
+                &c_msg,
+                1,
+            )?;
+        }
         let obj = Py::new(
             py,
             CType {

@@ -2,7 +2,7 @@
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::PyBytes;
 use pyo3::IntoPyObjectExt;
 use rffi_call::{memory, Scalar, Value};
 
@@ -42,15 +42,55 @@ fn units_until_nul(addr: usize, size: u8, limit: Option<usize>) -> Vec<u32> {
     out
 }
 
-fn decode_wide(units: &[u32], size: u8) -> String {
-    if size == 2 {
-        let u16s: Vec<u16> = units.iter().map(|&u| u as u16).collect();
-        String::from_utf16_lossy(&u16s)
-    } else {
-        units
+/// Wide-character code units on their way to a Python str, made by
+/// `into_py_any` as cffi makes it: UTF-16 surrogate pairs of 2-byte units
+/// join into one character; lone surrogates (and, of 4-byte units,
+/// surrogate pairs too) stay as they are, which a Rust `String` cannot hold.
+struct WideText<'a> {
+    units: &'a [u32],
+    size: u8,
+}
+
+fn decode_wide(units: &[u32], size: u8) -> WideText<'_> {
+    WideText { units, size }
+}
+
+impl<'py> IntoPyObject<'py> for WideText<'_> {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let units = self.units;
+        if self.size != 2 {
+            if let Some(bad) = units.iter().find(|&&u| u > 0x10FFFF) {
+                return Err(PyValueError::new_err(format!(
+                    "character U+{bad:X} is not a valid unicode code point"
+                )));
+            }
+            // SAFETY: `units` holds `units.len()` code points, none above
+            // U+10FFFF; the result is a new reference or NULL with an exception.
+            return unsafe {
+                Bound::from_owned_ptr_or_err(
+                    py,
+                    pyo3::ffi::PyUnicode_FromKindAndData(
+                        pyo3::ffi::PyUnicode_4BYTE_KIND as i32,
+                        units.as_ptr().cast(),
+                        units.len() as isize,
+                    ),
+                )
+            };
+        }
+        let bytes: Vec<u8> = units
             .iter()
-            .map(|&u| char::from_u32(u).unwrap_or('\u{FFFD}'))
-            .collect()
+            .flat_map(|&u| (u as u16).to_ne_bytes())
+            .collect();
+        let codec = if cfg!(target_endian = "little") {
+            "utf-16-le"
+        } else {
+            "utf-16-be"
+        };
+        PyBytes::new(py, &bytes).call_method1("decode", (codec, "surrogatepass"))
     }
 }
 
@@ -102,7 +142,7 @@ pub fn string(py: Python<'_>, c: &CData, maxlen: isize) -> PyResult<Py<PyAny>> {
         }
         Shape::WideChar { size } => {
             let units = units_until_nul(c.addr, size, limit);
-            PyString::new(py, &decode_wide(&units, size)).into_py_any(py)
+            decode_wide(&units, size).into_py_any(py)
         }
         _ => Err(unexpected(c)),
     }

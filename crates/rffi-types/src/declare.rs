@@ -220,14 +220,18 @@ impl Types {
             } => {
                 let ret = self.resolve(ret, None)?;
                 if matches!(self.get(ret), Type::Array(..) | Type::Function(_)) {
-                    return Err(declaration_error(format!(
-                        "a function cannot return '{}'",
-                        self.cname(ret)
-                    )));
+                    // cffi raises TypeError ("invalid result type") here.
+                    return Err(TypeError::new(
+                        ErrorKind::Unsupported,
+                        format!("a function cannot return '{}'", self.cname(ret)),
+                    ));
                 }
                 let params = params
                     .iter()
-                    .map(|p| self.resolve_param(&p.ty))
+                    .map(|p| {
+                        self.resolve_param(&p.ty)
+                            .or_else(|e| self.array_param_of_incomplete(&p.ty, e))
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 Ok(self.intern(Type::Function(FuncType {
                     ret,
@@ -249,6 +253,12 @@ impl Types {
             return Ok(item);
         }
         if self.size_of(item).is_err() {
+            if let Type::Function(_) = self.get(item) {
+                return Err(declaration_error(format!(
+                    "an array cannot hold functions ('{}'); use pointers to functions",
+                    self.cname(item)
+                )));
+            }
             return Err(TypeError::new(
                 ErrorKind::UnknownSize,
                 format!("array item of unknown size: '{}'", self.cname(item)),
@@ -263,6 +273,19 @@ impl Types {
             None => Ok(id),
             Some(_) => Err(e),
         })
+    }
+
+    /// An array parameter is a pointer, whose items need no size yet:
+    /// `void f(struct later[])` before `struct later` is complete. `e` is
+    /// why it could not be made an array; other errors stand.
+    fn array_param_of_incomplete(&mut self, ty: &TypeExpr, e: TypeError) -> Result<TypeId> {
+        match ty {
+            TypeExpr::Array(item, _) if e.kind == ErrorKind::UnknownSize => {
+                let item = self.resolve(item, None)?;
+                Ok(self.pointer_to(item))
+            }
+            _ => Err(e),
+        }
     }
 
     /// C adjusts array parameters to pointers and function parameters to

@@ -354,6 +354,42 @@ impl Types {
         }
     }
 
+    /// [`flat_fields`](Self::flat_fields), each with whether a list
+    /// initializer passes over it, as in cffi: every member of a union after
+    /// the first, with everything such a member holds. `[1, 2]` for
+    /// `union { struct { int a, b; }; int c; }` sets `a` and `b`.
+    pub fn flat_fields_in_lists(&self, id: TypeId) -> Result<Vec<(Field, bool)>> {
+        let layout = self.require_layout(id)?;
+        let mut out = Vec::new();
+        self.flatten_marked(id, layout, 0, false, &mut out);
+        Ok(out)
+    }
+
+    fn flatten_marked(
+        &self,
+        id: TypeId,
+        layout: &RecordLayout,
+        base: usize,
+        skipped: bool,
+        out: &mut Vec<(Field, bool)>,
+    ) {
+        let union =
+            matches!(self.get(id), Type::Record(r) if self.record(*r).kind == RecordKind::Union);
+        for (i, f) in layout.fields.iter().enumerate() {
+            let skip = skipped || (union && i > 0);
+            match (f.name.is_empty(), self.record_layout(f.ty)) {
+                (true, Some(inner)) => self.flatten_marked(f.ty, inner, base + f.offset, skip, out),
+                _ => out.push((
+                    Field {
+                        offset: base + f.offset,
+                        ..f.clone()
+                    },
+                    skip,
+                )),
+            }
+        }
+    }
+
     /// The direct members of a struct or union as declared (anonymous members
     /// named `""`).
     pub fn fields(&self, id: TypeId) -> Result<Vec<Field>> {
