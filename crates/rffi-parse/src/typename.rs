@@ -90,7 +90,8 @@ pub(crate) fn parse_type_string(
 
 /// The declared name in a type string such as `char cb(char, char)` or
 /// `int (*fp)(int)`: the first identifier that is neither a keyword, nor a
-/// type name, nor a tag, nor inside brackets or a parameter list.
+/// type name, nor a tag, nor inside brackets, a parameter list or the body of
+/// an anonymous record (`struct { int a; } *`).
 fn declarator_name(
     text: &str,
     tokens: &[Token],
@@ -107,9 +108,9 @@ fn declarator_name(
             let params =
                 prev.is_some_and(|p| plain(p) || p.is_punct(text, ")") || p.is_punct(text, "]"));
             open.push(params);
-        } else if t.is_punct(text, "[") {
+        } else if t.is_punct(text, "[") || t.is_punct(text, "{") {
             open.push(true);
-        } else if t.is_punct(text, ")") || t.is_punct(text, "]") {
+        } else if t.is_punct(text, ")") || t.is_punct(text, "]") || t.is_punct(text, "}") {
             open.pop();
         } else if i > 0 && plain(t) && !open.iter().any(|&inner| inner) {
             let tag = prev.is_some_and(|p| matches!(p.text(text), "struct" | "union" | "enum"));
@@ -247,6 +248,12 @@ mod name_tests {
         assert_eq!(ty("int x[3]"), ty("int[3]"));
         assert_eq!(ty("struct s *p"), ty("struct s *"));
         assert_eq!(ty("known_t k"), ty("known_t"));
+        // Member names of an anonymous record are not the declarator's name.
+        assert_eq!(ty("struct { int a; } *p"), ty("struct { int a; } *"));
+        assert!(matches!(
+            ty("struct{int i[4];}*"),
+            crate::ast::TypeExpr::Pointer(_)
+        ));
         assert_eq!(ty("int(__stdcall *)(int)"), ty("int(*)(int)"));
         assert_eq!(
             ty_err("unknown_t *").message,
