@@ -334,7 +334,21 @@ def fam_cdef_deep(rng: random.Random) -> list:
     return [f"T = {tform}", op]
 
 
+# Lengths whose products and sums pass 2**64 (wrapping) in a struct of a few members.
+WRAP_NUMBERS = ["0x1000000000000000", "1152921504606846976", "2305843009213693952",
+                "4611686018427387904", "0x4000000000000000", "0x7fffffffffffffff",
+                "0x2000000000000001", "0x100000000", "4294967296", "0xffffffff", "65536",
+                "0x8000000000000000", "0x3fffffffffffffff"]
+
+
 def _hostile_layout(rng: random.Random) -> str:
+    if rng.random() < 0.25:
+        W = lambda: rng.choice(WRAP_NUMBERS)  # noqa: E731
+        T = lambda: rng.choice(["char", "short", "int", "long long", "double", "struct point"])  # noqa: E731
+        members = " ".join(f"{T()} m{i}[{W()}];" for i in range(rng.randint(1, 4)))
+        nested = rng.choice(["", f" {T()} grid[{W()}][{W()}];", f" struct {{ {T()} a[{W()}]; }} in[{W()}];"])
+        return f"struct s {{ {members}{nested} char z; }};"
+
     N = lambda: rng.choice(C_NUMBERS)  # noqa: E731
     T = lambda: rng.choice(PRIMITIVES[:17] + ["struct point", "struct big", "void *", "char *"])  # noqa: E731
     forms = [

@@ -178,6 +178,36 @@ def poke(code: str, ns: dict) -> None:
         pass
 
 
+class InvariantViolation(BaseException):
+    """A layout that cannot be right (a field outside its struct, an allocation smaller than
+    sizeof): no crash yet, but the next write through it overflows. Counted as a crash."""
+
+
+def check_layout(f, cname: str) -> None:
+    """Every non-bitfield member lies inside the struct, and ffi.new gives sizeof bytes."""
+    try:
+        size = f.sizeof(cname)
+        fields = f.typeof(cname).fields or []
+    except Exception:
+        return
+    for name, fld in fields:
+        try:
+            if fld.bitsize >= 0:
+                continue
+            offset, fsize = fld.offset, f.sizeof(fld.type)
+        except Exception:
+            continue
+        if offset < 0 or offset + fsize > size:
+            raise InvariantViolation(f"{cname}: member {name!r} at offset {offset} of size "
+                                     f"{fsize} lies outside sizeof {size}")
+    try:
+        got = len(f.buffer(f.new(cname + " *")))
+    except Exception:
+        return
+    if got < size:
+        raise InvariantViolation(f"{cname}: ffi.new gave {got} bytes, sizeof is {size}")
+
+
 def _kind(f, cname):
     try:
         return f.typeof(cname).kind
@@ -212,6 +242,9 @@ def exercise(f, source: str = "", budget: int = 60) -> None:
                 fields = f.typeof(cname).fields or []
             except Exception:
                 fields = []
+            if TRACE is not None:
+                TRACE(f"check_layout(f, {c})")
+            check_layout(f, cname)
             run(f"p = f.new({c} + ' *')")
             run(f"a = f.new({c} + '[]', 3)")
             run(f"b = f.buffer(p); b[:] = b'\\xff' * len(b)")
@@ -254,7 +287,7 @@ def namespace(FFI) -> dict:
         lib = ffi.dlopen(TESTLIB_PATH)
         _BASE = {"ffi": ffi, "lib": lib, "FFI": FFI, "sys": sys}
         for name in ("Evil", "Idx", "Liar", "Rel", "Grow", "deep_list", "deep_dict", "raiser",
-                     "returns", "exercise", "poke"):
+                     "returns", "exercise", "poke", "check_layout", "InvariantViolation"):
             _BASE[name] = globals()[name]
     return dict(_BASE)
 

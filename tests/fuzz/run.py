@@ -285,7 +285,12 @@ def fuzz(args) -> int:
                 return
             result = runner.run_batch(requests)
             with lock:
+                before = stats["done"]
                 stats["done"] += len(result.done)
+                step = max(1000, args.cases // 10)
+                if args.cases >= 5000 and before // step != stats["done"] // step:
+                    print(f"  {stats['done']} cases done, {len(incidents)} incidents, "
+                          f"{time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
                 stats["steps"] += result.steps
                 stats["exceptions"].update(result.exceptions)
                 for p in result.panics:
@@ -416,7 +421,8 @@ def shrink(runner: Runner, finding: Finding, got: Incident, args) -> list:
     steps = list(finding.steps)
     k = got.step if got.step is not None else len(steps) - 1
     candidate = steps[:k + 1]
-    budget = [args.shrink_runs]
+    # A hang costs a whole timeout per try: shrink those less.
+    budget = [args.shrink_runs if finding.kind == "crash" else min(3, args.shrink_runs)]
 
     def fails(stmts) -> bool:
         if budget[0] <= 0:

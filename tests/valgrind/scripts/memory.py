@@ -22,7 +22,7 @@ for n in (1, 2, 3, 8, 17, 4096):
 w = ffi.new("wchar_t[]", "h\u00e9llo")
 assert ffi.string(w) == "h\u00e9llo"
 s = ffi.new("struct with_array *", {"n": 4, "values": [1, 2, 3, 4]})
-assert lib.with_array_sum(s[0]) == 4 + 10 - 4 or True
+assert lib.with_array_sum(s[0]) == 10
 assert list(s.values) == [1, 2, 3, 4]
 rects = ffi.new("struct rect[]", [((0, 0), (2, 3)), ((1, 1), (4, 5))])
 assert lib.rect_area_ptr(rects + 1) == 12
