@@ -312,6 +312,7 @@ def fuzz(args) -> int:
         t.join()
     elapsed_run = time.monotonic() - t0
 
+    args.investigate_until = time.monotonic() + args.investigate_seconds
     findings = investigate(runner, incidents, args)
     elapsed = time.monotonic() - t0
     return report(args, stats, findings, elapsed_run, elapsed)
@@ -374,6 +375,9 @@ def same_failure(result: BatchResult, kind: str) -> Incident | None:
 
 def confirm_and_shrink(runner: Runner, finding: Finding, inc: Incident, prefix: list, args):
     timeout = args.timeout
+    if time.monotonic() > args.investigate_until:
+        finding.confirmed = "not rerun (--investigate-seconds used up)"
+        return
     alone = runner.run_batch([f"I {finding.case}"], timeout)
     got = same_failure(alone, finding.kind)
     if got is not None:
@@ -425,7 +429,7 @@ def shrink(runner: Runner, finding: Finding, got: Incident, args) -> list:
     budget = [args.shrink_runs if finding.kind == "crash" else min(3, args.shrink_runs)]
 
     def fails(stmts) -> bool:
-        if budget[0] <= 0:
+        if budget[0] <= 0 or time.monotonic() > args.investigate_until:
             return False
         budget[0] -= 1
         spec = json.dumps({"id": finding.case, "steps": stmts})
@@ -471,7 +475,8 @@ def report(args, stats, findings, elapsed_run, elapsed) -> int:
     for old in os.listdir(out_dir):
         if old.startswith("repro-") and old.endswith(".py"):
             os.remove(os.path.join(out_dir, old))
-    counted = [f for f in findings if not (f.kind == "hang" and f.confirmed.startswith("not"))]
+    counted = [f for f in findings
+               if not (f.kind == "hang" and f.confirmed.startswith("not reproduced"))]
     slow = [f for f in findings if f not in counted]
     failed_cases = set()
     for f in counted:
@@ -556,6 +561,9 @@ def main(argv=None) -> int:
                    help="run workers without glibc's malloc checks (libc_malloc_debug)")
     p.add_argument("--shrink-runs", type=int, default=12,
                    help="most reruns spent shrinking one finding")
+    p.add_argument("--investigate-seconds", type=float, default=240,
+                   help="time for rerunning and shrinking findings; later ones are reported "
+                        "as found")
     p.add_argument("--out", default=os.path.join("build", "fuzz"),
                    help="folder (from the repository root) for findings.json and repro-N.py")
     strict = os.environ.get("RFFI_FUZZ_STRICT", "1") not in ("0", "no", "false", "")
