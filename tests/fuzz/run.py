@@ -449,6 +449,8 @@ def script_of(finding: Finding, n: int, seed: int) -> str:
         f"# rffi fuzz reproducer {n}: {finding.kind}, {finding.detail}",
         f"# case {finding.case} of seed {seed} ({finding.family}); confirmed {finding.confirmed}",
         "# Run from the repository root: .venv/bin/python <this file>",
+        "# (a heap overflow may only show with glibc's checks: LD_PRELOAD=libc_malloc_debug.so.0",
+        "#  MALLOC_CHECK_=3 PYTHONMALLOC=malloc, as the fuzzer runs it)",
         "import sys",
         "",
         "sys.path.insert(0, 'tests/fuzz')",
