@@ -295,6 +295,15 @@ impl CData {
         }
     }
 
+    /// [`byte_size`](Self::byte_size), or `None` for a pointer to items of
+    /// unknown size (`void *`, an opaque struct).
+    pub fn byte_size_known(&self) -> Option<usize> {
+        match self.items() {
+            Some((_, 0, None)) => None,
+            _ => Some(self.byte_size()),
+        }
+    }
+
     /// Refuses access to memory at `addr` when it lies in the NULL page.
     /// Also refuses released memory: every dereference passes here.
     /// Inlined into the read paths; the message is built out of line.
@@ -341,9 +350,49 @@ impl CData {
                 )));
             }
         }
+        if len.is_none() && i != 0 && self.indexed_by_zero_only() {
+            return Err(PyIndexError::new_err(format!(
+                "cdata '{}' can only be indexed by 0",
+                self.cname()
+            )));
+        }
         let addr = self.addr.wrapping_add_signed(i.wrapping_mul(size as isize));
         self.refuse_null(addr)?;
+        if len.is_none() {
+            self.refuse_outside(addr, size)?;
+        }
         Ok((item, addr))
+    }
+
+    /// As cffi: a pointer from `ffi.new` or an allocator points to one item,
+    /// and only index 0 reaches it.
+    fn indexed_by_zero_only(&self) -> bool {
+        self.releasable
+            && self.origin != Origin::Buffer
+            && matches!(self.shape(), Shape::Pointer { .. })
+            && self.owner.span().is_some()
+    }
+
+    /// Refuses `len` bytes at `addr` that lie outside the memory this cdata
+    /// points into, when its owner knows that memory's extent (`ffi.new`,
+    /// an allocator, `ffi.from_buffer`): `(p + 1)[0]`, `p[1:2]` or `q.x`
+    /// beyond it would read or write what C may use for something else.
+    #[inline]
+    pub fn refuse_outside(&self, addr: usize, len: usize) -> PyResult<()> {
+        if self.owner.covers(addr, len) {
+            Ok(())
+        } else {
+            Err(self.outside_error(addr, len))
+        }
+    }
+
+    #[cold]
+    fn outside_error(&self, addr: usize, len: usize) -> PyErr {
+        let (start, size) = self.owner.span().unwrap_or((0, 0));
+        PyIndexError::new_err(format!(
+            "cdata '{}': the {len} bytes at 0x{addr:x} lie outside the {size} bytes at 0x{start:x} that its memory holds",
+            self.cname()
+        ))
     }
 
     fn slice_bounds(&self, slice: &Bound<'_, PySlice>) -> PyResult<(TypeId, usize, usize)> {
@@ -384,6 +433,9 @@ impl CData {
         let begin = self.addr.wrapping_add(start as usize * size);
         if stop > start {
             self.refuse_null(begin)?;
+            if len.is_none() {
+                self.refuse_outside(begin, (stop - start) as usize * size)?;
+            }
         }
         Ok((item, begin, (stop - start) as usize))
     }
@@ -415,6 +467,9 @@ impl CData {
             )));
         };
         self.refuse_null(base)?;
+        if let Shape::Pointer { .. } = self.shape() {
+            self.refuse_outside(base, self.reg.size_of(rec).unwrap_or(0))?;
+        }
         let found = self.reg.with_field(rec, name, |field| match field {
             Some(field) => f(base, field),
             None => Err(self.no_field(name)),

@@ -19,6 +19,28 @@ use crate::registry::{Registry, Shape};
 pub struct Keep {
     pub memory: Vec<Arc<Memory>>,
     pub objects: Vec<Py<PyAny>>,
+    /// Memory that pointer arguments point into: `ffi.release` of it while
+    /// the call runs waits for the call to return (see `Memory::enter_call`).
+    in_call: Vec<Arc<Memory>>,
+}
+
+impl Keep {
+    /// Keeps the memory of `owner` from being freed until this is dropped,
+    /// after the call.
+    fn hold_for_call(&mut self, owner: &Owner) {
+        if let Some(m) = owner.call_guarded() {
+            m.enter_call();
+            self.in_call.push(m.clone());
+        }
+    }
+}
+
+impl Drop for Keep {
+    fn drop(&mut self) {
+        for m in self.in_call.drain(..) {
+            m.exit_call();
+        }
+    }
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -500,8 +522,10 @@ pub fn write_field(
                 .scalar()
                 .is_some_and(|s| matches!(s, Scalar::Int { signed: true, .. }));
             let w = bf.width;
+            // As cffi: a signed one-bit field also takes 1 (which reads back
+            // as -1), the value C compilers store there without complaint.
             let (lo, hi) = if signed {
-                (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
+                (-(1i128 << (w - 1)), ((1i128 << (w - 1)) - 1).max(1))
             } else {
                 (0, (1i128 << w) - 1)
             };
@@ -533,6 +557,10 @@ pub fn read_field(
             let signed = matches!(shape.scalar(), Some(Scalar::Int { signed: true, .. }));
             // SAFETY: the record at `base` contains this bitfield.
             let v = unsafe { memory::read_bits(base as *const u8, f.offset, bf, signed) };
+            // As cffi: a `_Bool` or `char` bitfield reads as an int.
+            if matches!(shape, Shape::Bool | Shape::Char) {
+                return v.into_py_any(py);
+            }
             scalar_to_py(py, reg, f.ty, shape, Value::Int(v))
         }
     }
@@ -641,8 +669,10 @@ pub fn write_arg(
     let Shape::Pointer { item } = reg.shape(ty) else {
         return write(py, reg, ty, addr, obj);
     };
-    if obj.is_instance_of::<CData>() {
-        return write(py, reg, ty, addr, obj);
+    if let Ok(c) = obj.cast::<CData>() {
+        write(py, reg, ty, addr, obj)?;
+        keep.hold_for_call(&c.get().owner);
+        return Ok(());
     }
     let item_shape = reg.shape(item);
     if let Ok(b) = obj.cast::<PyBytes>() {

@@ -57,6 +57,9 @@ enum FastRet {
 pub struct FastSig {
     args: Box<[FastArg]>,
     ret: FastRet,
+    /// Whether some argument is a pointer (which may point into memory
+    /// that `ffi.release` must not free while the call runs).
+    pointers: bool,
 }
 
 impl FastSig {
@@ -75,7 +78,12 @@ impl FastSig {
             Shape::Int { is_enum: false, .. } => FastRet::Int,
             _ => FastRet::General,
         };
-        Some(FastSig { args, ret })
+        let pointers = args.iter().any(|a| matches!(a, FastArg::Pointer { .. }));
+        Some(FastSig {
+            args,
+            ret,
+            pointers,
+        })
     }
 
     /// Converts the arguments into `regs`; `false` when one of them is not
@@ -110,6 +118,38 @@ impl FastSig {
             }
         }
         true
+    }
+}
+
+impl FastSig {
+    /// Runs `call` with the memory that the pointer arguments (converted by
+    /// [`convert`](Self::convert)) point into kept from being freed: an
+    /// `ffi.release` meanwhile (from a callback, or another thread) frees it
+    /// after the call returns.
+    ///
+    /// # Safety
+    /// The GIL is held and every pointer in `args` is a live object, before
+    /// and after `call`.
+    #[inline]
+    unsafe fn guarded<R>(&self, args: &[*mut ffi::PyObject], call: impl FnOnce() -> R) -> R {
+        if !self.pointers {
+            return call();
+        }
+        let each = |f: fn(&crate::owner::Memory)| {
+            for (arg, &obj) in self.args.iter().zip(args) {
+                if let FastArg::Pointer { .. } = arg {
+                    // SAFETY: the caller's contract: a live object, GIL held.
+                    if let Some(m) = unsafe { cdata_ref(obj) }.and_then(|c| c.owner.call_guarded())
+                    {
+                        f(m);
+                    }
+                }
+            }
+        };
+        each(crate::owner::Memory::enter_call);
+        let r = call();
+        each(crate::owner::Memory::exit_call);
+        r
     }
 }
 
@@ -288,13 +328,19 @@ pub unsafe fn call(
     }
     let code = f.addr;
     let regs = &regs;
-    // SAFETY: the function's C type is the one the call site was built
-    // from, which `direct` checked to be non-variadic and scalar; pointer
-    // arguments point into cdata that the caller's arguments keep alive
-    // until this returns. The closure touches no Python object.
-    let returned = crate::gil::call_in_c(py, move || unsafe {
-        direct.call(code as *const std::ffi::c_void, regs)
-    });
+    // SAFETY: `guarded`'s contract: live arguments, the GIL held (again
+    // once `call_in_c` returns). The function's C type is the one the call
+    // site was built from, which `direct` checked to be non-variadic and
+    // scalar; pointer arguments point into cdata that the caller's
+    // arguments keep alive, and whose memory `guarded` keeps from being
+    // freed, until this returns. The inner closure touches no Python object.
+    let returned = unsafe {
+        sig.guarded(args, || {
+            crate::gil::call_in_c(py, move || {
+                direct.call(code as *const std::ffi::c_void, regs)
+            })
+        })
+    };
     // SAFETY: the GIL is held (again); these constructors return a new
     // reference or NULL with an exception set.
     Some(unsafe {

@@ -503,7 +503,7 @@ impl Ffi {
         let (item, len) = match self.reg.shape(ty) {
             Shape::Array { item, len } => (item, len),
             Shape::Pointer { .. } => {
-                let (addr, _, hold) = buffer::hold(py, &obj, require_writable)?;
+                let (addr, bytes, hold) = buffer::hold(py, &obj, require_writable)?;
                 return Ok(CData {
                     origin: Origin::Buffer,
                     releasable: true,
@@ -512,7 +512,7 @@ impl Ffi {
                         ..Extras::default()
                     }
                     .into(),
-                    ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, 0, hold))
+                    ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, bytes, hold))
                 });
             }
             _ => {
@@ -553,10 +553,28 @@ impl Ffi {
         let c = Self::cdata_arg(cdata, "buffer()")?.get();
         c.live()?;
         let size = if size < 0 {
-            c.byte_size()
+            c.byte_size_known().ok_or_else(|| {
+                PyTypeError::new_err(format!(
+                    "don't know the size pointed to by '{}'",
+                    self.reg.cname(c.ty)
+                ))
+            })?
         } else {
             size as usize
         };
+        // cffi makes such buffers (and only warns when the size is larger
+        // than the memory); reading them would crash or show what other
+        // code keeps there, so they are refused.
+        if size > 0 {
+            c.refuse_null(c.addr)?;
+            if !c.owner.covers(c.addr, size) {
+                return Err(PyValueError::new_err(format!(
+                    "ffi.buffer(cdata, {size}): cdata '{}' points into memory that holds only {} bytes from there",
+                    self.reg.cname(c.ty),
+                    c.owner.room_from(c.addr).unwrap_or(0)
+                )));
+            }
+        }
         Ok(Buffer {
             addr: c.addr,
             size,
@@ -724,7 +742,7 @@ fn raw_region(
         c.live()?;
         let len = match c.shape() {
             Shape::Array { .. } => Some(c.byte_size()),
-            _ => None,
+            _ => c.owner.room_from(c.addr),
         };
         return Ok((c.addr, len, None));
     }
@@ -737,6 +755,7 @@ fn buffer_owner(addr: usize, len: usize, hold: Py<buffer::BufferHold>) -> Owner 
     Owner::Memory(Memory::foreign(
         addr,
         len,
+        true,
         Finalizer {
             func: None,
             arg: Some(hold.into_any()),

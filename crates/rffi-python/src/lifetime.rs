@@ -37,7 +37,7 @@ pub fn gc(cdata: &Bound<'_, PyAny>, destructor: &Bound<'_, PyAny>) -> PyResult<O
         keep_arg: true,
         what: "ffi.gc",
     };
-    let mem = Memory::foreign(c.addr, c.byte_size(), finalizer);
+    let mem = Memory::foreign(c.addr, c.byte_size(), false, finalizer);
     let origin = match c.origin {
         Origin::Value | Origin::Handle | Origin::Callback => c.origin,
         _ => Origin::Plain,
