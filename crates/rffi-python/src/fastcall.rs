@@ -18,6 +18,7 @@ use rffi_call::{Direct, Reg, Regs, Returned};
 use rffi_types::TypeId;
 
 use crate::cdata::CData;
+use crate::owner::Memory;
 use crate::registry::{Registry, Shape};
 
 /// How the fast path reads one argument, and the register (by index in its
@@ -57,9 +58,6 @@ enum FastRet {
 pub struct FastSig {
     args: Box<[FastArg]>,
     ret: FastRet,
-    /// Whether some argument is a pointer (which may point into memory
-    /// that `ffi.release` must not free while the call runs).
-    pointers: bool,
 }
 
 impl FastSig {
@@ -78,12 +76,7 @@ impl FastSig {
             Shape::Int { is_enum: false, .. } => FastRet::Int,
             _ => FastRet::General,
         };
-        let pointers = args.iter().any(|a| matches!(a, FastArg::Pointer { .. }));
-        Some(FastSig {
-            args,
-            ret,
-            pointers,
-        })
+        Some(FastSig { args, ret })
     }
 
     /// Converts the arguments into `regs`; `false` when one of them is not
@@ -92,7 +85,13 @@ impl FastSig {
     /// # Safety
     /// The GIL is held and every pointer in `args` is a live object.
     #[inline]
-    unsafe fn convert(&self, reg: &Registry, args: &[*mut ffi::PyObject], regs: &mut Regs) -> bool {
+    unsafe fn convert<'a>(
+        &self,
+        reg: &Registry,
+        args: &[*mut ffi::PyObject],
+        regs: &mut Regs,
+        in_call: &mut InCall<'a>,
+    ) -> bool {
         if args.len() != self.args.len() {
             return false;
         }
@@ -109,7 +108,8 @@ impl FastSig {
                         .map(|v| regs.ints[n] = v),
                     FastArg::Unsigned64(n) => read_u64(obj).map(|v| regs.ints[n] = v as i64),
                     FastArg::Pointer { n, item, to_void } => {
-                        read_pointer(obj, reg, item, to_void).map(|p| regs.ints[n] = p as i64)
+                        read_pointer(obj, reg, item, to_void, in_call)
+                            .map(|p| regs.ints[n] = p as i64)
                     }
                 }
             };
@@ -121,34 +121,47 @@ impl FastSig {
     }
 }
 
-impl FastSig {
-    /// Runs `call` with the memory that the pointer arguments (converted by
-    /// [`convert`](Self::convert)) point into kept from being freed: an
-    /// `ffi.release` meanwhile (from a callback, or another thread) frees it
-    /// after the call returns.
-    ///
-    /// # Safety
-    /// The GIL is held and every pointer in `args` is a live object, before
-    /// and after `call`.
+/// The memory that pointer arguments point into, found while converting
+/// them: `ffi.release` of it while the call runs frees it when the call
+/// returns (see `Memory::enter_call`). Registers limit a direct call to a
+/// few pointers.
+pub struct InCall<'a> {
+    mems: [Option<&'a Memory>; 6],
+    n: usize,
+}
+
+impl<'a> InCall<'a> {
+    fn new() -> Self {
+        InCall {
+            mems: [None; 6],
+            n: 0,
+        }
+    }
+
+    /// Adds `m`; `false` when there is no room (the call then takes the
+    /// general path).
     #[inline]
-    unsafe fn guarded<R>(&self, args: &[*mut ffi::PyObject], call: impl FnOnce() -> R) -> R {
-        if !self.pointers {
+    fn push(&mut self, m: &'a Memory) -> bool {
+        match self.mems.get_mut(self.n) {
+            Some(slot) => {
+                *slot = Some(m);
+                self.n += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs `call` with the memory kept from being freed.
+    #[inline]
+    fn guard<R>(&self, call: impl FnOnce() -> R) -> R {
+        if self.n == 0 {
             return call();
         }
-        let each = |f: fn(&crate::owner::Memory)| {
-            for (arg, &obj) in self.args.iter().zip(args) {
-                if let FastArg::Pointer { .. } = arg {
-                    // SAFETY: the caller's contract: a live object, GIL held.
-                    if let Some(m) = unsafe { cdata_ref(obj) }.and_then(|c| c.owner.call_guarded())
-                    {
-                        f(m);
-                    }
-                }
-            }
-        };
-        each(crate::owner::Memory::enter_call);
+        let mems = self.mems.iter().take(self.n).flatten();
+        mems.clone().for_each(|m| m.enter_call());
         let r = call();
-        each(crate::owner::Memory::exit_call);
+        mems.for_each(|m| m.exit_call());
         r
     }
 }
@@ -262,11 +275,12 @@ unsafe fn read_u64(obj: *mut ffi::PyObject) -> Option<u64> {
 /// # Safety
 /// GIL held, `obj` live.
 #[inline]
-unsafe fn read_pointer(
+unsafe fn read_pointer<'a>(
     obj: *mut ffi::PyObject,
     reg: &Registry,
     item: TypeId,
     to_void: bool,
+    in_call: &mut InCall<'a>,
 ) -> Option<usize> {
     // SAFETY: the caller's contract; `cdata_ref` checks the exact type.
     let c = unsafe { cdata_ref(obj) }?;
@@ -282,6 +296,11 @@ unsafe fn read_pointer(
         return None;
     }
     c.live().ok()?;
+    if let Some(m) = c.owner.call_guarded() {
+        if !in_call.push(m) {
+            return None;
+        }
+    }
     Some(c.addr)
 }
 
@@ -319,8 +338,9 @@ pub unsafe fn call(
     // SAFETY: the caller's contract: the GIL is held.
     let py = unsafe { pyo3::Python::assume_attached() };
     let mut regs = Regs::default();
+    let mut in_call = InCall::new();
     // SAFETY: the caller's contract.
-    if !unsafe { sig.convert(&f.reg, args, &mut regs) } {
+    if !unsafe { sig.convert(&f.reg, args, &mut regs, &mut in_call) } {
         return None;
     }
     if f.addr == 0 || f.live().is_err() {
@@ -328,19 +348,18 @@ pub unsafe fn call(
     }
     let code = f.addr;
     let regs = &regs;
-    // SAFETY: `guarded`'s contract: live arguments, the GIL held (again
-    // once `call_in_c` returns). The function's C type is the one the call
-    // site was built from, which `direct` checked to be non-variadic and
-    // scalar; pointer arguments point into cdata that the caller's
-    // arguments keep alive, and whose memory `guarded` keeps from being
-    // freed, until this returns. The inner closure touches no Python object.
-    let returned = unsafe {
-        sig.guarded(args, || {
-            crate::gil::call_in_c(py, move || {
-                direct.call(code as *const std::ffi::c_void, regs)
-            })
+    // Pointer arguments point into cdata that the caller's arguments keep
+    // alive, and whose memory `in_call` keeps from being freed, until this
+    // returns.
+    let returned = in_call.guard(|| {
+        crate::gil::call_in_c(py, move || {
+            // SAFETY: the function's C type is the one the call site was
+            // built from, which `direct` checked to be non-variadic and
+            // scalar; the arguments' memory is live (above). The closure
+            // touches no Python object.
+            unsafe { direct.call(code as *const std::ffi::c_void, regs) }
         })
-    };
+    });
     // SAFETY: the GIL is held (again); these constructors return a new
     // reference or NULL with an exception set.
     Some(unsafe {
