@@ -152,17 +152,23 @@ impl<'a> InCall<'a> {
         }
     }
 
-    /// Runs `call` with the memory kept from being freed.
-    #[inline]
-    fn guard<R>(&self, call: impl FnOnce() -> R) -> R {
-        if self.n == 0 {
-            return call();
+    /// Keeps the memory from being freed until [`exit`](Self::exit).
+    #[inline(always)]
+    fn enter(&self) {
+        for m in self.mems.iter().take(self.n).flatten() {
+            m.enter_call();
         }
-        let mems = self.mems.iter().take(self.n).flatten();
-        mems.clone().for_each(|m| m.enter_call());
-        let r = call();
-        mems.for_each(|m| m.exit_call());
-        r
+    }
+
+    /// The call returned: memory released meanwhile is freed now.
+    #[inline(always)]
+    fn exit(&self) {
+        if self.n == 0 {
+            return;
+        }
+        for m in self.mems.iter().take(self.n).flatten() {
+            m.exit_call();
+        }
     }
 }
 
@@ -351,15 +357,15 @@ pub unsafe fn call(
     // Pointer arguments point into cdata that the caller's arguments keep
     // alive, and whose memory `in_call` keeps from being freed, until this
     // returns.
-    let returned = in_call.guard(|| {
-        crate::gil::call_in_c(py, move || {
-            // SAFETY: the function's C type is the one the call site was
-            // built from, which `direct` checked to be non-variadic and
-            // scalar; the arguments' memory is live (above). The closure
-            // touches no Python object.
-            unsafe { direct.call(code as *const std::ffi::c_void, regs) }
-        })
+    in_call.enter();
+    let returned = crate::gil::call_in_c(py, move || {
+        // SAFETY: the function's C type is the one the call site was
+        // built from, which `direct` checked to be non-variadic and
+        // scalar; the arguments' memory is live (above). The closure
+        // touches no Python object.
+        unsafe { direct.call(code as *const std::ffi::c_void, regs) }
     });
+    in_call.exit();
     // SAFETY: the GIL is held (again); these constructors return a new
     // reference or NULL with an exception set.
     Some(unsafe {

@@ -290,14 +290,14 @@ impl Memory {
 
     /// Records that a C call now running was given a pointer into this
     /// memory (which is live): [`release`](Self::release) waits for it.
-    #[inline]
+    #[inline(always)]
     pub fn enter_call(&self) {
         self.state().enter_call();
     }
 
     /// The call [`enter_call`](Self::enter_call) recorded returned: lets the
     /// memory go if it was released meanwhile and no other call uses it.
-    #[inline]
+    #[inline(always)]
     pub fn exit_call(&self) {
         if self.state().exit_call() {
             self.let_go_deferred();
