@@ -66,6 +66,7 @@ def rffi_raises(code: str, accepted: tuple[str, ...], *, match: str = "") -> dic
 # ---- 1. indexing an owning pointer ------------------------------------------------------------
 
 DECLS = "ffi.cdef('struct pt { int x, y; };')\n"
+FLEX = "ffi.cdef('struct f { int n; int d[]; };')\n"
 
 # What cffi refuses too: any index but 0 of what ffi.new("T *") or an allocator returns.
 ONLY_ZERO = [
@@ -124,12 +125,34 @@ OUTSIDE = [
     "g = ffi.gc(ffi.new('int[4]'), lambda x: None); (g + 4)[0]",
     "al = ffi.new_allocator(lambda n: ffi.new('char[]', n), lambda p: None)\n"
     "a = al('short[3]'); (a + 1)[5]",
+    # an array cast longer than the memory under it
+    "a = ffi.cast('int[100000]', ffi.new('int *')); a[5000]",
+    "a = ffi.cast('int[100000]', ffi.new('int *')); a[5000] = 1",
+    "a = ffi.cast('int[100000]', ffi.new('int *')); list(a)",
+    "a = ffi.cast('int[100000]', ffi.new('int *')); a[0:100000]",
+    "a = ffi.cast('int[100]', ffi.new('int *')); b = ffi.new('int[100]'); b[0:100] = a",
+    # a flexible array member takes no more items than its struct's memory holds
+    FLEX + "s = ffi.new('struct f *', {'d': 3}); s.d = list(range(100000))",
+    FLEX + "s = ffi.new('struct f *', {'d': 3}); s.d[3]",
+    FLEX + "s = ffi.new('struct f *'); s[0] = {'n': 1, 'd': list(range(100000))}",
+    FLEX + "s = ffi.new('struct f *', {'d': 2}); s.d[2] = 1",
 ]
 
 
 @pytest.mark.parametrize("code", OUTSIDE)
 def test_outside_owned_memory_raises(code):
     rffi_raises(code, ("IndexError",))
+
+
+def test_flexible_array_member_within_its_memory_as_cffi():
+    same_as_cffi(FLEX + "s = ffi.new('struct f *', {'n': 3, 'd': 3}); s.d = [1, 2, 3]; "
+                 "s.d = [4, 5]; (s.n, s.d[0], s.d[1], s.d[2])")
+    same_as_cffi(FLEX + "s = ffi.new('struct f *', {'n': 2, 'd': [7, 8]}); (s.d[0], s.d[1])")
+
+
+def test_memmove_from_an_array_cast_longer_than_its_memory_is_refused():
+    rffi_raises("a = ffi.cast('char[100000]', ffi.new('char[4]'))\n"
+                "ffi.memmove(ffi.new('char[100000]'), a, 100000)", ("ValueError",))
 
 
 def test_inside_owned_memory_reads_and_writes():

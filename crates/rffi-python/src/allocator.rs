@@ -171,7 +171,8 @@ fn new_item(
         Some(trimmed) => trimmed,
         None => init.clone(),
     };
-    convert::write(py, reg, item, mem.addr(), &init)?;
+    let end = mem.addr() + mem.size();
+    convert::write_within(py, reg, item, mem.addr(), &init, Some(end))?;
     Ok(mem)
 }
 

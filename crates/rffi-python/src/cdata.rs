@@ -358,9 +358,9 @@ impl CData {
         }
         let addr = self.addr.wrapping_add_signed(i.wrapping_mul(size as isize));
         self.refuse_null(addr)?;
-        if len.is_none() {
-            self.refuse_outside(addr, size)?;
-        }
+        // Also for arrays: `ffi.cast("int[10]", p)` may be longer than what
+        // `p` points into.
+        self.refuse_outside(addr, size)?;
         Ok((item, addr))
     }
 
@@ -433,9 +433,7 @@ impl CData {
         let begin = self.addr.wrapping_add(start as usize * size);
         if stop > start {
             self.refuse_null(begin)?;
-            if len.is_none() {
-                self.refuse_outside(begin, (stop - start) as usize * size)?;
-            }
+            self.refuse_outside(begin, (stop - start) as usize * size)?;
         }
         Ok((item, begin, (stop - start) as usize))
     }
@@ -773,7 +771,7 @@ impl CData {
         }
         let i = index_of(key)?;
         let (item, addr) = self.item_addr(i)?;
-        convert::write(py, &self.reg, item, addr, value)
+        convert::write_within(py, &self.reg, item, addr, value, self.owner.end())
     }
 
     /// Fields first (as cffi does), then ordinary attributes such as methods.
@@ -825,7 +823,7 @@ impl CData {
 
     fn __setattr__(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
         self.with_field(name, |base, f| {
-            convert::write_field(py, &self.reg, base, &f.field, value)
+            convert::write_field_within(py, &self.reg, base, &f.field, value, self.owner.end())
         })
     }
 
@@ -861,6 +859,7 @@ impl CData {
         };
         if n > 0 {
             self.refuse_null(self.addr)?;
+            self.refuse_outside(self.addr, n.saturating_mul(size))?;
         }
         let list = convert::read_items(py, &self.reg, item, self.addr, size, n, &self.owner)?;
         Ok(list.call_method0("__iter__")?.unbind())
@@ -923,6 +922,8 @@ fn assign_slice(
                 "need a cdata of length {len}, got {n}"
             )));
         }
+        c.live()?;
+        c.refuse_outside(c.addr, len * size)?;
         // SAFETY: both ranges hold `len` items of the same size.
         unsafe { std::ptr::copy(c.addr as *const u8, start as *mut u8, len * size) };
         return Ok(());

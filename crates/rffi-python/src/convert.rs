@@ -193,6 +193,20 @@ pub fn write(
     addr: usize,
     obj: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
+    write_within(py, reg, ty, addr, obj, None)
+}
+
+/// [`write`] into memory that ends at `end` when that is known: a
+/// flexible array member (`int d[];`), whose type has no length, takes no
+/// more items than fit before it.
+pub fn write_within(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    addr: usize,
+    obj: &Bound<'_, PyAny>,
+    end: Option<usize>,
+) -> PyResult<()> {
     let shape = reg.shape(ty);
     let p = addr as *mut u8;
     match shape {
@@ -225,8 +239,8 @@ pub fn write(
             let target = pointer_value(reg, ty, obj)?;
             write_scalar(p, shape, Value::Pointer(target));
         }
-        Shape::Array { item, len } => write_array(py, reg, ty, item, len, addr, obj)?,
-        Shape::Record { union } => write_record(py, reg, ty, union, addr, obj)?,
+        Shape::Array { item, len } => write_array(py, reg, ty, (item, len), addr, obj, end)?,
+        Shape::Record { union } => write_record(py, reg, ty, union, addr, obj, end)?,
         Shape::Void | Shape::Function => {
             return Err(PyTypeError::new_err(format!(
                 "cannot initialize ctype '{}'",
@@ -330,14 +344,18 @@ fn write_array(
     py: Python<'_>,
     reg: &Arc<Registry>,
     ty: TypeId,
-    item: TypeId,
-    len: Option<usize>,
+    (item, len): (TypeId, Option<usize>),
     addr: usize,
     obj: &Bound<'_, PyAny>,
+    end: Option<usize>,
 ) -> PyResult<()> {
     let item_shape = reg.shape(item);
     let item_size = reg.size_of(item).unwrap_or(0);
-    let room = len.unwrap_or(usize::MAX);
+    let room = match (len, end) {
+        (Some(n), _) => n,
+        (None, Some(end)) => end.saturating_sub(addr) / item_size.max(1),
+        (None, None) => usize::MAX,
+    };
     if let Ok(b) = obj.cast::<PyBytes>() {
         if matches!(item_shape, Shape::Char | Shape::Int { size: 1, .. }) {
             let bytes = b.as_bytes();
@@ -372,6 +390,7 @@ fn write_array(
         if c.ty == ty {
             c.live()?;
             let size = c.byte_size();
+            c.refuse_outside(c.addr, size)?;
             // SAFETY: both arrays have the same type and so the same size.
             unsafe { std::ptr::copy(c.addr as *const u8, addr as *mut u8, size) };
             return Ok(());
@@ -456,6 +475,7 @@ fn write_record(
     union: bool,
     addr: usize,
     obj: &Bound<'_, PyAny>,
+    end: Option<usize>,
 ) -> PyResult<()> {
     if let Ok(c) = obj.cast::<CData>() {
         let c = c.get();
@@ -482,7 +502,7 @@ fn write_record(
             )));
         }
         for (f, it) in fields.iter().zip(items.iter()) {
-            write_field(py, reg, addr, f, it)?;
+            write_field_within(py, reg, addr, f, it, end)?;
         }
         return Ok(());
     }
@@ -493,7 +513,7 @@ fn write_record(
                 .iter()
                 .find(|f| f.name == name)
                 .ok_or_else(|| PyKeyError::new_err(name.clone()))?;
-            write_field(py, reg, addr, f, &v)?;
+            write_field_within(py, reg, addr, f, &v, end)?;
         }
         return Ok(());
     }
@@ -505,16 +525,18 @@ fn write_record(
     ))
 }
 
-/// Writes one member of the record at `base`, bitfields included.
-pub fn write_field(
+/// Writes one member of the record at `base`, bitfields included, into
+/// memory that ends at `end` when that is known (see [`write_within`]).
+pub fn write_field_within(
     py: Python<'_>,
     reg: &Arc<Registry>,
     base: usize,
     f: &rffi_types::Field,
     obj: &Bound<'_, PyAny>,
+    end: Option<usize>,
 ) -> PyResult<()> {
     match f.bits {
-        None => write(py, reg, f.ty, base + f.offset, obj),
+        None => write_within(py, reg, f.ty, base + f.offset, obj, end),
         Some(bf) => {
             let v = to_integer(obj)?;
             let signed = reg

@@ -740,9 +740,11 @@ fn raw_region(
     if let Ok(c) = obj.cast::<CData>() {
         let c = c.get();
         c.live()?;
-        let len = match c.shape() {
-            Shape::Array { .. } => Some(c.byte_size()),
-            _ => c.owner.room_from(c.addr),
+        let room = c.owner.room_from(c.addr);
+        let len = match (c.shape(), room) {
+            (Shape::Array { .. }, Some(room)) => Some(c.byte_size().min(room)),
+            (Shape::Array { .. }, None) => Some(c.byte_size()),
+            _ => room,
         };
         return Ok((c.addr, len, None));
     }

@@ -482,6 +482,12 @@ impl Owner {
         }
     }
 
+    /// Where the bytes of this owner end, when known.
+    #[inline]
+    pub fn end(&self) -> Option<usize> {
+        self.span().map(|(start, size)| start + size)
+    }
+
     /// The bytes from `addr` to the end of this owner's, when known.
     #[inline]
     pub fn room_from(&self, addr: usize) -> Option<usize> {

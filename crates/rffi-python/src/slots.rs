@@ -196,8 +196,9 @@ unsafe fn item(obj: *mut ffi::PyObject, key: *mut ffi::PyObject) -> Option<*mut 
         e.restore(py);
         return Some(std::ptr::null_mut());
     }
-    // A pointer moved beyond its memory: the general path raises.
-    if len.is_none() && !this.owner.covers(addr, read.size) {
+    // A pointer moved beyond its memory (or an array cast longer than it):
+    // the general path raises.
+    if !this.owner.covers(addr, read.size) {
         return None;
     }
     // SAFETY: the item is live and outside the NULL page (just checked) and
