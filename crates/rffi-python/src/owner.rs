@@ -12,6 +12,13 @@
 //! keep their bytes inside the `Memory`: one allocation for the header and the
 //! bytes. Releasing those only sets the flag; the bytes go with the `Memory`.
 //!
+//! A C call given a pointer into a `Memory` counts itself in it for the
+//! call's length (see `State`): `ffi.release` meanwhile, from a callback or
+//! another thread, refuses Python access at once and leaves the bytes to the
+//! last such call to free when it returns. The owner also knows how far its
+//! bytes reach (`Memory::span`), and item, member and slice access through
+//! any cdata derived from it stays within them.
+//!
 //! Cdata that point into what something else owns (an opened library, a
 //! callback's code, a Python object) hold a `Memory` of the kind `Kept`,
 //! which keeps that owner alive and is never released: so an `Owner` is one
