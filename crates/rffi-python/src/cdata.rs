@@ -366,7 +366,8 @@ impl CData {
 
     /// As cffi: a pointer from `ffi.new` or an allocator points to one item,
     /// and only index 0 reaches it.
-    fn indexed_by_zero_only(&self) -> bool {
+    #[inline]
+    pub fn indexed_by_zero_only(&self) -> bool {
         self.releasable
             && self.origin != Origin::Buffer
             && matches!(self.shape(), Shape::Pointer { .. })

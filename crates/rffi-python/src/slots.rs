@@ -176,8 +176,8 @@ unsafe fn item(obj: *mut ffi::PyObject, key: *mut ffi::PyObject) -> Option<*mut 
         if i < 0 || i as usize >= n {
             return None;
         }
-    } else if i != 0 && this.releasable {
-        // Perhaps a pointer from `ffi.new`, which only index 0 reaches.
+    } else if i != 0 && this.indexed_by_zero_only() {
+        // A pointer from `ffi.new`: the general path raises cffi's error.
         return None;
     }
     // cffi shows the struct a `new`ed pointer points to as owning: the
