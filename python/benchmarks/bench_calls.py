@@ -29,12 +29,13 @@ double sum(const double *values, long n);
 double beta_loop(long n);
 struct sample { int id; double weight; };
 void qsort(void *base, size_t nmemb, size_t size, int (*compar)(const int *, const int *));
+long long call_from_threads(int (*f)(int), int nthreads, int ncalls);
 """
 
 
 def build_library(workdir):
     path = os.path.join(workdir, "libbench.so")
-    subprocess.check_call(["cc", "-O2", "-shared", "-fPIC", "-o", path,
+    subprocess.check_call(["cc", "-O2", "-shared", "-fPIC", "-pthread", "-o", path,
                            os.path.join(HERE, "benchlib.c"), "-lm"])
     return path
 
@@ -47,7 +48,8 @@ def build_cffi_api(workdir):
         builder.cdef(DECLS.split("void qsort")[0])
         with open(os.path.join(HERE, "benchlib.c")) as f:
             source = f.read()
-        builder.set_source("_bench_api", "#include <stdlib.h>\n" + source, libraries=["m"])
+        builder.set_source("_bench_api", "#include <stdlib.h>\n" + source,
+                           libraries=["m", "pthread"])
         builder.compile(tmpdir=workdir, verbose=False)
         sys.path.insert(0, workdir)
         import _bench_api
@@ -184,6 +186,7 @@ def main():
 
     seed_table(impls, cdll, api, quick=args.quick)
     results["qsort"] = qsort_table(impls, quick=args.quick)
+    results["callbacks from 8 C threads"] = threads_table(impls, libpath, quick=args.quick)
     memory_table()
     goals_table(results)
 
@@ -199,6 +202,7 @@ GOALS = [
     ("struct field read", {"cffi ABI": 1.0}),
     ("array item read", {"cffi ABI": 1.0}),
     ("qsort", {"cffi ABI": 0.5, "ctypes": 1.0}),
+    ("callbacks from 8 C threads", {"cffi ABI": 1.0}),
 ]
 
 
@@ -277,6 +281,33 @@ def qsort_table(impls, quick):
     print(f"\nqsort of {count:,} ints with a Python comparator")
     for name, t in times.items():
         print(f"{name:12s}{t * 1000:10.1f} ms   rffi/{name}: {times['rffi'] / t:.2f}")
+    return times
+
+
+def threads_table(impls, libpath, quick):
+    """Callbacks from threads C started: each thread's first call makes its Python thread
+    state, and what the later calls cost depends on whether that state is kept."""
+    nthreads, ncalls = 8, (5_000 if quick else 40_000)
+    times = {}
+    for name, (ffi, lib, _) in impls.items():
+        if name == "cffi API":
+            continue
+        f = ffi.callback("int(int)", lambda i: i)
+        lib.call_from_threads(f, nthreads, 10)  # warm up
+        start = time.perf_counter()
+        lib.call_from_threads(f, nthreads, ncalls)
+        times[name] = time.perf_counter() - start
+    cdll = ctypes.CDLL(libpath)
+    cdll.call_from_threads.restype = ctypes.c_longlong
+    CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)
+    f = CB(lambda i: i)
+    start = time.perf_counter()
+    cdll.call_from_threads(f, nthreads, ncalls)
+    times["ctypes"] = time.perf_counter() - start
+    calls = nthreads * ncalls
+    print(f"\nCallbacks from {nthreads} C threads x {ncalls:,} calls, us per call")
+    for name, t in times.items():
+        print(f"{name:12s}{t / calls * 1e6:10.2f} us   rffi/{name}: {times['rffi'] / t:.2f}")
     return times
 
 

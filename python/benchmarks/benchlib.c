@@ -34,3 +34,38 @@ double beta_loop(long n)
 }
 
 struct sample { int id; double weight; };
+
+/* Callbacks from C threads: nthreads threads Python never saw, each calling f(i) for i in
+ * 0..ncalls-1. Returns the sum of every result, or -1 if a thread could not start. */
+#include <pthread.h>
+#include <stdlib.h>
+
+struct job { int (*f)(int); int ncalls; long long sum; };
+
+static void *job_main(void *arg)
+{
+    struct job *job = arg;
+    for (int i = 0; i < job->ncalls; i++)
+        job->sum += job->f(i);
+    return NULL;
+}
+
+long long call_from_threads(int (*f)(int), int nthreads, int ncalls)
+{
+    pthread_t threads[64];
+    struct job jobs[64];
+    if (nthreads < 0 || nthreads > 64)
+        return -1;
+    int started = 0;
+    for (; started < nthreads; started++) {
+        jobs[started] = (struct job){ f, ncalls, 0 };
+        if (pthread_create(&threads[started], NULL, job_main, &jobs[started]) != 0)
+            break;
+    }
+    long long total = 0;
+    for (int i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+        total += jobs[i].sum;
+    }
+    return started == nthreads ? total : -1;
+}

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <uchar.h>
 #include <wchar.h>
 
@@ -442,6 +443,20 @@ long long call_from_threads(int (*f)(int), int nthreads, int ncalls)
     free(threads);
     free(jobs);
     return failed ? -1 : total;
+}
+
+/* Reads values[0], sleeps delay_ms, then sums all n values: memory that is
+ * freed while it sleeps is read after it was freed. */
+long long sum_after_sleep(const int *values, int n, int delay_ms)
+{
+    volatile int first = n > 0 ? values[0] : 0;
+    (void)first;
+    struct timespec pause = { delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L };
+    nanosleep(&pause, NULL);
+    long long total = 0;
+    for (int i = 0; i < n; i++)
+        total += values[i];
+    return total;
 }
 
 /* ---- many arguments ---- */

@@ -185,6 +185,8 @@ double _Complex apply_dcomplex(double _Complex (*f)(double _Complex), double _Co
 /* Starts nthreads threads (C threads Python never saw); each calls f(i) for i in 0..ncalls-1.
  * Joins them all and returns the sum of every result, or -1 if a thread could not start. */
 long long call_from_threads(int (*f)(int), int nthreads, int ncalls);
+/* Reads values[0], sleeps delay_ms milliseconds, then returns the sum of the n values. */
+long long sum_after_sleep(const int *values, int n, int delay_ms);
 
 /* ---- many arguments (some of them on the stack) ---- */
 long long many_ints(int a, int b, int c, int d, int e, int f, int g, int h);   /* sum of (i+1)*arg_i */

@@ -38,7 +38,19 @@ impl Alloc {
         let got = alloc.bind(py).call1((size,))?;
         let addr = match got.cast::<CData>() {
             Ok(c) if matches!(c.get().shape(), Shape::Pointer { .. } | Shape::Array { .. }) => {
-                c.get().pointer_target()?
+                let c = c.get();
+                // A cdata whose memory is known to be smaller than asked
+                // would be written (and used) beyond its end.
+                let room = match c.shape() {
+                    Shape::Array { .. } => Some(c.byte_size()),
+                    _ => c.owner.room_from(c.addr),
+                };
+                if let Some(room) = room.filter(|&r| r < size) {
+                    return Err(PyValueError::new_err(format!(
+                        "alloc() returned a cdata of {room} bytes where {size} were asked for"
+                    )));
+                }
+                c.pointer_target()?
             }
             Ok(c) => {
                 return Err(PyTypeError::new_err(format!(
@@ -66,7 +78,7 @@ impl Alloc {
             keep_arg: false,
             what: "ffi.new_allocator()",
         };
-        Ok(Memory::foreign(addr, size, finalizer))
+        Ok(Memory::foreign(addr, size, true, finalizer))
     }
 }
 
@@ -165,7 +177,8 @@ fn new_item(
         Some(trimmed) => trimmed,
         None => init.clone(),
     };
-    convert::write(py, reg, item, mem.addr(), &init)?;
+    let end = mem.addr() + mem.size();
+    convert::write_within(py, reg, item, mem.addr(), &init, Some(end))?;
     Ok(mem)
 }
 

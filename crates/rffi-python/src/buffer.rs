@@ -38,10 +38,28 @@ impl Buffer {
             .get();
         c.live()?;
         let size = if size < 0 {
-            c.byte_size()
+            c.byte_size_known().ok_or_else(|| {
+                PyTypeError::new_err(format!(
+                    "don't know the size pointed to by '{}'",
+                    c.reg.cname(c.ty)
+                ))
+            })?
         } else {
             size as usize
         };
+        // cffi makes such buffers (and only warns when the size is larger
+        // than the memory); reading them would crash or show what other
+        // code keeps there, so they are refused.
+        if size > 0 {
+            c.refuse_null(c.addr)?;
+            if !c.owner.covers(c.addr, size) {
+                return Err(PyValueError::new_err(format!(
+                    "ffi.buffer(cdata, {size}): cdata '{}' points into memory that holds only {} bytes from there",
+                    c.reg.cname(c.ty),
+                    c.owner.room_from(c.addr).unwrap_or(0)
+                )));
+            }
+        }
         Ok(Buffer {
             addr: c.addr,
             size,

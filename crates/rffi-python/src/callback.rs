@@ -376,13 +376,27 @@ fn int_fits(v: i64, size: u8, signed: bool) -> bool {
 
 /// Holds the GIL for the life of the guard: `PyGILState_Ensure` attaches the
 /// calling thread, even one C started, and the release undoes exactly that.
+///
+/// On a thread Python has no thread state for (one C started), the first
+/// callback makes one and keeps it for the thread's life, as cffi does:
+/// otherwise every call would make and destroy one, which costs more than
+/// the rest of the call. See [`KeptThreadState`].
 struct Gil(ffi::PyGILState_STATE);
 
 impl Gil {
+    #[inline]
     fn ensure() -> Gil {
         // SAFETY: the interpreter is initialized (checked by the caller);
-        // PyGILState_Ensure may be called from any thread, GIL held or not.
-        Gil(unsafe { ffi::PyGILState_Ensure() })
+        // PyGILState_GetThisThreadState and PyGILState_Ensure may be called
+        // from any thread, GIL held or not.
+        unsafe {
+            if ffi::PyGILState_GetThisThreadState().is_null() {
+                let state = ffi::PyGILState_Ensure();
+                KeptThreadState::keep();
+                return Gil(state);
+            }
+            Gil(ffi::PyGILState_Ensure())
+        }
     }
 }
 
@@ -392,6 +406,79 @@ impl Drop for Gil {
         // same thread (the guard is neither Send nor moved across threads).
         unsafe { ffi::PyGILState_Release(self.0) }
     }
+}
+
+/// The thread state `Gil::ensure` made for a C thread, kept until the
+/// thread exits: one more `PyGILState_Ensure` holds it (its count never
+/// drops to zero between calls), and the thread-local's destructor, run by
+/// the C library when the thread exits, gives it back. Once Python began
+/// shutting down (its `atexit` handlers ran) the destructor leaves the
+/// thread state to the interpreter's own clean-up: taking the GIL then
+/// could block the exiting thread.
+struct KeptThreadState;
+
+thread_local! {
+    static KEPT: std::cell::Cell<Option<KeptThreadState>> = const { std::cell::Cell::new(None) };
+}
+
+/// Set by an `atexit` handler: Python is shutting down.
+static SHUTTING_DOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl KeptThreadState {
+    /// Keeps the thread state just made for this thread (the GIL is held).
+    fn keep() {
+        // SAFETY: the caller just attached this thread with
+        // PyGILState_Ensure: the GIL is held and the thread state is this
+        // thread's. The second Ensure only raises its count.
+        unsafe { ffi::PyGILState_Ensure() };
+        watch_shutdown();
+        // A thread whose thread-locals are being destroyed cannot keep one:
+        // then the extra count is given back at once.
+        if KEPT.try_with(|k| k.set(Some(KeptThreadState))).is_err() {
+            // SAFETY: undoes the Ensure above, with the GIL still held.
+            unsafe { ffi::PyGILState_Release(ffi::PyGILState_STATE::PyGILState_LOCKED) };
+        }
+    }
+}
+
+impl Drop for KeptThreadState {
+    fn drop(&mut self) {
+        // SAFETY: Py_IsInitialized may be called at any time.
+        if SHUTTING_DOWN.load(Ordering::Acquire) || unsafe { ffi::Py_IsInitialized() } == 0 {
+            return;
+        }
+        // SAFETY: this thread's state is the one `keep` holds (count 1
+        // while no callback runs, and none runs during thread exit). Ensure
+        // takes the GIL (count 2); the first release drops the count kept by
+        // `keep`, the second (of an Ensure that took the GIL) finds the count
+        // at zero, clears and deletes the thread state and drops the GIL.
+        unsafe {
+            let state = ffi::PyGILState_Ensure();
+            ffi::PyGILState_Release(ffi::PyGILState_STATE::PyGILState_LOCKED);
+            ffi::PyGILState_Release(state);
+        }
+    }
+}
+
+/// Registers, once, the `atexit` handler that sets [`SHUTTING_DOWN`]. The
+/// GIL is held.
+fn watch_shutdown() {
+    static WATCHED: std::sync::Once = std::sync::Once::new();
+    WATCHED.call_once(|| {
+        Python::attach(|py| {
+            let registered = (|| -> PyResult<()> {
+                let handler = PyCFunction::new_closure(py, None, None, |_, _| {
+                    SHUTTING_DOWN.store(true, Ordering::Release);
+                })?;
+                py.import("atexit")?.call_method1("register", (handler,))?;
+                Ok(())
+            })();
+            if registered.is_err() {
+                // Without the handler, thread states are left to Python's clean-up.
+                SHUTTING_DOWN.store(true, Ordering::Release);
+            }
+        })
+    });
 }
 
 /// Arguments converted on the stack up to this many; more take a vector.

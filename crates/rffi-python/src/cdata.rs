@@ -295,6 +295,15 @@ impl CData {
         }
     }
 
+    /// [`byte_size`](Self::byte_size), or `None` for a pointer to items of
+    /// unknown size (`void *`, an opaque struct).
+    pub fn byte_size_known(&self) -> Option<usize> {
+        match self.items() {
+            Some((_, 0, None)) => None,
+            _ => Some(self.byte_size()),
+        }
+    }
+
     /// Refuses access to memory at `addr` when it lies in the NULL page.
     /// Also refuses released memory: every dereference passes here.
     /// Inlined into the read paths; the message is built out of line.
@@ -341,9 +350,50 @@ impl CData {
                 )));
             }
         }
+        if len.is_none() && i != 0 && self.indexed_by_zero_only() {
+            return Err(PyIndexError::new_err(format!(
+                "cdata '{}' can only be indexed by 0",
+                self.cname()
+            )));
+        }
         let addr = self.addr.wrapping_add_signed(i.wrapping_mul(size as isize));
         self.refuse_null(addr)?;
+        // Also for arrays: `ffi.cast("int[10]", p)` may be longer than what
+        // `p` points into.
+        self.refuse_outside(addr, size)?;
         Ok((item, addr))
+    }
+
+    /// As cffi: a pointer from `ffi.new` or an allocator points to one item,
+    /// and only index 0 reaches it.
+    #[inline]
+    pub fn indexed_by_zero_only(&self) -> bool {
+        self.releasable
+            && self.origin != Origin::Buffer
+            && matches!(self.shape(), Shape::Pointer { .. })
+            && self.owner.span().is_some()
+    }
+
+    /// Refuses `len` bytes at `addr` that lie outside the memory this cdata
+    /// points into, when its owner knows that memory's extent (`ffi.new`,
+    /// an allocator, `ffi.from_buffer`): `(p + 1)[0]`, `p[1:2]` or `q.x`
+    /// beyond it would read or write what C may use for something else.
+    #[inline]
+    pub fn refuse_outside(&self, addr: usize, len: usize) -> PyResult<()> {
+        if self.owner.covers(addr, len) {
+            Ok(())
+        } else {
+            Err(self.outside_error(addr, len))
+        }
+    }
+
+    #[cold]
+    fn outside_error(&self, addr: usize, len: usize) -> PyErr {
+        let (start, size) = self.owner.span().unwrap_or((0, 0));
+        PyIndexError::new_err(format!(
+            "cdata '{}': the {len} bytes at 0x{addr:x} lie outside the {size} bytes at 0x{start:x} that its memory holds",
+            self.cname()
+        ))
     }
 
     fn slice_bounds(&self, slice: &Bound<'_, PySlice>) -> PyResult<(TypeId, usize, usize)> {
@@ -384,6 +434,7 @@ impl CData {
         let begin = self.addr.wrapping_add(start as usize * size);
         if stop > start {
             self.refuse_null(begin)?;
+            self.refuse_outside(begin, (stop - start) as usize * size)?;
         }
         Ok((item, begin, (stop - start) as usize))
     }
@@ -415,6 +466,9 @@ impl CData {
             )));
         };
         self.refuse_null(base)?;
+        if let Shape::Pointer { .. } = self.shape() {
+            self.refuse_outside(base, self.reg.size_of(rec).unwrap_or(0))?;
+        }
         let found = self.reg.with_field(rec, name, |field| match field {
             Some(field) => f(base, field),
             None => Err(self.no_field(name)),
@@ -718,7 +772,7 @@ impl CData {
         }
         let i = index_of(key)?;
         let (item, addr) = self.item_addr(i)?;
-        convert::write(py, &self.reg, item, addr, value)
+        convert::write_within(py, &self.reg, item, addr, value, self.owner.end())
     }
 
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
@@ -789,7 +843,7 @@ impl CData {
 
     fn __setattr__(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
         self.with_field(name, |base, f| {
-            convert::write_field(py, &self.reg, base, &f.field, value)
+            convert::write_field_within(py, &self.reg, base, &f.field, value, self.owner.end())
         })
     }
 
@@ -825,6 +879,7 @@ impl CData {
         };
         if n > 0 {
             self.refuse_null(self.addr)?;
+            self.refuse_outside(self.addr, n.saturating_mul(size))?;
         }
         let list = convert::read_items(py, &self.reg, item, self.addr, size, n, &self.owner)?;
         Ok(list.call_method0("__iter__")?.unbind())
@@ -887,6 +942,8 @@ fn assign_slice(
                 "need a cdata of length {len}, got {n}"
             )));
         }
+        c.live()?;
+        c.refuse_outside(c.addr, len * size)?;
         // SAFETY: both ranges hold `len` items of the same size.
         unsafe { std::ptr::copy(c.addr as *const u8, start as *mut u8, len * size) };
         return Ok(());

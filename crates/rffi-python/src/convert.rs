@@ -19,6 +19,28 @@ use crate::registry::{Registry, Shape};
 pub struct Keep {
     pub memory: Vec<Arc<Memory>>,
     pub objects: Vec<Py<PyAny>>,
+    /// Memory that pointer arguments point into: `ffi.release` of it while
+    /// the call runs waits for the call to return (see `Memory::enter_call`).
+    in_call: Vec<Arc<Memory>>,
+}
+
+impl Keep {
+    /// Keeps the memory of `owner` from being freed until this is dropped,
+    /// after the call.
+    fn hold_for_call(&mut self, owner: &Owner) {
+        if let Some(m) = owner.call_guarded() {
+            m.enter_call();
+            self.in_call.push(m.clone());
+        }
+    }
+}
+
+impl Drop for Keep {
+    fn drop(&mut self) {
+        for m in self.in_call.drain(..) {
+            m.exit_call();
+        }
+    }
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -170,6 +192,20 @@ pub fn write(
     addr: usize,
     obj: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
+    write_within(py, reg, ty, addr, obj, None)
+}
+
+/// [`write`] into memory that ends at `end` when that is known: a
+/// flexible array member (`int d[];`), whose type has no length, takes no
+/// more items than fit before it.
+pub fn write_within(
+    py: Python<'_>,
+    reg: &Arc<Registry>,
+    ty: TypeId,
+    addr: usize,
+    obj: &Bound<'_, PyAny>,
+    end: Option<usize>,
+) -> PyResult<()> {
     let shape = reg.shape(ty);
     let p = addr as *mut u8;
     match shape {
@@ -202,8 +238,8 @@ pub fn write(
             let target = pointer_value(reg, ty, obj)?;
             write_scalar(p, shape, Value::Pointer(target));
         }
-        Shape::Array { item, len } => write_array(py, reg, ty, item, len, addr, obj)?,
-        Shape::Record { union } => write_record(py, reg, ty, union, addr, obj)?,
+        Shape::Array { item, len } => write_array(py, reg, ty, (item, len), addr, obj, end)?,
+        Shape::Record { union } => write_record(py, reg, ty, union, addr, obj, end)?,
         Shape::Void | Shape::Function => {
             return Err(PyTypeError::new_err(format!(
                 "cannot initialize ctype '{}'",
@@ -307,14 +343,18 @@ fn write_array(
     py: Python<'_>,
     reg: &Arc<Registry>,
     ty: TypeId,
-    item: TypeId,
-    len: Option<usize>,
+    (item, len): (TypeId, Option<usize>),
     addr: usize,
     obj: &Bound<'_, PyAny>,
+    end: Option<usize>,
 ) -> PyResult<()> {
     let item_shape = reg.shape(item);
     let item_size = reg.size_of(item).unwrap_or(0);
-    let room = len.unwrap_or(usize::MAX);
+    let room = match (len, end) {
+        (Some(n), _) => n,
+        (None, Some(end)) => end.saturating_sub(addr) / item_size.max(1),
+        (None, None) => usize::MAX,
+    };
     if let Ok(b) = obj.cast::<PyBytes>() {
         if matches!(item_shape, Shape::Char | Shape::Int { size: 1, .. }) {
             let bytes = b.as_bytes();
@@ -351,6 +391,7 @@ fn write_array(
         if reg.translate(&c.reg, c.ty).ok() == Some(ty) {
             c.live()?;
             let size = c.byte_size();
+            c.refuse_outside(c.addr, size)?;
             // SAFETY: both arrays have the same type and so the same size.
             unsafe { std::ptr::copy(c.addr as *const u8, addr as *mut u8, size) };
             return Ok(());
@@ -465,6 +506,7 @@ fn write_record(
     union: bool,
     addr: usize,
     obj: &Bound<'_, PyAny>,
+    end: Option<usize>,
 ) -> PyResult<()> {
     if let Ok(c) = obj.cast::<CData>() {
         let c = c.get();
@@ -493,7 +535,7 @@ fn write_record(
             )));
         }
         for ((f, _), it) in listed.zip(items.iter()) {
-            write_field(py, reg, addr, f, it)?;
+            write_field_within(py, reg, addr, f, it, end)?;
         }
         return Ok(());
     }
@@ -504,7 +546,7 @@ fn write_record(
                 .iter()
                 .find(|(f, _)| f.name == name)
                 .ok_or_else(|| PyKeyError::new_err(name.clone()))?;
-            write_field(py, reg, addr, f, &v)?;
+            write_field_within(py, reg, addr, f, &v, end)?;
         }
         return Ok(());
     }
@@ -516,16 +558,18 @@ fn write_record(
     ))
 }
 
-/// Writes one member of the record at `base`, bitfields included.
-pub fn write_field(
+/// Writes one member of the record at `base`, bitfields included, into
+/// memory that ends at `end` when that is known (see [`write_within`]).
+pub fn write_field_within(
     py: Python<'_>,
     reg: &Arc<Registry>,
     base: usize,
     f: &rffi_types::Field,
     obj: &Bound<'_, PyAny>,
+    end: Option<usize>,
 ) -> PyResult<()> {
     match f.bits {
-        None => write(py, reg, f.ty, base + f.offset, obj),
+        None => write_within(py, reg, f.ty, base + f.offset, obj, end),
         Some(bf) => {
             let v = to_integer(obj)?;
             let signed = reg
@@ -533,8 +577,10 @@ pub fn write_field(
                 .scalar()
                 .is_some_and(|s| matches!(s, Scalar::Int { signed: true, .. }));
             let w = bf.width;
+            // As cffi: a signed one-bit field also takes 1 (which reads back
+            // as -1), the value C compilers store there without complaint.
             let (lo, hi) = if signed {
-                (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
+                (-(1i128 << (w - 1)), ((1i128 << (w - 1)) - 1).max(1))
             } else {
                 (0, (1i128 << w) - 1)
             };
@@ -576,6 +622,10 @@ pub fn read_field(
             let signed = matches!(shape.scalar(), Some(Scalar::Int { signed: true, .. }));
             // SAFETY: the record at `base` contains this bitfield.
             let v = unsafe { memory::read_bits(base as *const u8, f.offset, bf, signed) };
+            // As cffi: a `_Bool` or `char` bitfield reads as an int.
+            if matches!(shape, Shape::Bool | Shape::Char) {
+                return v.into_py_any(py);
+            }
             scalar_to_py(py, reg, f.ty, shape, Value::Int(v))
         }
     }
@@ -706,8 +756,10 @@ pub fn write_arg(
     let Shape::Pointer { item } = reg.shape(ty) else {
         return write(py, reg, ty, addr, obj);
     };
-    if obj.is_instance_of::<CData>() {
-        return write(py, reg, ty, addr, obj);
+    if let Ok(c) = obj.cast::<CData>() {
+        write(py, reg, ty, addr, obj)?;
+        keep.hold_for_call(&c.get().owner);
+        return Ok(());
     }
     let item_shape = reg.shape(item);
     if matches!(item_shape, Shape::Record { .. })

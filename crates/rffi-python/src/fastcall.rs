@@ -18,6 +18,7 @@ use rffi_call::{Direct, Reg, Regs, Returned};
 use rffi_types::TypeId;
 
 use crate::cdata::CData;
+use crate::owner::Memory;
 use crate::registry::{Registry, Shape};
 
 /// How the fast path reads one argument, and the register (by index in its
@@ -84,7 +85,13 @@ impl FastSig {
     /// # Safety
     /// The GIL is held and every pointer in `args` is a live object.
     #[inline]
-    unsafe fn convert(&self, reg: &Registry, args: &[*mut ffi::PyObject], regs: &mut Regs) -> bool {
+    unsafe fn convert<'a>(
+        &self,
+        reg: &Registry,
+        args: &[*mut ffi::PyObject],
+        regs: &mut Regs,
+        in_call: &mut InCall<'a>,
+    ) -> bool {
         if args.len() != self.args.len() {
             return false;
         }
@@ -101,7 +108,8 @@ impl FastSig {
                         .map(|v| regs.ints[n] = v),
                     FastArg::Unsigned64(n) => read_u64(obj).map(|v| regs.ints[n] = v as i64),
                     FastArg::Pointer { n, item, to_void } => {
-                        read_pointer(obj, reg, item, to_void).map(|p| regs.ints[n] = p as i64)
+                        read_pointer(obj, reg, item, to_void, in_call)
+                            .map(|p| regs.ints[n] = p as i64)
                     }
                 }
             };
@@ -110,6 +118,57 @@ impl FastSig {
             }
         }
         true
+    }
+}
+
+/// The memory that pointer arguments point into, found while converting
+/// them: `ffi.release` of it while the call runs frees it when the call
+/// returns (see `Memory::enter_call`). Registers limit a direct call to a
+/// few pointers.
+pub struct InCall<'a> {
+    mems: [Option<&'a Memory>; 6],
+    n: usize,
+}
+
+impl<'a> InCall<'a> {
+    fn new() -> Self {
+        InCall {
+            mems: [None; 6],
+            n: 0,
+        }
+    }
+
+    /// Adds `m`; `false` when there is no room (the call then takes the
+    /// general path).
+    #[inline]
+    fn push(&mut self, m: &'a Memory) -> bool {
+        match self.mems.get_mut(self.n) {
+            Some(slot) => {
+                *slot = Some(m);
+                self.n += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Keeps the memory from being freed until [`exit`](Self::exit).
+    #[inline(always)]
+    fn enter(&self) {
+        for m in self.mems.iter().take(self.n).flatten() {
+            m.enter_call();
+        }
+    }
+
+    /// The call returned: memory released meanwhile is freed now.
+    #[inline(always)]
+    fn exit(&self) {
+        if self.n == 0 {
+            return;
+        }
+        for m in self.mems.iter().take(self.n).flatten() {
+            m.exit_call();
+        }
     }
 }
 
@@ -222,11 +281,12 @@ unsafe fn read_u64(obj: *mut ffi::PyObject) -> Option<u64> {
 /// # Safety
 /// GIL held, `obj` live.
 #[inline]
-unsafe fn read_pointer(
+unsafe fn read_pointer<'a>(
     obj: *mut ffi::PyObject,
     reg: &Registry,
     item: TypeId,
     to_void: bool,
+    in_call: &mut InCall<'a>,
 ) -> Option<usize> {
     // SAFETY: the caller's contract; `cdata_ref` checks the exact type.
     let c = unsafe { cdata_ref(obj) }?;
@@ -242,6 +302,11 @@ unsafe fn read_pointer(
         return None;
     }
     c.live().ok()?;
+    if let Some(m) = c.owner.call_guarded() {
+        if !in_call.push(m) {
+            return None;
+        }
+    }
     Some(c.addr)
 }
 
@@ -279,8 +344,9 @@ pub unsafe fn call(
     // SAFETY: the caller's contract: the GIL is held.
     let py = unsafe { pyo3::Python::assume_attached() };
     let mut regs = Regs::default();
+    let mut in_call = InCall::new();
     // SAFETY: the caller's contract.
-    if !unsafe { sig.convert(&f.reg, args, &mut regs) } {
+    if !unsafe { sig.convert(&f.reg, args, &mut regs, &mut in_call) } {
         return None;
     }
     if f.addr == 0 || f.live().is_err() {
@@ -288,13 +354,18 @@ pub unsafe fn call(
     }
     let code = f.addr;
     let regs = &regs;
-    // SAFETY: the function's C type is the one the call site was built
-    // from, which `direct` checked to be non-variadic and scalar; pointer
-    // arguments point into cdata that the caller's arguments keep alive
-    // until this returns. The closure touches no Python object.
-    let returned = crate::gil::call_in_c(py, move || unsafe {
-        direct.call(code as *const std::ffi::c_void, regs)
+    // Pointer arguments point into cdata that the caller's arguments keep
+    // alive, and whose memory `in_call` keeps from being freed, until this
+    // returns.
+    in_call.enter();
+    let returned = crate::gil::call_in_c(py, move || {
+        // SAFETY: the function's C type is the one the call site was
+        // built from, which `direct` checked to be non-variadic and
+        // scalar; the arguments' memory is live (above). The closure
+        // touches no Python object.
+        unsafe { direct.call(code as *const std::ffi::c_void, regs) }
     });
+    in_call.exit();
     // SAFETY: the GIL is held (again); these constructors return a new
     // reference or NULL with an exception set.
     Some(unsafe {

@@ -143,6 +143,8 @@ pub struct FieldTable {
     /// address 0 marks an empty slot, and at least half the slots are empty.
     slots: Box<[(usize, usize)]>,
     mask: usize,
+    /// The record's size: what a pointer to it must have room for.
+    pub size: usize,
     fields: Vec<FastField>,
     /// Keeps the interned names alive, so their addresses stay theirs.
     _names: Vec<Py<PyString>>,
@@ -190,6 +192,7 @@ impl FieldTable {
         Some(FieldTable {
             slots,
             mask,
+            size: reg.size_of(rec).unwrap_or(0),
             fields,
             _names: names,
         })

@@ -632,7 +632,7 @@ impl Ffi {
         let (item, len) = match self.reg.shape(ty) {
             Shape::Array { item, len } => (item, len),
             Shape::Pointer { .. } => {
-                let (addr, _, hold) = buffer::hold(py, &obj, require_writable)?;
+                let (addr, bytes, hold) = buffer::hold(py, &obj, require_writable)?;
                 return Ok(CData {
                     origin: Origin::Buffer,
                     releasable: true,
@@ -641,7 +641,7 @@ impl Ffi {
                         ..Extras::default()
                     }
                     .into(),
-                    ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, 0, hold))
+                    ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, bytes, hold))
                 });
             }
             _ => {
@@ -846,9 +846,11 @@ fn raw_region(
     if let Ok(c) = obj.cast::<CData>() {
         let c = c.get();
         c.live()?;
-        let len = match c.shape() {
-            Shape::Array { .. } => Some(c.byte_size()),
-            _ => None,
+        let room = c.owner.room_from(c.addr);
+        let len = match (c.shape(), room) {
+            (Shape::Array { .. }, Some(room)) => Some(c.byte_size().min(room)),
+            (Shape::Array { .. }, None) => Some(c.byte_size()),
+            _ => room,
         };
         return Ok((c.addr, len, None));
     }
@@ -861,6 +863,7 @@ fn buffer_owner(addr: usize, len: usize, hold: Py<buffer::BufferHold>) -> Owner 
     Owner::Memory(Memory::foreign(
         addr,
         len,
+        true,
         Finalizer {
             func: None,
             arg: Some(hold.into_any()),

@@ -42,7 +42,12 @@ pub fn gc(cdata: &Bound<'_, PyAny>, destructor: &Bound<'_, PyAny>) -> PyResult<O
         keep_arg: true,
         what: "ffi.gc",
     };
-    let mem = Memory::foreign(c.addr, c.byte_size(), finalizer);
+    // The new cdata reaches what the original reaches: the memory its owner
+    // holds when that is known, else one item (a pointer C gave).
+    let mem = match c.owner.span() {
+        Some((start, size)) => Memory::foreign(start, size, true, finalizer),
+        None => Memory::foreign(c.addr, c.byte_size(), false, finalizer),
+    };
     let origin = match c.origin {
         Origin::Value | Origin::Handle | Origin::Callback => c.origin,
         _ => Origin::Plain,

@@ -12,6 +12,13 @@
 //! keep their bytes inside the `Memory`: one allocation for the header and the
 //! bytes. Releasing those only sets the flag; the bytes go with the `Memory`.
 //!
+//! A C call given a pointer into a `Memory` counts itself in it for the
+//! call's length (see `State`): `ffi.release` meanwhile, from a callback or
+//! another thread, refuses Python access at once and leaves the bytes to the
+//! last such call to free when it returns. The owner also knows how far its
+//! bytes reach (`Memory::span`), and item, member and slice access through
+//! any cdata derived from it stays within them.
+//!
 //! Cdata that point into what something else owns (an opened library, a
 //! callback's code, a Python object) hold a `Memory` of the kind `Kept`,
 //! which keeps that owner alive and is never released: so an `Owner` is one
@@ -19,7 +26,7 @@
 
 use std::alloc::{alloc, alloc_zeroed, dealloc, Layout};
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::{PyMemoryError, PyValueError};
@@ -40,14 +47,14 @@ const INLINE_ALIGN: usize = std::mem::align_of::<u64>();
 enum Bytes {
     /// Up to `INLINE_SIZE` bytes held in the `Memory` itself.
     Inline {
-        released: AtomicBool,
+        state: State,
         size: u8,
         cell: UnsafeCell<[u64; INLINE_SIZE / 8]>,
     },
     /// rffi's own allocation of `size` bytes (at least one, see
     /// [`heap_layout`]) aligned to `1 << align_log2`.
     Heap {
-        released: AtomicBool,
+        state: State,
         align_log2: u8,
         ptr: *mut u8,
         size: usize,
@@ -55,13 +62,13 @@ enum Bytes {
     /// Python code decides: a destructor or an allocator's `free`, called
     /// with an object, or just the object dropped (a buffer hold).
     Foreign {
-        released: AtomicBool,
+        state: State,
         ptr: *mut u8,
         rest: Box<Foreign>,
     },
     /// What owns the bytes, kept alive: never released.
     Kept {
-        released: AtomicBool,
+        state: State,
         _owner: Box<dyn std::any::Any + Send + Sync>,
     },
 }
@@ -71,7 +78,57 @@ const _: () = assert!(std::mem::size_of::<Memory>() <= 3 * std::mem::size_of::<u
 /// What foreign memory needs beyond its address.
 struct Foreign {
     size: usize,
+    /// Whether `size` is the whole extent of the memory (an allocator's, a
+    /// Python buffer's) rather than a guess (`ffi.gc` of a pointer into
+    /// memory C sized).
+    bounded: bool,
     finalizer: Mutex<Finalizer>,
+}
+
+/// The life of a `Memory` in one atomic word: whether Python let it go
+/// (`RELEASED`, what `CData::live` checks), whether its bytes were let go
+/// (`FREED`), and how many C calls running now were given a pointer into
+/// it (counted in units of `IN_CALL`). `ffi.release` during such a call
+/// (from a callback the call runs, or from another thread) sets `RELEASED`
+/// at once but leaves the bytes to the last of those calls to return.
+/// Every change is one read-modify-write of the word, so exactly one of
+/// `release`, the last `exit_call` and `drop` frees the bytes.
+#[derive(Default)]
+struct State(AtomicU32);
+
+const RELEASED: u32 = 1;
+const FREED: u32 = 2;
+const IN_CALL: u32 = 4;
+
+impl State {
+    #[inline]
+    fn is_released(&self) -> bool {
+        self.0.load(Ordering::Acquire) & RELEASED != 0
+    }
+
+    /// Sets `RELEASED`; whether the bytes may be let go now (the first
+    /// release, and no call running).
+    fn release(&self) -> bool {
+        let before = self.0.fetch_or(RELEASED, Ordering::AcqRel);
+        before & RELEASED == 0 && before < IN_CALL
+    }
+
+    /// Claims the freeing of the bytes: true once only.
+    fn claim_free(&self) -> bool {
+        self.0.fetch_or(FREED, Ordering::AcqRel) & FREED == 0
+    }
+
+    #[inline]
+    fn enter_call(&self) {
+        self.0.fetch_add(IN_CALL, Ordering::AcqRel);
+    }
+
+    /// Whether this was the last running call of memory released meanwhile.
+    #[inline]
+    fn exit_call(&self) -> bool {
+        let before = self.0.fetch_sub(IN_CALL, Ordering::AcqRel);
+        before & RELEASED != 0 && before >> 2 == 1
+    }
 }
 
 /// `func(arg)` run once when the memory is let go; `arg` alone is dropped
@@ -133,7 +190,7 @@ impl Memory {
             return Err(alloc_error(size));
         }
         Ok(Arc::new(Memory(Bytes::Heap {
-            released: AtomicBool::new(false),
+            state: State::default(),
             align_log2: align.trailing_zeros() as u8,
             ptr,
             size,
@@ -143,19 +200,23 @@ impl Memory {
     /// `size` (at most `INLINE_SIZE`) zeroed bytes inside the `Memory`.
     fn inline(size: usize) -> Arc<Memory> {
         Arc::new(Memory(Bytes::Inline {
-            released: AtomicBool::new(false),
+            state: State::default(),
             size: size as u8,
             cell: UnsafeCell::new([0; INLINE_SIZE / 8]),
         }))
     }
 
-    /// `size` bytes at `addr` that Python objects own; `finalizer` lets them go.
-    pub fn foreign(addr: usize, size: usize, finalizer: Finalizer) -> Arc<Memory> {
+    /// `size` bytes at `addr` that Python objects own; `finalizer` lets them
+    /// go. `bounded` when nothing lies beyond those bytes that cdata of this
+    /// memory may reach (an allocator's, a buffer's), rather than `size`
+    /// being what one item covers (`ffi.gc`).
+    pub fn foreign(addr: usize, size: usize, bounded: bool, finalizer: Finalizer) -> Arc<Memory> {
         Arc::new(Memory(Bytes::Foreign {
-            released: AtomicBool::new(false),
+            state: State::default(),
             ptr: addr as *mut u8,
             rest: Box::new(Foreign {
                 size,
+                bounded,
                 finalizer: Mutex::new(finalizer),
             }),
         }))
@@ -164,7 +225,7 @@ impl Memory {
     /// What owns some memory (an opened library, an object), kept alive.
     fn kept(value: impl std::any::Any + Send + Sync) -> Arc<Memory> {
         Arc::new(Memory(Bytes::Kept {
-            released: AtomicBool::new(false),
+            state: State::default(),
             _owner: Box::new(value),
         }))
     }
@@ -191,6 +252,18 @@ impl Memory {
         }
     }
 
+    /// The bytes cdata of this memory may reach, `(start, size)`, when they
+    /// are known: rffi's own allocations, an allocator's, a Python buffer.
+    #[inline]
+    pub fn span(&self) -> Option<(usize, usize)> {
+        match &self.0 {
+            Bytes::Inline { cell, size, .. } => Some((cell.get() as usize, usize::from(*size))),
+            Bytes::Heap { ptr, size, .. } => Some((*ptr as usize, *size)),
+            Bytes::Foreign { ptr, rest, .. } if rest.bounded => Some((*ptr as usize, rest.size)),
+            Bytes::Foreign { .. } | Bytes::Kept { .. } => None,
+        }
+    }
+
     /// Whether this keeps an owner alive (which may hold Python objects)
     /// rather than memory of its own.
     pub fn is_kept(&self) -> bool {
@@ -198,28 +271,72 @@ impl Memory {
     }
 
     #[inline]
-    fn released(&self) -> &AtomicBool {
+    fn state(&self) -> &State {
         match &self.0 {
-            Bytes::Inline { released, .. }
-            | Bytes::Heap { released, .. }
-            | Bytes::Foreign { released, .. }
-            | Bytes::Kept { released, .. } => released,
+            Bytes::Inline { state, .. }
+            | Bytes::Heap { state, .. }
+            | Bytes::Foreign { state, .. }
+            | Bytes::Kept { state, .. } => state,
         }
     }
 
     #[inline]
     pub fn is_released(&self) -> bool {
-        self.released().load(Ordering::Acquire)
+        self.state().is_released()
     }
 
-    /// Lets the memory go now. Does nothing the second time, as cffi; an
-    /// exception raised by a Python finalizer is returned.
+    /// Lets the memory go now, or when the last C call given a pointer into
+    /// it returns. Does nothing the second time, as cffi; an exception raised
+    /// by a Python finalizer is returned.
     pub fn release(&self, py: Python<'_>) -> PyResult<()> {
-        if self.released().swap(true, Ordering::AcqRel) {
+        if self.state().release() {
+            self.let_go(py)?;
+        }
+        Ok(())
+    }
+
+    /// Records that a C call now running was given a pointer into this
+    /// memory (which is live): [`release`](Self::release) waits for it.
+    #[inline(always)]
+    pub fn enter_call(&self) {
+        self.state().enter_call();
+    }
+
+    /// The call [`enter_call`](Self::enter_call) recorded returned: lets the
+    /// memory go if it was released meanwhile and no other call uses it.
+    #[inline(always)]
+    pub fn exit_call(&self) {
+        if self.state().exit_call() {
+            self.let_go_deferred();
+        }
+    }
+
+    #[cold]
+    fn let_go_deferred(&self) {
+        Python::attach(|py| {
+            if let Err(e) = self.let_go(py) {
+                let what = self.what();
+                report_unraisable(py, e, what, None);
+            }
+        });
+    }
+
+    fn what(&self) -> &'static str {
+        match &self.0 {
+            Bytes::Foreign { rest, .. } => {
+                rest.finalizer.lock().map(|f| f.what).unwrap_or("ffi.gc")
+            }
+            _ => "ffi.release",
+        }
+    }
+
+    /// Frees the bytes (or runs the finalizer), once.
+    fn let_go(&self, py: Python<'_>) -> PyResult<()> {
+        if !self.state().claim_free() {
             return Ok(());
         }
         match &self.0 {
-            // Nothing reaches the bytes once the flag is set; they go with
+            // Nothing reaches the bytes once released; they go with
             // `self`. (Kept owners are not released: their cdata are not
             // releasable.)
             Bytes::Inline { .. } | Bytes::Kept { .. } => {}
@@ -243,7 +360,7 @@ impl Memory {
         Ok(())
     }
 
-    /// Frees rffi's own allocation; called once, by whoever set `released`.
+    /// Frees rffi's own allocation; called once, by whoever claimed `FREED`.
     fn free_heap(&self) {
         if let Bytes::Heap {
             align_log2,
@@ -255,7 +372,7 @@ impl Memory {
             if let Some(layout) = heap_layout(*size, 1 << align_log2) {
                 // SAFETY: `ptr` came from the global allocator with this
                 // layout (the same size and alignment gave it), and the
-                // caller set the released flag, so this runs once.
+                // caller claimed the `FREED` bit, so this runs once.
                 unsafe { dealloc(*ptr, layout) }
             }
         }
@@ -296,8 +413,8 @@ impl Drop for Memory {
     fn drop(&mut self) {
         match &self.0 {
             Bytes::Inline { .. } | Bytes::Kept { .. } => {}
-            Bytes::Heap { released, .. } => {
-                if !released.swap(true, Ordering::AcqRel) {
+            Bytes::Heap { state, .. } => {
+                if state.claim_free() {
                     self.free_heap();
                 }
             }
@@ -307,7 +424,8 @@ impl Drop for Memory {
                 // At interpreter shutdown nothing can run any more: the
                 // finalizer is skipped and what it holds is leaked.
                 Python::try_attach(|py| {
-                    if let Err(e) = self.release(py) {
+                    self.state().release();
+                    if let Err(e) = self.let_go(py) {
                         let func = finalizer
                             .lock()
                             .ok()
@@ -369,6 +487,56 @@ impl Owner {
         match self {
             Owner::None => 0,
             Owner::Memory(m) => Arc::strong_count(m),
+        }
+    }
+
+    /// The bytes cdata of this owner may reach, when known (see [`Memory::span`]).
+    #[inline]
+    pub fn span(&self) -> Option<(usize, usize)> {
+        match self {
+            Owner::Memory(m) => m.span(),
+            Owner::None => None,
+        }
+    }
+
+    /// Whether `len` bytes at `addr` lie within the bytes of this owner, or
+    /// their extent is not known.
+    #[inline]
+    pub fn covers(&self, addr: usize, len: usize) -> bool {
+        match self.span() {
+            Some((start, size)) => addr >= start && len <= size && addr - start <= size - len,
+            None => true,
+        }
+    }
+
+    /// Where the bytes of this owner end, when known.
+    #[inline]
+    pub fn end(&self) -> Option<usize> {
+        self.span().map(|(start, size)| start + size)
+    }
+
+    /// The bytes from `addr` to the end of this owner's, when known.
+    #[inline]
+    pub fn room_from(&self, addr: usize) -> Option<usize> {
+        let (start, size) = self.span()?;
+        Some(if addr >= start {
+            (start + size).saturating_sub(addr)
+        } else {
+            0
+        })
+    }
+
+    /// The memory a C call given a pointer into it must keep from being
+    /// freed until it returns (see [`Memory::enter_call`]): rffi's heap and
+    /// foreign memory. Inline bytes go with the `Memory`, which the call's
+    /// arguments keep, and kept owners are never released.
+    #[inline]
+    pub fn call_guarded(&self) -> Option<&Arc<Memory>> {
+        match self {
+            Owner::Memory(m) if matches!(m.0, Bytes::Heap { .. } | Bytes::Foreign { .. }) => {
+                Some(m)
+            }
+            _ => None,
         }
     }
 

@@ -96,15 +96,20 @@ unsafe fn member(obj: *mut ffi::PyObject, name: *mut ffi::PyObject) -> Option<*m
     // SAFETY: both live, per the caller.
     let this = unsafe { crate::fastcall::cdata_ref(obj) }?;
     // As `CData::record_for_fields`: the struct itself, or the one pointed to.
-    let rec = match this.shape() {
-        Shape::Record { .. } => this.ty,
-        Shape::Pointer { item } => item,
+    let (rec, through_pointer) = match this.shape() {
+        Shape::Record { .. } => (this.ty, false),
+        Shape::Pointer { item } => (item, true),
         _ => return None,
     };
     // Only the interned names the table holds match: anything else (a str
     // subclass, a name built at run time, a missing member) goes the general way.
-    let field = this.reg.reads.fields(py, &this.reg, rec)?.find(name)?;
+    let table = this.reg.reads.fields(py, &this.reg, rec)?;
+    let field = table.find(name)?;
     let base = this.addr;
+    // A pointer moved beyond its memory: the general path raises.
+    if through_pointer && !this.owner.covers(base, table.size) {
+        return None;
+    }
     if let Err(e) = this.refuse_null(base) {
         e.restore(py);
         return Some(std::ptr::null_mut());
@@ -171,6 +176,9 @@ unsafe fn item(obj: *mut ffi::PyObject, key: *mut ffi::PyObject) -> Option<*mut 
         if i < 0 || i as usize >= n {
             return None;
         }
+    } else if i != 0 && this.indexed_by_zero_only() {
+        // A pointer from `ffi.new`: the general path raises cffi's error.
+        return None;
     }
     // cffi shows the struct a `new`ed pointer points to as owning: the
     // general path makes that cdata.
@@ -188,7 +196,13 @@ unsafe fn item(obj: *mut ffi::PyObject, key: *mut ffi::PyObject) -> Option<*mut 
         e.restore(py);
         return Some(std::ptr::null_mut());
     }
+    // A pointer moved beyond its memory (or an array cast longer than it):
+    // the general path raises.
+    if !this.owner.covers(addr, read.size) {
+        return None;
+    }
     // SAFETY: the item is live and outside the NULL page (just checked) and
-    // within the array's length when it has one: the general path's checks.
+    // within the array's length when it has one, or within the memory its
+    // owner holds when that is known: the general path's checks.
     Some(unsafe { read.read(py, this, addr) })
 }

@@ -1,6 +1,6 @@
 //! `ffi.string` and `ffi.unpack`.
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyIndexError, PyMemoryError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3::IntoPyObjectExt;
@@ -125,10 +125,13 @@ pub fn string(py: Python<'_>, c: &CData, maxlen: isize) -> PyResult<Py<PyAny>> {
         )));
     }
     c.refuse_null(c.addr)?;
-    let limit = match (len, limit_from_max) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+    // Neither past the array's length nor past the memory its owner holds.
+    let unit = match item_shape {
+        Shape::WideChar { size } => usize::from(size),
+        _ => 1,
     };
+    let room = c.owner.room_from(c.addr).map(|r| r / unit);
+    let limit = [len, limit_from_max, room].into_iter().flatten().min();
     match item_shape {
         Shape::Char | Shape::Int { size: 1, .. } | Shape::Bool => {
             let start = c.addr as *const u8;
@@ -156,7 +159,7 @@ fn unexpected(c: &CData) -> PyErr {
 }
 
 pub fn unpack(py: Python<'_>, c: &CData, length: isize) -> PyResult<Py<PyAny>> {
-    let Some((item, item_shape, _)) = items(c) else {
+    let Some((item, item_shape, len)) = items(c) else {
         return Err(PyTypeError::new_err(format!(
             "expected a pointer or array, got '{}'",
             c.reg.cname(c.ty)
@@ -165,7 +168,8 @@ pub fn unpack(py: Python<'_>, c: &CData, length: isize) -> PyResult<Py<PyAny>> {
     let Ok(length) = usize::try_from(length) else {
         return Err(PyValueError::new_err("'length' cannot be negative"));
     };
-    if c.reg.size_of(item).unwrap_or(0) == 0 {
+    let size = c.reg.size_of(item).unwrap_or(0);
+    if size == 0 {
         let ptr = c.reg.with(|t| t.pointer_to(item));
         return Err(PyValueError::new_err(format!(
             "'{}' points to items of unknown size",
@@ -181,33 +185,75 @@ pub fn unpack(py: Python<'_>, c: &CData, length: isize) -> PyResult<Py<PyAny>> {
     if length > 0 {
         c.refuse_null(c.addr)?;
     }
+    // As cffi, the result is made first: a length no memory can hold is a
+    // MemoryError. Then the items are read, but never past the array's
+    // length or the memory its owner holds, where cffi would read on.
+    let within = |n: usize| -> PyResult<()> {
+        let fits = len.is_none_or(|l| n <= l)
+            && n.checked_mul(size)
+                .is_some_and(|bytes| c.owner.covers(c.addr, bytes));
+        if fits {
+            Ok(())
+        } else {
+            Err(PyIndexError::new_err(format!(
+                "unpack(): {n} items from cdata '{}' reach beyond the memory it points into ({} items)",
+                c.reg.cname(c.ty),
+                len.or_else(|| c.owner.room_from(c.addr).map(|r| r / size)).unwrap_or(0)
+            )))
+        }
+    };
     match item_shape {
         Shape::Char => {
-            // SAFETY: the caller asks for `length` bytes from this pointer, as in C.
-            let bytes = unsafe { memory::read_bytes(c.addr as *const u8, length) };
-            PyBytes::new(py, &bytes).into_py_any(py)
+            let bytes = PyBytes::new_with(py, length, |buf| {
+                within(length)?;
+                // SAFETY: `length` bytes from this pointer: within its memory
+                // when that is known (just checked), as the caller asks in C.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(c.addr as *const u8, buf.as_mut_ptr(), length)
+                };
+                Ok(())
+            })?;
+            bytes.into_py_any(py)
         }
         Shape::WideChar { size } => {
+            let mut units: Vec<u32> = Vec::new();
+            units
+                .try_reserve_exact(length)
+                .map_err(|_| PyMemoryError::new_err(()))?;
+            within(length)?;
             let scalar = Scalar::Int {
                 size,
                 signed: false,
             };
-            let units: Vec<u32> = (0..length)
-                .map(|i| {
-                    // SAFETY: as above, `length` items from this pointer.
-                    match unsafe { memory::read((c.addr + i * size as usize) as *const u8, scalar) }
-                    {
-                        Value::Int(u) => u as u32,
-                        _ => 0,
-                    }
-                })
-                .collect();
+            units.extend((0..length).map(|i| {
+                // SAFETY: as above, `length` items from this pointer.
+                match unsafe { memory::read((c.addr + i * size as usize) as *const u8, scalar) } {
+                    Value::Int(u) => u as u32,
+                    _ => 0,
+                }
+            }));
             decode_wide(&units, size).into_py_any(py)
         }
         _ => {
-            let size = c.reg.size_of(item).unwrap_or(0);
-            let list = convert::read_items(py, &c.reg, item, c.addr, size, length, &c.owner)?;
-            list.into_py_any(py)
+            let list = new_list(py, length)?;
+            within(length)?;
+            let shape = c.reg.shape(item);
+            for i in 0..length {
+                let v = convert::read_shaped(py, &c.reg, item, shape, c.addr + i * size, &c.owner)?;
+                // SAFETY: `i` is below the list's length; its slot is empty,
+                // and the reference is given to the list.
+                unsafe { pyo3::ffi::PyList_SET_ITEM(list.as_ptr(), i as isize, v.into_ptr()) };
+            }
+            Ok(list.unbind())
         }
     }
+}
+
+/// A list of `n` empty slots, to be filled in order; MemoryError when
+/// Python cannot allocate it, as for cffi.
+fn new_list(py: Python<'_>, n: usize) -> PyResult<Bound<'_, PyAny>> {
+    let n = isize::try_from(n).map_err(|_| PyMemoryError::new_err(()))?;
+    // SAFETY: a new reference or NULL with an exception set. A list whose
+    // slots are still NULL may be dropped: its deallocation skips them.
+    unsafe { Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyList_New(n)) }
 }
