@@ -35,6 +35,7 @@ use indexmap::IndexMap;
 use rffi_parse::{DotsKind, Pos, RecordKind};
 
 use crate::error::{ErrorKind, Result, TypeError};
+use crate::layout::Fault;
 use crate::model::{Record, RecordId, Type, TypeId};
 use crate::registry::Types;
 
@@ -46,6 +47,9 @@ pub(crate) enum Unfinished {
     Partial,
     /// Any other error, fixed when declared.
     Error(TypeError),
+    /// A struct or union that cannot be laid out: cffi's `TypeError`,
+    /// naming the record as it is named at the time of use.
+    Layout(Fault),
 }
 
 /// A declared name that `lib.<name>` refuses.
@@ -112,6 +116,7 @@ impl Types {
         match u {
             Unfinished::Partial => TypeError::new(ErrorKind::VerificationMissing, self.cname(id)),
             Unfinished::Error(e) => e.clone(),
+            Unfinished::Layout(f) => f.error(self, &self.cname(id)),
         }
     }
 
