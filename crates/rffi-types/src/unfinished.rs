@@ -8,6 +8,10 @@
 //! outside ([`Types::parse_type`], [`Types::check_usable`],
 //! [`Types::unusable_symbol`]) raises cffi's error for them.
 //!
+//! Records that cannot be laid out (`struct s { float x:1; };`) take the
+//! same road: cffi lays a record out when it is first used, so it accepts
+//! the declaration and raises `TypeError` then.
+//!
 //! ```
 //! use rffi_types::{CdefOptions, ErrorKind, Types};
 //!
