@@ -287,7 +287,7 @@ def test_many_cycles_collected_by_the_collector_itself(backend):
     """Cycles freed by automatic collections, not only gc.collect()."""
     ffi = backend()
     refs = []
-    for _ in range(3000):
+    for _ in range(1000):
         h = Holder()
         h.handle = ffi.new_handle(h)
         h.p = ffi.gc(ffi.new("int *"), lambda p, h=h: None)
