@@ -466,7 +466,9 @@ impl CData {
             )));
         };
         self.refuse_null(base)?;
-        if let Shape::Pointer { .. } = self.shape() {
+        // The record's size is one more type lookup (about 50 instructions
+        // per member write): only asked for when the owner's extent is known.
+        if matches!(self.shape(), Shape::Pointer { .. }) && self.owner.span().is_some() {
             self.refuse_outside(base, self.reg.size_of(rec).unwrap_or(0))?;
         }
         let found = self.reg.with_field(rec, name, |field| match field {
