@@ -26,7 +26,53 @@ impl fmt::Display for ParseError {
         write!(
             f,
             "cannot parse \"{}\" at line {}, column {}: {}",
-            shown, self.line, self.column, self.message
+            excerpt(shown, self.column as usize),
+            self.line,
+            self.column,
+            self.message
         )
+    }
+}
+
+/// How many characters of a long line a message shows around the error.
+const EXCERPT_CHARS: usize = 160;
+
+/// The text around `column` (from 1, in characters) when `text` is too long to
+/// quote whole, with `...` where it was cut: a generated 100,000-character
+/// declaration must not make a 100,000-character message.
+fn excerpt(text: &str, column: usize) -> String {
+    let len = text.chars().count();
+    if len <= EXCERPT_CHARS {
+        return text.to_string();
+    }
+    let start = column
+        .saturating_sub(1 + EXCERPT_CHARS / 2)
+        .min(len - EXCERPT_CHARS);
+    let end = start + EXCERPT_CHARS;
+    let middle: String = text.chars().skip(start).take(EXCERPT_CHARS).collect();
+    let head = if start > 0 { "..." } else { "" };
+    let tail = if end < len { "..." } else { "" };
+    format!("{head}{middle}{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn short_text_is_quoted_whole() {
+        assert_eq!(excerpt("int f(int;", 10), "int f(int;");
+    }
+
+    #[test]
+    fn long_text_is_cut_around_the_column() {
+        let text = format!("{}X{}", "a".repeat(1000), "b".repeat(1000));
+        let shown = excerpt(&text, 1001);
+        assert!(shown.starts_with("...") && shown.ends_with("..."));
+        assert!(shown.contains('X'));
+        assert_eq!(shown.chars().count(), 160 + 6);
+        // Near either end only one side is cut.
+        assert!(!excerpt(&text, 1).starts_with("..."));
+        assert!(!excerpt(&text, 2001).ends_with("..."));
     }
 }
