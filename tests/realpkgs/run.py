@@ -8,7 +8,6 @@ runs twice, unedited: `python -m pytest` on the real cffi, then `python -m rffi.
     make realpkgs                      # or: .venv/bin/python tests/realpkgs/run.py
     .venv/bin/python tests/realpkgs/run.py cairocffi
     .venv/bin/python tests/realpkgs/run.py --pyvips-tests DIR   # pyvips too (see below)
-    .venv/bin/python tests/realpkgs/run.py --rewrite-cdef       # see rewrite_cdef.py
 
 It downloads, so it is not part of `make test`. Work files go to build/realpkgs/.
 
@@ -128,11 +127,9 @@ def missing_libraries(package: Package) -> list[str]:
     return missing
 
 
-def run_suite(package: Package, on_rffi: bool, rewrite_cdef: bool) -> tuple[str, str]:
+def run_suite(package: Package, on_rffi: bool) -> tuple[str, str]:
     """(summary line, cffi module in use) of one run of the package's suite."""
     runner = ["-m", "rffi.cffi", "-m", "pytest"] if on_rffi else ["-m", "pytest"]
-    if on_rffi and rewrite_cdef:
-        runner += ["-p", "rewrite_cdef"]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(package.source), str(WORK / "site"), str(HERE)])
     command = [*package.wrapper, sys.executable, *runner, "-q", "-p", "no:cacheprovider",
@@ -154,9 +151,6 @@ def main() -> int:
                         + ", ".join(p.name for p in PACKAGES))
     parser.add_argument("--pyvips-tests", type=pathlib.Path,
                         help="tests/ of a pyvips checkout of the same release")
-    parser.add_argument("--rewrite-cdef", action="store_true",
-                        help="on rffi, rewrite the cdef forms it does not accept yet "
-                        "(see rewrite_cdef.py)")
     args = parser.parse_args()
     chosen = [p for p in PACKAGES if not args.packages or p.name in args.packages]
     if not args.pyvips_tests:
@@ -181,8 +175,8 @@ def main() -> int:
         fetch_sdist(package)
         if package.name == "pyvips":
             shutil.copytree(args.pyvips_tests, package.source / "tests", dirs_exist_ok=True)
-        on_cffi = run_suite(package, on_rffi=False, rewrite_cdef=False)
-        on_rffi = run_suite(package, on_rffi=True, rewrite_cdef=args.rewrite_cdef)
+        on_cffi = run_suite(package, on_rffi=False)
+        on_rffi = run_suite(package, on_rffi=True)
         results.append((package, on_cffi, on_rffi))
         print(f"{package.name} {package.version}")
         print(f"  cffi: {on_cffi[0]}   [cffi module: {on_cffi[1]}]")

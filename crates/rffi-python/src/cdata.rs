@@ -466,11 +466,17 @@ impl CData {
             )));
         };
         self.refuse_null(base)?;
-        if let Shape::Pointer { .. } = self.shape() {
-            self.refuse_outside(base, self.reg.size_of(rec).unwrap_or(0))?;
-        }
+        let through_pointer = matches!(self.shape(), Shape::Pointer { .. });
         let found = self.reg.with_field(rec, name, |field| match field {
-            Some(field) => f(base, field),
+            Some(field) => {
+                // Only the bytes of this member: as in cffi, `p.x` of a struct
+                // longer than the memory behind `p` (a header cast over a short
+                // buffer) works when `x` itself lies within that memory.
+                if through_pointer {
+                    self.refuse_outside(base + field.field.offset, self.member_extent(field))?;
+                }
+                f(base, field)
+            }
             None => Err(self.no_field(name)),
         });
         found.unwrap_or_else(|()| {
@@ -478,6 +484,16 @@ impl CData {
             let err = self.reg.with(|t| t.field(rec, name).err());
             Err(err.map_or_else(|| self.no_field(name), crate::errors::type_error))
         })
+    }
+
+    /// The bytes from a member's offset that reading or writing it touches:
+    /// those holding its bits for a bitfield, none for a `T d[]` (what is
+    /// read through it is checked then), else the size of its type.
+    fn member_extent(&self, field: &IndexedField) -> usize {
+        match field.field.bits {
+            Some(bf) => (bf.shift + bf.width).div_ceil(8) as usize,
+            None => self.reg.size_of(field.field.ty).unwrap_or(0),
+        }
     }
 
     fn no_field(&self, name: &str) -> PyErr {
