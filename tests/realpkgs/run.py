@@ -9,13 +9,14 @@ must print the same.
 
     make realpkgs                      # or: .venv/bin/python tests/realpkgs/run.py
     .venv/bin/python tests/realpkgs/run.py cairocffi
-    .venv/bin/python tests/realpkgs/run.py --pyvips-tests DIR   # pyvips too (see below)
+    .venv/bin/python tests/realpkgs/run.py --repo-tests pyvips=DIR   # see below
 
 It downloads, so it is not part of `make test`. Work files go to build/realpkgs/.
 
-pyvips's sdist lacks the tests/helpers and tests/images of its repository, which its tests
-import; pass the tests/ directory of a checkout of the release with --pyvips-tests to run it
-(https://github.com/libvips/pyvips, commit e855f6c, where the version became 3.2.0).
+The sdists of pyvips and pangocffi lack files of their repository's tests/ that their tests
+import (helpers, images, context_creator.py): such a package runs only when given the tests/
+directory of a checkout of its release with --repo-tests NAME=DIR (the commits are named
+below), and is skipped with a note otherwise.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class Package:
     # then comes from pip_deps), and what it needs in its environment.
     script: str | None = None
     env: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Where the tests/ that the sdist lacks come from (see --repo-tests).
+    repo_tests: str | None = None
 
     @property
     def source(self) -> pathlib.Path:
@@ -103,6 +106,30 @@ PACKAGES = [
         tests=["tests"],
         pip_deps=[],
         libraries={"vips": "libvips42"},
+        repo_tests="https://github.com/libvips/pyvips commit e855f6c (version 3.2.0)",
+    ),
+    # Its FFI is built at import from cdef text files, with set_source(name, None) called on
+    # it and never compiled (ABI mode: dlopen()). Its tests draw through cairo and pangocairo
+    # with an FFI of their own (tests/context_creator.py).
+    Package(
+        "pangocffi",
+        "0.14.0",
+        tests=["tests"],
+        pip_deps=[],
+        libraries={"pango-1.0": "libpango-1.0-0", "pangocairo-1.0": "libpangocairo-1.0-0",
+                   "cairo": "libcairo2"},
+        repo_tests="https://github.com/leifgehrmann/pangocffi commit 23ba90e (v0.14.0)",
+    ),
+    # Draws through cairocffi. Its test_non_regression/ renders 281 SVG files with it and
+    # with a reference CairoSVG (a git submodule in its repository, absent from the sdist)
+    # and compares the pixels; run.py makes the sdist its own reference, so that part
+    # checks that every file renders, and renders the same twice.
+    Package(
+        "cairosvg",
+        "2.8.2",
+        tests=["cairosvg", "test_non_regression"],
+        pip_deps=["cairocffi==1.7.1", "cssselect2>=0.8.0", "tinycss2>=1.5.0", "defusedxml"],
+        libraries={"cairo": "libcairo2"},
     ),
     # Out-of-line ABI mode: soundfile's sdist holds _soundfile.py, the tables that cffi
     # generated, which build its FFI through `_cffi_backend.FFI(...)`. libsndfile comes from
@@ -203,14 +230,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("packages", nargs="*", help="names among: "
                         + ", ".join(p.name for p in PACKAGES))
-    parser.add_argument("--pyvips-tests", type=pathlib.Path,
-                        help="tests/ of a pyvips checkout of the same release")
+    parser.add_argument("--repo-tests", action="append", default=[], metavar="NAME=DIR",
+                        help="tests/ of a checkout of NAME's release, for the packages "
+                        "whose sdist lacks part of it: "
+                        + ", ".join(p.name for p in PACKAGES if p.repo_tests))
     args = parser.parse_args()
+    repo_tests = dict(pair.split("=", 1) for pair in args.repo_tests)
     chosen = [p for p in PACKAGES if not args.packages or p.name in args.packages]
-    if not args.pyvips_tests:
-        if any(p.name == "pyvips" for p in chosen) and args.packages:
-            parser.error("pyvips needs --pyvips-tests (its sdist lacks its test helpers)")
-        chosen = [p for p in chosen if p.name != "pyvips"]
+    for package in [p for p in chosen if p.repo_tests and p.name not in repo_tests]:
+        message = (f"{package.name}: skipped; its sdist lacks part of its tests/: pass "
+                   f"--repo-tests {package.name}=DIR, DIR the tests/ of "
+                   f"{package.repo_tests}")
+        if args.packages:
+            parser.error(message)
+        print(message)
+        chosen.remove(package)
 
     WORK.mkdir(parents=True, exist_ok=True)
     deps = sorted({dep for p in chosen for dep in p.pip_deps})
@@ -231,8 +265,13 @@ def main() -> int:
             (WORK / "home" / ".asoundrc").write_text(ASOUNDRC)
         else:
             fetch_sdist(package)
-        if package.name == "pyvips":
-            shutil.copytree(args.pyvips_tests, package.source / "tests", dirs_exist_ok=True)
+        if package.name == "cairosvg":
+            reference = package.source / "test_non_regression" / "cairosvg_reference"
+            shutil.copytree(package.source / "cairosvg", reference / "cairosvg",
+                            dirs_exist_ok=True)
+        if package.name in repo_tests:
+            shutil.copytree(repo_tests[package.name], package.source / "tests",
+                            dirs_exist_ok=True)
         on_cffi = run_suite(package, on_rffi=False)
         on_rffi = run_suite(package, on_rffi=True)
         results.append((package, on_cffi, on_rffi))
