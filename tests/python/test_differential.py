@@ -406,6 +406,14 @@ for name, code in [
     ("ct-bitfields", "t = ffi.typeof('struct flags'); [(n, f.offset, f.bitshift, f.bitsize) for n, f in t.fields]"),
     ("ct-union-fields", "t = ffi.typeof('union number'); (t.kind, [(n, f.offset) for n, f in t.fields])"),
     ("ct-opaque-fields", "t = ffi.typeof('counter_obj'); (t.kind, t.fields)"),
+    # Members of an opaque struct: an AttributeError, so hasattr() and getattr() with a
+    # default work (code that duck-types on `.pointer` meets such cdata).
+    ("opaque-member-read", "b = ffi.new('char[16]'); ffi.cast('counter_obj *', b).value"),
+    ("opaque-member-write", "b = ffi.new('char[16]'); p = ffi.cast('counter_obj *', b); p.value = 1"),
+    ("opaque-member-hasattr", "b = ffi.new('char[16]'); p = ffi.cast('counter_obj *', b);"
+     " (hasattr(p, 'pointer'), getattr(p, 'value', 'none'))"),
+    ("opaque-member-null", "ffi.cast('counter_obj *', 0).value"),
+    ("member-missing-null", "ffi.cast('struct point *', 0).nope"),
     ("ct-anon-fields", "ffi.cdef('struct an { int a; struct { int b; }; union { int d; float e; }; };'); [(n, f.offset) for n, f in ffi.typeof('struct an').fields]"),
     ("ct-func", "t = ffi.typeof(lib.add); (t.kind, t.cname, [repr(a) for a in t.args], repr(t.result), t.ellipsis, t.abi == ffi.typeof(lib.nop).abi)"),
     ("ct-func-variadic", "t = ffi.typeof(lib.sum_var); (t.ellipsis, len(t.args))"),

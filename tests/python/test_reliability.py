@@ -163,6 +163,24 @@ def test_inside_owned_memory_reads_and_writes():
     )) == ("ok", (3, 9, 4, 2, b"\x00"))
 
 
+HEADER = "ffi.cdef('struct hdr { unsigned char kind; int n: 4; int m: 4; char pad[26]; long seq; };')\n"
+
+
+def test_member_of_a_struct_longer_than_its_memory_as_cffi():
+    # xcffib casts an event of 32 bytes (plus a NUL: ffi.new('char[]', data)) to a struct of
+    # 40 and reads its first byte: only the bytes of the member count, as in cffi.
+    same_as_cffi(HEADER + "b = ffi.new('char[]', b'\\x05\\x23' + bytes(30))\n"
+                 "h = ffi.cast('struct hdr *', b); h.n = 7; h.pad[25] = b'x'\n"
+                 "(h.kind, h.n, h.m, h.pad[25], ffi.sizeof('struct hdr'), len(b))")
+
+
+@pytest.mark.parametrize("code", [
+    "h.seq", "h.seq = 1", "(h + 1).kind", "(h + 1).n = 1"])
+def test_member_beyond_the_memory_of_a_short_struct_raises(code):
+    rffi_raises(HEADER + "b = ffi.new('char[]', bytes(32))\n"
+                "h = ffi.cast('struct hdr *', b)\n" + code, ("IndexError",))
+
+
 # ---- 2. sizes from Python ----------------------------------------------------------------------
 
 HUGE = [

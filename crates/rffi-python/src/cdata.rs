@@ -457,6 +457,7 @@ impl CData {
     fn with_field<R>(
         &self,
         name: &str,
+        write: bool,
         f: impl FnOnce(usize, &IndexedField) -> PyResult<R>,
     ) -> PyResult<R> {
         let Some((rec, base)) = self.record_for_fields() else {
@@ -465,20 +466,53 @@ impl CData {
                 self.cname()
             )));
         };
-        self.refuse_null(base)?;
-        // The record's size is one more type lookup (about 50 instructions
-        // per member write): only asked for when the owner's extent is known.
-        if matches!(self.shape(), Shape::Pointer { .. }) && self.owner.span().is_some() {
-            self.refuse_outside(base, self.reg.size_of(rec).unwrap_or(0))?;
-        }
+        // Only asked for when the owner's extent is known: a pointer from C
+        // has nothing to check against.
+        let through_pointer =
+            matches!(self.shape(), Shape::Pointer { .. }) && self.owner.span().is_some();
         let found = self.reg.with_field(rec, name, |field| match field {
-            Some(field) => f(base, field),
+            Some(field) => {
+                self.refuse_null(base)?;
+                // Only the bytes of this member: as in cffi, `p.x` of a struct
+                // longer than the memory behind `p` (a header cast over a short
+                // buffer) works when `x` itself lies within that memory.
+                if through_pointer {
+                    self.refuse_outside(base + field.field.offset, self.member_extent(field))?;
+                }
+                f(base, field)
+            }
             None => Err(self.no_field(name)),
         });
         found.unwrap_or_else(|()| {
-            // Opaque: let the type model say why.
+            // As cffi: an AttributeError, so that hasattr() and getattr() with a
+            // default see no such member.
+            if let Some(err) = self.opaque_error(rec, write) {
+                return Err(err);
+            }
             let err = self.reg.with(|t| t.field(rec, name).err());
             Err(err.map_or_else(|| self.no_field(name), crate::errors::type_error))
+        })
+    }
+
+    /// The bytes from a member's offset that reading or writing it touches:
+    /// those holding its bits for a bitfield, none for a `T d[]` (what is
+    /// read through it is checked then), else the size of its type.
+    fn member_extent(&self, field: &IndexedField) -> usize {
+        match field.field.bits {
+            Some(bf) => (bf.shift + bf.width).div_ceil(8) as usize,
+            None => self.reg.size_of(field.field.ty).unwrap_or(0),
+        }
+    }
+
+    /// cffi's AttributeError for the members of a struct or union it only
+    /// knows by name, `None` when `rec` is complete.
+    fn opaque_error(&self, rec: TypeId, write: bool) -> Option<PyErr> {
+        self.reg.with(|t| t.record_layout(rec).is_none()).then(|| {
+            PyAttributeError::new_err(format!(
+                "cdata '{}' points to an opaque type: cannot {} fields",
+                self.cname(),
+                if write { "write" } else { "read" }
+            ))
         })
     }
 
@@ -801,7 +835,7 @@ impl CData {
         if this.record_for_fields().is_some() {
             let key = name.to_str()?;
             if !key.starts_with("__") {
-                return this.with_field(key, |base, f| {
+                return this.with_field(key, false, |base, f| {
                     convert::read_field(
                         py,
                         &this.reg,
@@ -839,7 +873,9 @@ impl CData {
     /// then); it gives cffi's message.
     fn __getattr__(&self, name: &str) -> PyResult<Py<PyAny>> {
         Err(match self.record_for_fields() {
-            Some(_) => self.no_field(name),
+            Some((rec, _)) => self
+                .opaque_error(rec, false)
+                .unwrap_or_else(|| self.no_field(name)),
             None => PyAttributeError::new_err(format!(
                 "cdata '{}' has no attribute '{name}'",
                 self.cname()
@@ -848,7 +884,7 @@ impl CData {
     }
 
     fn __setattr__(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.with_field(name, |base, f| {
+        self.with_field(name, true, |base, f| {
             convert::write_field_within(py, &self.reg, base, &f.field, value, self.owner.end())
         })
     }

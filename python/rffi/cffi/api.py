@@ -1,12 +1,14 @@
 """``cffi.api``: the ``FFI`` class with cffi's constructor, running on rffi.
 
 ``rffi.FFI()`` takes no argument; cffi's is ``FFI(backend=None)``. This subclass accepts the
-``backend`` argument, refuses the API-mode methods with a clear error, and adds the ABI-mode
-methods of cffi that rffi's core leaves to Python (``set_unicode``).
+``backend`` argument, refuses the API-mode methods that build C with a clear error
+(``set_source()`` only records its arguments, as cffi's does), and adds the ABI-mode methods
+of cffi that rffi's core leaves to Python (``set_unicode``).
 """
 
 from __future__ import annotations
 
+import os
 from types import ModuleType
 from typing import Any, NoReturn
 
@@ -63,8 +65,22 @@ class FFI(rffi.FFI):
         )
         self._windows_unicode = enabled_flag
 
-    def set_source(self, *args: Any, **kwargs: Any) -> NoReturn:
-        _api_mode("set_source")
+    def set_source(
+        self, module_name: str, source: str | None, source_extension: str = ".c", **kwds: Any
+    ) -> None:
+        """Records the module to build, as cffi does: building it (``compile()``,
+        ``emit_*()``) is what needs cffi. Packages whose builder FFI is also their run-time
+        FFI (pangocffi) call this at import and then only ``dlopen()``."""
+        if hasattr(self, "_assigned_source"):
+            raise ValueError("set_source() cannot be called several times per ffi object")
+        if not isinstance(module_name, str):
+            raise TypeError("'module_name' must be a string")
+        if os.sep in module_name or (os.altsep and os.altsep in module_name):
+            raise ValueError(
+                "'module_name' must not contain '/': use a dotted name to make a "
+                "'package.module' location"
+            )
+        self._assigned_source = (str(module_name), source, source_extension, kwds)
 
     def set_source_pkgconfig(self, *args: Any, **kwargs: Any) -> NoReturn:
         _api_mode("set_source_pkgconfig")
