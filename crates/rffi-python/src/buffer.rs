@@ -123,7 +123,7 @@ impl Buffer {
         let theirs = match other.cast::<Buffer>() {
             Ok(b) => {
                 b.get().owner.check_live()?;
-                PyBytes::new(py, b.get().bytes())
+                new_bytes(py, b.get().bytes())?
             }
             Err(_) => match pyo3::types::PyMemoryView::from(other) {
                 Ok(view) => view.call_method0("tobytes")?.cast_into::<PyBytes>()?,
@@ -131,7 +131,7 @@ impl Buffer {
             },
         };
         self.owner.check_live()?;
-        let ours = PyBytes::new(py, self.bytes());
+        let ours = new_bytes(py, self.bytes())?;
         Ok(ours.rich_compare(theirs, op)?.unbind())
     }
 
@@ -152,7 +152,7 @@ impl Buffer {
         key: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let (a, b) = self.range(key)?;
-        Ok(PyBytes::new(py, &self.bytes()[a..b]))
+        new_bytes(py, &self.bytes()[a..b])
     }
 
     fn __setitem__(&self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -270,4 +270,20 @@ impl Drop for BufferHold {
             unsafe { ffi::PyBuffer_Release(&mut *view.0) }
         });
     }
+}
+
+/// A bytes object holding a copy of `data`; MemoryError when Python cannot
+/// allocate it (pyo3's `PyBytes::new` panics then).
+pub fn new_bytes<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    // SAFETY: `data` is valid for `data.len()` bytes (a slice never holds
+    // more than isize::MAX); CPython copies them into a new object or
+    // returns NULL with an exception set.
+    let obj = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyBytes_FromStringAndSize(data.as_ptr().cast(), data.len() as isize),
+        )?
+    };
+    // SAFETY: PyBytes_FromStringAndSize returns a bytes object.
+    Ok(unsafe { obj.cast_into_unchecked() })
 }
