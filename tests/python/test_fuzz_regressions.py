@@ -153,3 +153,14 @@ def test_constant_remainder_overflow_is_an_error():
 def test_unpack_of_a_moved_pointer_too_large_for_memory():
     # cffi raises MemoryError; rffi used to abort on the failed allocation.
     rffi_raises("x = ffi.new('char[3]') + 1; ffi.unpack(x, 2**62)", ("MemoryError", "IndexError"))
+
+
+@pytest.mark.parametrize("decl", [
+    "typedef _Bool t __attribute__((aligned(sizeof(struct nope))));",
+    "typedef int t __attribute__((aligned(8)));",
+])
+def test_aligned_on_a_typedef_is_refused(decl):
+    # It used to be accepted and ignored (its argument never evaluated); cffi refuses every
+    # attribute with CDefError.
+    rffi_raises(f"FFI().cdef({decl!r})", ("CDefError",), match="typedef")
+    assert run_snippet("cffi", f"FFI().cdef({decl!r})", with_lib=False)[:2] == ("raises", "CDefError")
