@@ -705,7 +705,11 @@ mod dialect_tests {
             "typedef struct { char c; } t __attribute__((aligned(8)));",
         ] {
             let err = cdef_err(src);
-            assert!(err.message.contains("on a typedef"), "{src}: {}", err.message);
+            assert!(
+                err.message.contains("on a typedef"),
+                "{src}: {}",
+                err.message
+            );
         }
         // On the record itself it is honoured; a variable's is ignored.
         assert_eq!(
@@ -714,5 +718,4 @@ mod dialect_tests {
         );
         assert_eq!(cdef("int x __attribute__((aligned(8)));").len(), 1);
     }
-
 }
