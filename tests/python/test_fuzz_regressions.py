@@ -164,3 +164,12 @@ def test_aligned_on_a_typedef_is_refused(decl):
     # attribute with CDefError.
     rffi_raises(f"FFI().cdef({decl!r})", ("CDefError",), match="typedef")
     assert run_snippet("cffi", f"FFI().cdef({decl!r})", with_lib=False)[:2] == ("raises", "CDefError")
+
+
+@pytest.mark.parametrize("code", [
+    "p = ffi.new('char[]', 64); b = ffi.buffer(p); b[Rel(p)] = b'x'",
+    "p = ffi.new('char[]', 64); b = ffi.buffer(p); b[Rel(p):3] = b'xy'",
+    "p = ffi.new('char[]', 64); b = ffi.buffer(p); b[Rel(p)]",
+])
+def test_buffer_index_that_releases_is_refused(code):
+    rffi_raises(REL + code, ("ValueError",), match="released")

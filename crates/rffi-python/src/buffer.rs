@@ -90,6 +90,8 @@ impl Buffer {
             }
             let start = idx.start.max(0) as usize;
             let stop = (idx.stop.max(idx.start)) as usize;
+            // The slice's `__index__` may have released the memory.
+            self.owner.check_live()?;
             return Ok((start, stop));
         }
         let mut i: isize = key.extract()?;
@@ -99,6 +101,8 @@ impl Buffer {
         if i < 0 || i as usize >= self.size {
             return Err(PyIndexError::new_err("buffer index out of range"));
         }
+        // The key's `__index__` may have released the memory.
+        self.owner.check_live()?;
         Ok((i as usize, i as usize + 1))
     }
 }
@@ -170,7 +174,9 @@ impl Buffer {
                 "right operand length must match slice length",
             ));
         }
-        // SAFETY: `a..b` lies within the `size` bytes this buffer covers.
+        self.owner.check_live()?;
+        // SAFETY: `a..b` lies within the `size` bytes this buffer covers,
+        // which are still live (just checked, and nothing ran since).
         unsafe { std::ptr::copy(data.as_ptr(), (self.addr + a) as *mut u8, data.len()) };
         Ok(())
     }
