@@ -38,6 +38,9 @@ TARGETS = [
     ("callbacks", [os.path.join(SCRIPTS, "callbacks.py")], True),
     ("memory", [os.path.join(SCRIPTS, "memory.py")], True),
     ("test_lifetimes", PYTEST_LIFETIMES, False),
+    # Cycles through cdata: what the collector's finalize and clear leave behind.
+    ("test_gc_cycles", ["-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        "tests/python/test_gc_cycles.py", "-k", "not cffi"], True),
 ]
 # The quick subset's share of test_lifetimes.py: the tests of release, gc, `with`, allocators,
 # handles and from_buffer, without the slow thread and subprocess ones.

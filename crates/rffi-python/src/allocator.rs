@@ -225,6 +225,18 @@ impl Allocator {
 
 #[pymethods]
 impl Allocator {
+    /// `alloc` and `free` may refer back to the allocator (a closure, a
+    /// method of an object holding it): the collector sees them, as it sees
+    /// what cffi's allocator holds.
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        visit.call(&self.ffi)?;
+        if let Alloc::Python { alloc, free, .. } = &self.how {
+            visit.call(alloc)?;
+            visit.call(free)?;
+        }
+        Ok(())
+    }
+
     #[pyo3(signature = (cdecl, init = None))]
     fn __call__<'py>(
         &self,

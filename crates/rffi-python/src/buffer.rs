@@ -268,6 +268,29 @@ pub fn hold(
     Ok((addr, len, hold))
 }
 
+#[pymethods]
+impl BufferHold {
+    /// The exporter the view holds may refer back to the `from_buffer`
+    /// cdata holding this (`b.p = ffi.from_buffer(b)`): the collector sees
+    /// it, as cffi's. The cdata, or the exporter, breaks such a cycle.
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        // Never wait in the collector: the view is only locked to release it.
+        let Ok(view) = self.view.try_lock() else {
+            return Ok(());
+        };
+        if view.0.obj.is_null() {
+            return Ok(());
+        }
+        // SAFETY: the collector runs with the GIL held, and the view owns a
+        // reference to its exporter, which is lent here for the visit and
+        // never dropped (so counted neither up nor down).
+        let exporter = std::mem::ManuallyDrop::new(unsafe {
+            Bound::<PyAny>::from_owned_ptr(Python::assume_attached(), view.0.obj).unbind()
+        });
+        visit.call(&*exporter)
+    }
+}
+
 impl Drop for BufferHold {
     fn drop(&mut self) {
         let view = self.view.get_mut().unwrap_or_else(|e| e.into_inner());

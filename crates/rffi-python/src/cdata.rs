@@ -800,7 +800,11 @@ impl CData {
     }
 
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
-        crate::callback::traverse(self, &visit)
+        crate::cycles::traverse(self, &visit)
+    }
+
+    fn __clear__(&self) {
+        crate::cycles::clear(self)
     }
 
     /// `del p[i]`: C memory has no items to remove.

@@ -33,7 +33,7 @@ pub fn type_error(e: TypeError) -> PyErr {
         ErrorKind::NotImplemented => PyNotImplementedError::new_err(msg),
         ErrorKind::UnknownSize | ErrorKind::BadValue => PyValueError::new_err(msg),
         ErrorKind::NoSuchField => PyKeyError::new_err(msg.trim_matches('\'').to_string()),
-        ErrorKind::Unsupported => PyTypeError::new_err(msg),
+        ErrorKind::Unsupported | ErrorKind::BadLayout => PyTypeError::new_err(msg),
         ErrorKind::TooLarge => PyOverflowError::new_err(msg),
     }
 }

@@ -32,6 +32,36 @@ impl Drop for Entry {
     }
 }
 
+/// Shows the garbage collector the object behind a handle whose memory
+/// `m` is (the caller checked that one cdata alone holds it): the entry in
+/// the table of live handles is the handle's own reference, so a cycle
+/// through the object (`o.h = ffi.new_handle(o)`) can be collected.
+pub fn traverse(m: &Memory, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+    let Some(entry) = m.kept_as::<Entry>() else {
+        return Ok(());
+    };
+    // Never wait in the collector: the table is only locked for a moment.
+    if let Ok(table) = live().try_lock() {
+        visit.call(table.get(&entry.mem.addr()))?;
+    }
+    Ok(())
+}
+
+/// The garbage collector breaks a cycle through a handle: as cffi, the
+/// handle then stands for `None` until it goes.
+pub fn clear(py: Python<'_>, m: &Memory) {
+    let Some(entry) = m.kept_as::<Entry>() else {
+        return;
+    };
+    let old = live()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_mut(&entry.mem.addr())
+        .map(|slot| std::mem::replace(slot, py.None()));
+    // Dropped outside the lock: freeing it may run Python code.
+    drop(old);
+}
+
 pub fn new_handle(reg: &Arc<Registry>, obj: &Bound<'_, PyAny>) -> PyResult<CData> {
     let mem = Memory::zeroed(1, 1)?;
     let addr = mem.addr();

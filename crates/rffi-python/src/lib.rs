@@ -14,6 +14,7 @@ mod cast;
 mod cdata;
 mod convert;
 mod ctype;
+mod cycles;
 mod errors;
 mod fastcall;
 mod fastread;

@@ -45,6 +45,8 @@ static LAYOUT: OnceLock<Layout> = OnceLock::new();
 /// [`new`] and the type's `tp_dealloc` to the direct paths. Run once, at import.
 pub fn install(py: Python<'_>) -> PyResult<()> {
     let tp = CData::type_object_raw(py);
+    // SAFETY: at import, with the GIL: `tp` is the live CData type.
+    unsafe { crate::cycles::install(tp) };
     let Some(layout) = measure(py, tp)? else {
         return Ok(()); // pyo3's layout is not the expected one: keep pyo3's paths
     };

@@ -401,10 +401,76 @@ impl Memory {
     /// Forgets the finalizer without running it (`ffi.gc(p, None)`).
     pub fn detach(&self) {
         if let Bytes::Foreign { rest, .. } = &self.0 {
-            rest.finalizer
+            let func = rest
+                .finalizer
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .func = None;
+                .func
+                .take();
+            // Dropped outside the lock: freeing it may run Python code,
+            // even a collection that traverses this memory.
+            drop(func);
+        }
+    }
+
+    /// Shows the garbage collector the Python objects this memory holds:
+    /// the destructor or `free` of foreign memory and its argument (the
+    /// original cdata, the buffer hold), or a kept object. Only for the
+    /// sole user of the memory: only then are they its own references.
+    pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        match &self.0 {
+            Bytes::Foreign { rest, .. } => {
+                // Never wait in the collector: the lock is only held for a
+                // moment, and the next collection sees the objects.
+                if let Ok(f) = rest.finalizer.try_lock() {
+                    visit.call(&f.func)?;
+                    visit.call(&f.arg)?;
+                }
+            }
+            Bytes::Kept { _owner, .. } => {
+                if let Some(obj) = _owner.downcast_ref::<Py<PyAny>>() {
+                    visit.call(obj)?;
+                }
+            }
+            Bytes::Inline { .. } | Bytes::Heap { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Whether letting this memory go calls Python code (a destructor of
+    /// `ffi.gc`, an allocator's `free`) that has not run yet.
+    pub fn has_pending_finalizer(&self) -> bool {
+        match &self.0 {
+            Bytes::Foreign { rest, .. } => rest
+                .finalizer
+                .try_lock()
+                .map(|f| f.func.is_some())
+                .unwrap_or(false),
+            _ => false,
+        }
+    }
+
+    /// Releases foreign memory for the garbage collector, which found its
+    /// only cdata in unreachable garbage: runs the destructor (or `free`, or
+    /// lets the buffer go) once, as collecting the cdata would, reporting
+    /// an exception it raises. Later use of the cdata raises `ValueError`;
+    /// an `ffi.gc` cdata keeps its original until it goes itself, so
+    /// nothing it reaches is freed under it.
+    pub fn release_collected(&self, py: Python<'_>) {
+        let Bytes::Foreign { rest, .. } = &self.0 else {
+            return;
+        };
+        if !self.state().release() {
+            return;
+        }
+        if let Err(e) = self.let_go(py) {
+            let what = self.what();
+            let arg = rest
+                .finalizer
+                .lock()
+                .ok()
+                .and_then(|f| f.arg.as_ref().map(|a| a.clone_ref(py)));
+            report_unraisable(py, e, what, arg);
         }
     }
 }

@@ -394,9 +394,10 @@ impl Types {
             }
         };
         if let Some(fields) = &r.fields {
+            let id = self.intern(Type::Record(rid));
             let record = &self.records[rid.0 as usize];
             // As in cffi, `override` replaces names, not struct bodies.
-            if record.layout.is_some() {
+            if record.layout.is_some() || self.dialect.unfinished.contains_key(&id) {
                 let name = match &record.tag {
                     Some(tag) => format!("{keyword} {tag}"),
                     None => record.name.clone(),
@@ -422,7 +423,6 @@ impl Types {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let id = self.intern(Type::Record(rid));
             self.dialect.bodies.insert(body_key, id);
             let types: Vec<TypeId> = members.iter().map(|m| m.ty).collect();
             let unfinished = match r.partial {
@@ -439,9 +439,14 @@ impl Types {
                 aligned: self.eval_aligned(&r.attrs)?,
                 pack: self.active.pack,
             };
-            let layout = self.lay_out(r.kind, &members, rules)?;
-            self.set_record_nesting(rid, &members)?;
-            self.records[rid.0 as usize].layout = Some(layout);
+            match self.lay_out_or_fault(r.kind, &members, rules)? {
+                Ok(layout) => {
+                    self.set_record_nesting(rid, &members)?;
+                    self.records[rid.0 as usize].layout = Some(layout);
+                }
+                // cffi lays records out when first used, and refuses them then.
+                Err(fault) => self.mark_unfinished(id, Unfinished::Layout(fault)),
+            }
         }
         Ok(self.intern(Type::Record(rid)))
     }

@@ -30,6 +30,10 @@ pub enum ErrorKind {
     /// A type larger than the largest object of the target, `PTRDIFF_MAX`
     /// bytes (cffi: `OverflowError`, "array size would overflow a Py_ssize_t").
     TooLarge,
+    /// A struct or union whose members cannot be laid out (`float x:1`,
+    /// `char x:9`, a member of unknown size): accepted by `cdef`, refused
+    /// when the record is used (cffi: `TypeError`).
+    BadLayout,
 }
 
 /// An error of the type model: what went wrong, and where when it came from source text.

@@ -67,6 +67,75 @@ fn field_error(m: &Member, what: &str) -> TypeError {
     TypeError::new(ErrorKind::Declaration, format!("field '{name}' {what}"))
 }
 
+/// A member that leaves its record without a layout. cffi accepts such a
+/// declaration and raises `TypeError` when the record is first used (it lays
+/// records out lazily), so rffi keeps the fault and reports it on use, named
+/// as the record is named then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Fault {
+    /// The member's name; empty for an unnamed bitfield.
+    field: String,
+    what: FaultKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum FaultKind {
+    /// A bitfield whose type is not an integer (`float x:1`).
+    NotInteger(TypeId),
+    /// A named bitfield of width zero (`char x:0`).
+    NamedZero,
+    /// A bitfield wider than its type (`char x:9`).
+    TooWide(TypeId, usize),
+    /// A member without a size: `void`, an opaque struct, `T[]` not at the end.
+    UnknownSize(TypeId),
+}
+
+impl Fault {
+    fn new(m: &Member, what: FaultKind) -> Fault {
+        Fault {
+            field: m.name.clone().unwrap_or_default(),
+            what,
+        }
+    }
+
+    /// cffi's `TypeError`, for the record named `record`.
+    pub(crate) fn error(&self, types: &Types, record: &str) -> TypeError {
+        let field = format!("{record}.{}", self.field);
+        let message = match &self.what {
+            FaultKind::NotInteger(ty) => format!(
+                "field '{field}' declared as '{}' cannot be a bit field",
+                types.cname(*ty)
+            ),
+            FaultKind::NamedZero => format!("field '{field}' is declared with :0"),
+            FaultKind::TooWide(ty, width) => format!(
+                "bit field '{field}' is declared '{}:{width}', which exceeds the width of the type",
+                types.cname(*ty)
+            ),
+            FaultKind::UnknownSize(ty) => format!(
+                "field '{field}' has ctype '{}' of unknown size",
+                types.cname(*ty)
+            ),
+        };
+        TypeError::new(ErrorKind::BadLayout, message)
+    }
+}
+
+/// Why a record could not be laid out.
+enum Refusal {
+    /// Refused at once (a type too large, a member of function type).
+    Now(TypeError),
+    /// Accepted, refused on use.
+    Fault(Fault),
+}
+
+type Placed<T> = std::result::Result<T, Refusal>;
+
+impl From<TypeError> for Refusal {
+    fn from(e: TypeError) -> Refusal {
+        Refusal::Now(e)
+    }
+}
+
 fn too_large(m: &Member) -> TypeError {
     let name = m.name.as_deref().unwrap_or("<anonymous>");
     TypeError::new(
@@ -86,12 +155,39 @@ fn spans_too_many_units(pos: Bits, width: Bits, align_bits: Bits, size_bits: Bit
 }
 
 impl Types {
+    /// The layout of a record named `name`, every fault an error.
     pub(crate) fn lay_out(
         &self,
+        name: &str,
         kind: RecordKind,
         members: &[Member],
         rules: Rules,
     ) -> Result<RecordLayout> {
+        self.lay_out_or_fault(kind, members, rules)?
+            .map_err(|f| f.error(self, name))
+    }
+
+    /// The layout of a record; the inner error is a fault cffi reports only
+    /// when the record is used.
+    pub(crate) fn lay_out_or_fault(
+        &self,
+        kind: RecordKind,
+        members: &[Member],
+        rules: Rules,
+    ) -> Result<std::result::Result<RecordLayout, Fault>> {
+        match self.try_lay_out(kind, members, rules) {
+            Ok(layout) => Ok(Ok(layout)),
+            Err(Refusal::Fault(f)) => Ok(Err(f)),
+            Err(Refusal::Now(e)) => Err(e),
+        }
+    }
+
+    fn try_lay_out(
+        &self,
+        kind: RecordKind,
+        members: &[Member],
+        rules: Rules,
+    ) -> Placed<RecordLayout> {
         let mut c = Cursor {
             union: kind == RecordKind::Union,
             end: 0,
@@ -103,7 +199,7 @@ impl Types {
             let last = i + 1 == members.len();
             if let Type::Array(_, None) = self.get(m.ty) {
                 if !last || c.union || m.bits.is_some() {
-                    return Err(field_error(m, "has incomplete array type not at the end"));
+                    return Err(Refusal::Fault(Fault::new(m, FaultKind::UnknownSize(m.ty))));
                 }
                 flexible = true;
             }
@@ -138,17 +234,23 @@ impl Types {
     }
 
     /// Size and alignment of a member's type; a flexible array counts as empty.
-    fn member_size_align(&self, m: &Member) -> Result<(usize, usize)> {
+    fn member_size_align(&self, m: &Member) -> Placed<(usize, usize)> {
         if let Type::Array(_, None) = self.get(m.ty) {
             return Ok((0, self.item_align(m.ty)?));
         }
-        self.size_align(m.ty).map_err(|e| match e.kind {
-            ErrorKind::TooLarge => e,
-            _ => field_error(m, &format!("has incomplete type '{}'", self.cname(m.ty))),
-        })
+        self.size_align(m.ty)
+            .map_err(|e| match (e.kind, self.get(m.ty)) {
+                (ErrorKind::TooLarge, _) => Refusal::Now(e),
+                // cffi cannot even render a member of function type.
+                (_, Type::Function(_)) => Refusal::Now(field_error(
+                    m,
+                    &format!("has incomplete type '{}'", self.cname(m.ty)),
+                )),
+                _ => Refusal::Fault(Fault::new(m, FaultKind::UnknownSize(m.ty))),
+            })
     }
 
-    fn place_member(&self, c: &mut Cursor, m: &Member, rules: Rules) -> Result<()> {
+    fn place_member(&self, c: &mut Cursor, m: &Member, rules: Rules) -> Placed<()> {
         let (size, type_align) = self.member_size_align(m)?;
         // A packed member gets exactly the alignment it asks for, or none;
         // packing wins even over an aligned type (GCC's `old_user_align`).
@@ -168,7 +270,7 @@ impl Types {
         };
         let end = start + bits(size);
         if end > MAX_BITS {
-            return Err(too_large(m));
+            return Err(too_large(m).into());
         }
         c.align = c.align.max(align);
         c.fields.push(Field {
@@ -181,18 +283,21 @@ impl Types {
         Ok(())
     }
 
-    fn place_bitfield(&self, c: &mut Cursor, m: &Member, width: usize, rules: Rules) -> Result<()> {
-        if self.integer_prim(m.ty).is_none() {
-            return Err(field_error(m, "is a bitfield of a non-integer type"));
-        }
+    fn place_bitfield(&self, c: &mut Cursor, m: &Member, width: usize, rules: Rules) -> Placed<()> {
+        // cffi's order: the size, then the type, then the width.
         let (size, align) = self.member_size_align(m)?;
-        let (size_bits, align_bits, width) = (bits(size), bits(align), width as Bits);
-        if width > size_bits {
-            return Err(field_error(m, "has a width larger than its type"));
+        let fault = |what| Err(Refusal::Fault(Fault::new(m, what)));
+        if self.integer_prim(m.ty).is_none() {
+            return fault(FaultKind::NotInteger(m.ty));
         }
+        let (size_bits, align_bits, width_bits) = (bits(size), bits(align), width as Bits);
+        if width_bits > size_bits {
+            return fault(FaultKind::TooWide(m.ty, width));
+        }
+        let width = width_bits;
         if width == 0 {
             if m.name.is_some() {
-                return Err(field_error(m, "is a named bitfield of width zero"));
+                return fault(FaultKind::NamedZero);
             }
             // A zero-width bitfield moves the next member to a unit boundary of
             // its type; neither `packed` nor `pack` changes that.
@@ -215,7 +320,7 @@ impl Types {
         }
         let end = start + width;
         if end > MAX_BITS {
-            return Err(too_large(m));
+            return Err(too_large(m).into());
         }
         if let Some(name) = &m.name {
             // Only named bitfields give the record their type's alignment.

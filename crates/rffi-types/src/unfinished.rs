@@ -8,6 +8,10 @@
 //! outside ([`Types::parse_type`], [`Types::check_usable`],
 //! [`Types::unusable_symbol`]) raises cffi's error for them.
 //!
+//! Records that cannot be laid out (`struct s { float x:1; };`) take the
+//! same road: cffi lays a record out when it is first used, so it accepts
+//! the declaration and raises `TypeError` then.
+//!
 //! ```
 //! use rffi_types::{CdefOptions, ErrorKind, Types};
 //!
@@ -35,6 +39,7 @@ use indexmap::IndexMap;
 use rffi_parse::{DotsKind, Pos, RecordKind};
 
 use crate::error::{ErrorKind, Result, TypeError};
+use crate::layout::Fault;
 use crate::model::{Record, RecordId, Type, TypeId};
 use crate::registry::Types;
 
@@ -46,6 +51,9 @@ pub(crate) enum Unfinished {
     Partial,
     /// Any other error, fixed when declared.
     Error(TypeError),
+    /// A struct or union that cannot be laid out: cffi's `TypeError`,
+    /// naming the record as it is named at the time of use.
+    Layout(Fault),
 }
 
 /// A declared name that `lib.<name>` refuses.
@@ -112,6 +120,7 @@ impl Types {
         match u {
             Unfinished::Partial => TypeError::new(ErrorKind::VerificationMissing, self.cname(id)),
             Unfinished::Error(e) => e.clone(),
+            Unfinished::Layout(f) => f.error(self, &self.cname(id)),
         }
     }
 

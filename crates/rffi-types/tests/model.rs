@@ -331,20 +331,48 @@ fn errors_say_what_and_where() {
     );
     let e = t.cdef("int x[1 / 0];", &opts).unwrap_err();
     assert!(e.message.contains("division by zero"), "{}", e.message);
-    let e = t.cdef("struct s2 { int n; void v; };", &opts).unwrap_err();
+    // As cffi, records that cannot be laid out are declared, and refused
+    // when used, under the name they have then.
+    t.cdef(
+        "struct s2 { int n; void v; }; struct s3 { float f : 3; };
+         struct s4 { char c : 9; }; struct s5 { char c : 0; };
+         struct s6 { int a[]; int b; }; typedef struct s3 s3_t;",
+        &opts,
+    )
+    .unwrap();
+    for (name, message) in [
+        (
+            "struct s2",
+            "field 'struct s2.v' has ctype 'void' of unknown size",
+        ),
+        (
+            "s3_t",
+            "field 's3_t.f' declared as 'float' cannot be a bit field",
+        ),
+        (
+            "struct s4 *",
+            "bit field 'struct s4.c' is declared 'char:9', which exceeds the width of the type",
+        ),
+        ("struct s5[2]", "field 'struct s5.c' is declared with :0"),
+        (
+            "struct s6",
+            "field 'struct s6.a' has ctype 'int[]' of unknown size",
+        ),
+    ] {
+        let e = t.parse_type(name).unwrap_err();
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (ErrorKind::BadLayout, message)
+        );
+    }
+    let e = t.cdef("struct s4 { char c; };", &opts).unwrap_err();
     assert!(
-        e.message.contains("field 'v' has incomplete type 'void'"),
+        e.message.contains("duplicate declaration of struct s4"),
         "{}",
         e.message
     );
-    let e = t.cdef("struct s3 { float f : 3; };", &opts).unwrap_err();
-    assert!(e.message.contains("non-integer"), "{}", e.message);
-    let e = t.cdef("struct s4 { char c : 9; };", &opts).unwrap_err();
-    assert!(
-        e.message.contains("width larger than its type"),
-        "{}",
-        e.message
-    );
+    let e = t.cdef("struct s7 { int f(int); };", &opts).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Declaration);
     let e = t.parse_type("void[3]").unwrap_err();
     assert_eq!(e.message, "array item of unknown size: 'void'");
     let e = t.cdef(

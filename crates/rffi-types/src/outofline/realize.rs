@@ -519,7 +519,7 @@ impl Realizer<'_> {
                 pack: (s.flags & F_PACKED != 0).then_some(1),
             };
             let kind = self.t.record(rid).kind;
-            let layout = self.t.lay_out(kind, &members, rules)?;
+            let layout = self.t.lay_out(&s.name, kind, &members, rules)?;
             self.t.records[rid.0 as usize].layout = Some(layout);
         }
         self.progress[i] = Progress::Done;
