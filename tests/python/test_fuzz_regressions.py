@@ -173,3 +173,13 @@ def test_aligned_on_a_typedef_is_refused(decl):
 ])
 def test_buffer_index_that_releases_is_refused(code):
     rffi_raises(REL + code, ("ValueError",), match="released")
+
+
+def test_release_while_a_memoryview_holds_the_buffer():
+    # The memory goes when the view is released, not before (a read used to hit freed memory).
+    out = rffi_outcome("p = ffi.new('int[]', 65536)\n"
+                       "m = memoryview(ffi.buffer(p)); ffi.release(p)\n"
+                       "x = (m[65536], len(m)); m.release()\nx")
+    assert out == ("ok", (0, 4 * 65536))
+    rffi_raises("p = ffi.new('int[]', 64)\nm = memoryview(ffi.buffer(p)); ffi.release(p)\n"
+                "m.release(); ffi.buffer(p)", ("ValueError",), match="released")

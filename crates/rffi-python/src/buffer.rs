@@ -214,7 +214,18 @@ impl Buffer {
         if rc != 0 {
             return Err(PyErr::fetch(slf.py()));
         }
+        // As while a C call uses it: `ffi.release` meanwhile lets the
+        // memory go only when the view is released.
+        if let Some(m) = slf.get().owner.call_guarded() {
+            m.enter_call();
+        }
         Ok(())
+    }
+
+    unsafe fn __releasebuffer__(slf: Bound<'_, Self>, _view: *mut ffi::Py_buffer) {
+        if let Some(m) = slf.get().owner.call_guarded() {
+            m.exit_call();
+        }
     }
 }
 
