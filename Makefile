@@ -66,8 +66,8 @@ demo: venv build clibs
 test: venv build clibs valgrind-quick
 	cargo test --workspace
 	$(VPY) tests/compat/run_cffi_suite.py
-	RFFI_FUZZ_STRICT=$(FUZZ_STRICT) $(VPY) -m pytest -q tests/python
-	RFFI_FUZZ_STRICT=$(FUZZ_STRICT) RFFI_FORCE_LIBFFI=1 $(VPY) -m pytest -q tests/python
+	$(VPY) -m pytest -q tests/python
+	RFFI_FORCE_LIBFFI=1 $(VPY) -m pytest -q tests/python
 
 # cffi's own ABI-mode test suite run against rffi (the sdist is fetched once into a cache):
 # fails on a test that tests/compat/expected_failures.txt does not list. COMPAT_ARGS=--cffi
@@ -84,11 +84,9 @@ realpkgs: venv build
 
 # Hostile input (tests/fuzz, issue 15): `make fuzz` runs the large corpus and fails on any
 # crash, PanicException or hang; `make test` runs 1,000 cases of seed 1 inside pytest
-# (tests/python/test_fuzz_smoke.py). FUZZ_STRICT=0 makes the smoke corpus report its crashes
-# as an xfail instead of failing, while the known holes of issue 15 are being fixed.
+# (tests/python/test_fuzz_smoke.py), which fails on any of them too.
 FUZZ_SEED ?= 1
 FUZZ_CASES ?= 20000
-FUZZ_STRICT ?= 0
 
 fuzz: venv build clibs
 	$(VPY) tests/fuzz/run.py --seed $(FUZZ_SEED) --cases $(FUZZ_CASES)

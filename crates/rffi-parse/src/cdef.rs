@@ -195,6 +195,16 @@ fn declared(conv: &Conv, specs: &Specs, init: &Node<InitDeclarator>) -> Result<D
     let Some((name, span)) = declared.name else {
         return Err(conv.error(init.span, "expected a name"));
     };
+    if specs.storage == Storage::Typedef
+        && (declared.attrs.aligned.is_some() || specs.attrs.aligned.is_some())
+    {
+        // GCC gives the typedef that alignment; rffi would lay out its uses
+        // without it (and never evaluate its argument), so it is refused.
+        return Err(conv.error(
+            span,
+            "__attribute__((aligned)) on a typedef is not supported: put it on the struct, union or member",
+        ));
+    }
     let pos = conv.pos(span);
     let ty = declared.ty;
     if let Some(i) = &init.node.initializer {
@@ -684,5 +694,28 @@ mod dialect_tests {
         assert_eq!(kind("int j = 1 + 2;"), "variable");
         assert_eq!(kind("static const char *s = \"hi\";"), "variable");
         assert_eq!(kind("static const double d[2] = {1, 2};"), "variable");
+    }
+
+    #[test]
+    fn aligned_on_a_typedef_is_refused() {
+        for src in [
+            "typedef _Bool t __attribute__((aligned(sizeof(struct nope))));",
+            "typedef int t __attribute__((aligned(8)));",
+            "__attribute__((aligned(8))) typedef int t;",
+            "typedef struct { char c; } t __attribute__((aligned(8)));",
+        ] {
+            let err = cdef_err(src);
+            assert!(
+                err.message.contains("on a typedef"),
+                "{src}: {}",
+                err.message
+            );
+        }
+        // On the record itself it is honoured; a variable's is ignored.
+        assert_eq!(
+            cdef("typedef struct { char c; } __attribute__((aligned(8))) t;").len(),
+            1
+        );
+        assert_eq!(cdef("int x __attribute__((aligned(8)));").len(), 1);
     }
 }

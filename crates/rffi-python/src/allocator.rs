@@ -144,7 +144,10 @@ fn allocate(
                     PyOverflowError::new_err("array size would overflow a Py_ssize_t")
                 })?;
             let mem = how.obtain(py, total, align)?;
-            if let Some(init) = init.filter(|i| !i.is_instance_of::<PyInt>()) {
+            // An int is the length of a `T[]` (which it sized above); for an
+            // array with a length it is a wrong initializer, refused by the
+            // write as in cffi.
+            if let Some(init) = init.filter(|i| len.is_some() || !i.is_instance_of::<PyInt>()) {
                 let sized = reg.with(|t| t.array_of(item, Some(n)));
                 convert::write(py, reg, sized, mem.addr(), init)?;
             }

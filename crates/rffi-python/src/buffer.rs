@@ -90,6 +90,8 @@ impl Buffer {
             }
             let start = idx.start.max(0) as usize;
             let stop = (idx.stop.max(idx.start)) as usize;
+            // The slice's `__index__` may have released the memory.
+            self.owner.check_live()?;
             return Ok((start, stop));
         }
         let mut i: isize = key.extract()?;
@@ -99,6 +101,8 @@ impl Buffer {
         if i < 0 || i as usize >= self.size {
             return Err(PyIndexError::new_err("buffer index out of range"));
         }
+        // The key's `__index__` may have released the memory.
+        self.owner.check_live()?;
         Ok((i as usize, i as usize + 1))
     }
 }
@@ -123,7 +127,7 @@ impl Buffer {
         let theirs = match other.cast::<Buffer>() {
             Ok(b) => {
                 b.get().owner.check_live()?;
-                PyBytes::new(py, b.get().bytes())
+                new_bytes(py, b.get().bytes())?
             }
             Err(_) => match pyo3::types::PyMemoryView::from(other) {
                 Ok(view) => view.call_method0("tobytes")?.cast_into::<PyBytes>()?,
@@ -131,7 +135,7 @@ impl Buffer {
             },
         };
         self.owner.check_live()?;
-        let ours = PyBytes::new(py, self.bytes());
+        let ours = new_bytes(py, self.bytes())?;
         Ok(ours.rich_compare(theirs, op)?.unbind())
     }
 
@@ -152,7 +156,7 @@ impl Buffer {
         key: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let (a, b) = self.range(key)?;
-        Ok(PyBytes::new(py, &self.bytes()[a..b]))
+        new_bytes(py, &self.bytes()[a..b])
     }
 
     fn __setitem__(&self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -170,7 +174,9 @@ impl Buffer {
                 "right operand length must match slice length",
             ));
         }
-        // SAFETY: `a..b` lies within the `size` bytes this buffer covers.
+        self.owner.check_live()?;
+        // SAFETY: `a..b` lies within the `size` bytes this buffer covers,
+        // which are still live (just checked, and nothing ran since).
         unsafe { std::ptr::copy(data.as_ptr(), (self.addr + a) as *mut u8, data.len()) };
         Ok(())
     }
@@ -208,7 +214,18 @@ impl Buffer {
         if rc != 0 {
             return Err(PyErr::fetch(slf.py()));
         }
+        // As while a C call uses it: `ffi.release` meanwhile lets the
+        // memory go only when the view is released.
+        if let Some(m) = slf.get().owner.call_guarded() {
+            m.enter_call();
+        }
         Ok(())
+    }
+
+    unsafe fn __releasebuffer__(slf: Bound<'_, Self>, _view: *mut ffi::Py_buffer) {
+        if let Some(m) = slf.get().owner.call_guarded() {
+            m.exit_call();
+        }
     }
 }
 
@@ -293,4 +310,20 @@ impl Drop for BufferHold {
             unsafe { ffi::PyBuffer_Release(&mut *view.0) }
         });
     }
+}
+
+/// A bytes object holding a copy of `data`; MemoryError when Python cannot
+/// allocate it (pyo3's `PyBytes::new` panics then).
+pub fn new_bytes<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    // SAFETY: `data` is valid for `data.len()` bytes (a slice never holds
+    // more than isize::MAX); CPython copies them into a new object or
+    // returns NULL with an exception set.
+    let obj = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyBytes_FromStringAndSize(data.as_ptr().cast(), data.len() as isize),
+        )?
+    };
+    // SAFETY: PyBytes_FromStringAndSize returns a bytes object.
+    Ok(unsafe { obj.cast_into_unchecked() })
 }

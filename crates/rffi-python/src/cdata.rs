@@ -23,6 +23,26 @@ use crate::registry::{IndexedField, Registry, Shape};
 /// exception where C (and cffi) would crash.
 const NULL_PAGE: usize = 4096;
 
+/// Runs `write`, which converts Python values and stores them into the
+/// memory of `owner` at an address taken before: the conversion runs Python
+/// code (`__index__`, `__iter__`...) that may `ffi.release` that memory.
+/// As during a C call, a release meanwhile leaves the bytes in place until
+/// the write is done; the write then reports the release.
+pub(crate) fn writing_into<R>(owner: &Owner, write: impl FnOnce() -> PyResult<R>) -> PyResult<R> {
+    owner.check_live()?;
+    let guarded = owner.call_guarded();
+    if let Some(m) = guarded {
+        m.enter_call();
+    }
+    let result = write();
+    let live = owner.check_live();
+    if let Some(m) = guarded {
+        m.exit_call();
+    }
+    live?;
+    result
+}
+
 /// The index of `key` as cffi takes it (`__index__`, not floats or cdata).
 fn index_of(key: &Bound<'_, PyAny>) -> PyResult<isize> {
     key.extract::<isize>().map_err(|e| {
@@ -804,11 +824,15 @@ impl CData {
     ) -> PyResult<()> {
         if let Ok(slice) = key.cast::<PySlice>() {
             let (item, start, len) = self.slice_bounds(slice)?;
-            return assign_slice(py, &self.reg, item, start, len, value);
+            return writing_into(&self.owner, || {
+                assign_slice(py, &self.reg, item, start, len, value)
+            });
         }
         let i = index_of(key)?;
         let (item, addr) = self.item_addr(i)?;
-        convert::write_within(py, &self.reg, item, addr, value, self.owner.end())
+        writing_into(&self.owner, || {
+            convert::write_within(py, &self.reg, item, addr, value, self.owner.end())
+        })
     }
 
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
@@ -885,7 +909,9 @@ impl CData {
 
     fn __setattr__(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
         self.with_field(name, true, |base, f| {
-            convert::write_field_within(py, &self.reg, base, &f.field, value, self.owner.end())
+            writing_into(&self.owner, || {
+                convert::write_field_within(py, &self.reg, base, &f.field, value, self.owner.end())
+            })
         })
     }
 

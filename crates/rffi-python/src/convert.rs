@@ -397,7 +397,12 @@ fn write_array(
             return Ok(());
         }
     }
-    let items = sequence_items(obj).ok_or_else(|| init_error(reg, ty, "list or tuple", obj))?;
+    let expected = match item_shape {
+        Shape::Char | Shape::Bool | Shape::Int { size: 1, .. } => "bytes or list or tuple",
+        Shape::WideChar { .. } => "unicode or list or tuple",
+        _ => "list or tuple",
+    };
+    let items = sequence_items(obj).ok_or_else(|| init_error(reg, ty, expected, obj))?;
     if items.len() > room {
         return Err(PyIndexError::new_err(format!(
             "too many initializers for '{}' (got {})",

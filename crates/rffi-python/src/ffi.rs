@@ -813,6 +813,13 @@ impl Ffi {
     ) -> PyResult<()> {
         let (d, dlen, _dh) = raw_region(py, dest, true)?;
         let (s, slen, _sh) = raw_region(py, src, false)?;
+        // Taking the source's buffer may have run Python code that released
+        // the destination (or the source itself, for a cdata).
+        for obj in [dest, src] {
+            if let Ok(c) = obj.cast::<CData>() {
+                c.get().live()?;
+            }
+        }
         if dlen.is_some_and(|l| n > l) || slen.is_some_and(|l| n > l) {
             return Err(PyValueError::new_err(format!(
                 "memmove() of {n} bytes is larger than a buffer"

@@ -8,12 +8,12 @@ use pyo3::exceptions::{PyAttributeError, PyOSError, PyRuntimeError, PyTypeError}
 use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
 use rffi_call::Library;
-use rffi_types::Symbol;
+use rffi_types::{Symbol, TypeId};
 
 use crate::cdata::CData;
 use crate::convert;
 use crate::errors::IntoPyResult;
-use crate::owner::Owner;
+use crate::owner::{Finalizer, Memory, Owner};
 use crate::registry::{Registry, Shape};
 
 /// An opened library shared by the `Lib` object and every cdata that points
@@ -133,6 +133,31 @@ impl Lib {
         self.owner.clone()
     }
 
+    /// What cdata of the global variable of type `ty` at `addr` hold: the
+    /// library, and for an array of known length also the extent of the
+    /// array, so that `ffi.unpack`, `ffi.buffer`, `ffi.string`, indexes and
+    /// `memmove` through it stop at its end as they stop at the end of
+    /// memory from `ffi.new`.
+    fn global_owner(&self, py: Python<'_>, ty: TypeId, addr: usize) -> PyResult<Owner> {
+        let size = match (self.reg.shape(ty), self.reg.size_of(ty)) {
+            (Shape::Array { .. }, Some(size)) if addr != 0 => size,
+            _ => return Ok(self.owner()),
+        };
+        // The bounded memory keeps the library through a cdata that holds it.
+        let keeper = Py::new(py, CData::plain(&self.reg, ty, addr, self.owner()))?;
+        Ok(Owner::Memory(Memory::foreign(
+            addr,
+            size,
+            true,
+            Finalizer {
+                func: None,
+                arg: Some(keeper.into_any()),
+                keep_arg: true,
+                what: "global variable",
+            },
+        )))
+    }
+
     /// `dlclose`: forgets what was resolved and closes the library. If
     /// function or global cdata fetched from it still live, they hold the
     /// library and it is unmapped only when the last of them goes, so
@@ -163,8 +188,13 @@ impl Lib {
             _ => return Err(PyAttributeError::new_err(name.to_string())),
         };
         let addr = self.address(name)?;
+        let owner = self.global_owner(py, ty, addr)?;
+        if let Shape::Array { .. } = self.reg.shape(ty) {
+            // As cffi: the address of a global array is the array itself.
+            return convert::read(py, &self.reg, ty, addr, &owner);
+        }
         let ptr = self.reg.with(|t| t.pointer_to(ty));
-        CData::plain(&self.reg, ptr, addr, self.owner()).into_py_any(py)
+        CData::plain(&self.reg, ptr, addr, owner).into_py_any(py)
     }
 }
 
@@ -201,7 +231,8 @@ impl Lib {
             },
             Some(Symbol::Variable { ty, .. }) => {
                 let addr = this.address(name)?;
-                return convert::read(py, &this.reg, ty, addr, &this.owner());
+                let owner = this.global_owner(py, ty, addr)?;
+                return convert::read(py, &this.reg, ty, addr, &owner);
             }
             Some(Symbol::Constant(v)) => v.into_py_any(py)?,
             Some(Symbol::Function(ty)) => {

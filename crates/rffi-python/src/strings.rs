@@ -90,7 +90,7 @@ impl<'py> IntoPyObject<'py> for WideText<'_> {
         } else {
             "utf-16-be"
         };
-        PyBytes::new(py, &bytes).call_method1("decode", (codec, "surrogatepass"))
+        crate::buffer::new_bytes(py, &bytes)?.call_method1("decode", (codec, "surrogatepass"))
     }
 }
 
@@ -151,7 +151,7 @@ pub fn string(py: Python<'_>, c: &CData, maxlen: isize) -> PyResult<Py<PyAny>> {
                 let n = memory::c_string_len(start, limit);
                 std::slice::from_raw_parts(start, n)
             };
-            PyBytes::new(py, bytes).into_py_any(py)
+            crate::buffer::new_bytes(py, bytes)?.into_py_any(py)
         }
         Shape::WideChar { size } => {
             let units = units_until_nul(c.addr, size, limit);

@@ -12,7 +12,7 @@ enum flags8 { F0 = 1, F1 = F0 << 1, F2 = F1 << 1, F3 = (F2 | F1) + 1 };
 struct header { char tag; int length; } __attribute__((packed));
 struct slot { char used; double value __attribute__((aligned(16))); };
 struct aligned_s { char c; } __attribute__((aligned(64)));
-typedef int aligned_int __attribute__((aligned(8)));
+typedef struct { int v; } __attribute__((aligned(8))) aligned_int;
 struct with_typedef_aligned { char c; aligned_int i; };
 struct bits { unsigned a : 1; unsigned b : 7; unsigned : 0; int c : 3; long long d : 40; _Bool e : 1; };
 struct bits_packed { char c; int x : 9; } __attribute__((packed));

@@ -34,3 +34,28 @@ q = alloc("double[]", 100)
 q[99] = 1.5
 ffi.release(q)
 print("release: ok")
+
+
+# A value whose conversion releases the very memory it is written into (the fuzzer's Rel):
+# the write must land before the bytes go, or not at all, and then raise.
+class Rel:
+    def __init__(self, c):
+        self.c = c
+
+    def __index__(self):
+        ffi.release(self.c)
+        return 1
+
+    __int__ = __index__
+
+
+for write in (lambda p: p.__setitem__(3, Rel(p)),
+              lambda p: p.__setitem__(slice(0, 2), [Rel(p), Rel(p)]),
+              lambda p: ffi.buffer(p).__setitem__(Rel(p), b"x"),
+              lambda p: ffi.buffer(p)[Rel(p)]):
+    p = ffi.new("int[]", 64)
+    try:
+        write(p)
+        raise AssertionError("a released cdata was written")
+    except ValueError:
+        pass
