@@ -179,6 +179,11 @@ fn check_inside(t: &mut Types, name: &str) -> Result<(), TestCaseError> {
 /// The size of `item[d0][d1]...`: every array type on the way, from the
 /// innermost out, must fit (as in C, `char[0][2^62][4]` is refused).
 fn array_size(item: u128, dims: &[u128]) -> Option<u128> {
+    // A length past `unsigned long long` is not a C constant: refused even
+    // when another dimension is 0.
+    if dims.iter().any(|&d| d > u64::MAX as u128) {
+        return None;
+    }
     dims.iter().rev().try_fold(item, |acc, &d| {
         acc.checked_mul(d).filter(|&s| s <= MAX_OBJECT)
     })
