@@ -520,7 +520,16 @@ impl CData {
     fn member_extent(&self, field: &IndexedField) -> usize {
         match field.field.bits {
             Some(bf) => (bf.shift + bf.width).div_ceil(8) as usize,
-            None => self.reg.size_of(field.field.ty).unwrap_or(0),
+            // Scalars carry their size in the shape: no type lookup on the
+            // member-write path.
+            None => match field.shape {
+                Shape::Int { size, .. }
+                | Shape::Float { size }
+                | Shape::WideChar { size }
+                | Shape::Complex { size } => size as usize,
+                Shape::Bool | Shape::Char => 1,
+                _ => self.reg.size_of(field.field.ty).unwrap_or(0),
+            },
         }
     }
 
