@@ -111,9 +111,11 @@ else
 	@set -e; for bench in $(BENCHMARKS); do echo "== $$bench"; $(VPY) $$bench; done
 endif
 
-lint:
+# ruff's rules are in ruff.toml; the venv brings ruff.
+lint: venv
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	$(VPY) -m ruff check python tests docs/examples
 
 # Keeps .venv (slow to recreate) and cargo's target/ (use distclean for both).
 clean:

@@ -14,7 +14,6 @@ import gc
 import os
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 
@@ -241,8 +240,8 @@ def seed_table(impls, cdll, api, quick):
     except ImportError:
         pass
     xs = [(i % 999 + 1) / 1000.0 for i in range(total)]
-    for name, (_, l, _) in impls.items():
-        f = l.beta_logpdf
+    for name, (_, impl_lib, _) in impls.items():
+        f = impl_lib.beta_logpdf
         results[name] = timed(lambda: [f(1.0, 2.0, x) for x in xs])
     results["ctypes"] = timed(lambda: [cdll.beta_logpdf(1.0, 2.0, x) for x in xs])
     ref = results["C loop (reference)"]

@@ -247,7 +247,7 @@ def exercise(f, source: str = "", budget: int = 60) -> None:
             check_layout(f, cname)
             run(f"p = f.new({c} + ' *')")
             run(f"a = f.new({c} + '[]', 3)")
-            run(f"b = f.buffer(p); b[:] = b'\\xff' * len(b)")
+            run("b = f.buffer(p); b[:] = b'\\xff' * len(b)")
             for fname, field in fields[:6]:
                 fn = repr(fname)
                 run(f"f.offsetof({c}, {fn})")

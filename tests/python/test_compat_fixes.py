@@ -145,7 +145,7 @@ def test_lib_and_ffi_keep_each_other(backend, testlib_path):
     del ffi
     gc.collect()
     assert ffi_ref() is not None and lib_ref() is not None
-    ffi = ffi_ref()
+    ffi = ffi_ref()  # noqa: F841  # holds the FFI while the Lib's last name goes
     del lib
     gc.collect()
     assert lib_ref() is not None

@@ -202,7 +202,7 @@ def test_items_read_the_same_both_ways(ffi, ctype):
 
 
 def test_items_hand_back_the_general_cases(ffi):
-    class I(int):
+    class I(int):  # noqa: E742
         pass
 
     class Index:
