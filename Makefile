@@ -115,6 +115,7 @@ endif
 lint: venv
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
 	$(VPY) -m ruff check python tests docs/examples
 
 # Keeps .venv (slow to recreate) and cargo's target/ (use distclean for both).

@@ -41,7 +41,7 @@ enum Stage {
 }
 
 impl Stage {
-    /// What cffi adds to "Exception ignored from cffi callback <function>".
+    /// What cffi adds to `"Exception ignored from cffi callback <function>"`.
     fn suffix(self) -> &'static str {
         match self {
             Stage::Call => "",

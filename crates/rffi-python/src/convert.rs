@@ -195,7 +195,7 @@ pub fn write(
     write_within(py, reg, ty, addr, obj, None)
 }
 
-/// [`write`] into memory that ends at `end` when that is known: a
+/// [`write()`] into memory that ends at `end` when that is known: a
 /// flexible array member (`int d[];`), whose type has no length, takes no
 /// more items than fit before it.
 pub fn write_within(
@@ -748,7 +748,7 @@ pub fn scalar_to_py(
 
 use pyo3::IntoPyObjectExt;
 
-/// Writes a call argument: like [`write`], plus what only calls accept:
+/// Writes a call argument: like [`write()`], plus what only calls accept:
 /// `bytes` for `char *`, and a list or tuple for `T *` (a temporary array).
 pub fn write_arg(
     py: Python<'_>,
@@ -842,7 +842,7 @@ pub fn small_int(obj: &Bound<'_, PyAny>) -> Option<i128> {
 }
 
 /// A float argument: exact floats directly, everything else by the rules
-/// of [`write`].
+/// of [`write()`].
 pub fn to_float_arg(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
     match obj.cast_exact::<PyFloat>() {
         Ok(f) => Ok(f.value()),
