@@ -47,6 +47,9 @@
 //! );
 //! # Ok::<(), rffi_parse::ParseError>(())
 //! ```
+
+#![forbid(unsafe_code)]
+
 pub mod ast;
 mod attrs;
 mod cdef;

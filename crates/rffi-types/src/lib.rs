@@ -29,6 +29,8 @@
 //! # Ok::<(), rffi_types::TypeError>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod cname;
 mod consteval;
 mod declare;
