@@ -185,10 +185,10 @@ struct Layout {
     weaklist: usize,
 }
 
-/// The layout of CData objects as `object.rs` checked it at import; `None`
-/// (no spares) if it kept pyo3's paths.
+/// The layout of CData objects (`cdata_type.rs`).
 fn layout() -> Option<Layout> {
-    crate::object::value_and_weaklist().map(|(contents, weaklist)| Layout { contents, weaklist })
+    crate::cdata_type::value_and_weaklist()
+        .map(|(contents, weaklist)| Layout { contents, weaklist })
 }
 
 /// A pointer argument's cdata object from an earlier call that nothing else
@@ -230,7 +230,6 @@ fn retarget(c: &mut CData, addr: usize) {
         owner: _,
         origin: _,
         extras: _,
-        vectorcall: _,
         shape: _,
         releasable: _,
     } = c;
@@ -294,7 +293,7 @@ impl Spare {
 
 /// A new CData object holding `value`, as a raw new reference.
 fn new_cdata(py: Python<'_>, value: CData) -> Result<*mut ffi::PyObject, Raised> {
-    crate::object::new(py, value)
+    crate::cdata_type::new(py, value)
         .map(Bound::into_ptr)
         .map_err(|e| raise(py, e))
 }
@@ -863,7 +862,7 @@ struct Held {
 /// only the garbage collector can free. Only a cdata that alone holds its
 /// callback visits them, since only then are they its own references; one
 /// sharing it (a cast of it) leaves the cycle uncollected, as before.
-pub fn traverse(c: &CData, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+pub fn traverse(c: &CData, visit: &crate::cycles::Visit) -> Result<(), std::ffi::c_int> {
     let Owner::Memory(m) = &c.owner else {
         return Ok(());
     };

@@ -4,7 +4,7 @@
 //! method call (argument parsing, thread-local bookkeeping). At import, the
 //! two methods of `FFI` are replaced by functions that take positional
 //! arguments straight from CPython's array, and make their result with
-//! [`object::new`](crate::object::new). Calls with keywords or a wrong number
+//! [`cdata_type::new`](crate::cdata_type::new). Calls with keywords or a wrong number
 //! of arguments go to pyo3's methods, kept aside, so their errors stay
 //! pyo3's; either way the same Rust code (`Ffi::new_cdata`, `Ffi::cast`)
 //! does the work.

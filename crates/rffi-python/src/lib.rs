@@ -12,6 +12,7 @@ mod call;
 mod callback;
 mod cast;
 mod cdata;
+mod cdata_type;
 mod convert;
 mod ctype;
 mod cycles;
@@ -23,13 +24,12 @@ mod ffi_fastcall;
 mod file;
 mod gil;
 mod handle;
+mod hot;
 mod library;
 mod lifetime;
-mod object;
 mod outofline;
 mod owner;
 mod registry;
-mod slots;
 mod strings;
 mod vectorcall;
 
@@ -37,11 +37,9 @@ mod vectorcall;
 fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // First: the FFI class names the CData type among its attributes.
+    cdata_type::create(m)?;
     m.add_class::<ffi::Ffi>()?;
-    m.add_class::<cdata::CData>()?;
-    vectorcall::install(py)?;
-    slots::install(py)?;
-    object::install(py)?;
     ffi_fastcall::install(py)?;
     m.add_class::<ctype::CType>()?;
     m.add_class::<ctype::CField>()?;
