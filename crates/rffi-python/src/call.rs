@@ -13,6 +13,7 @@ use crate::convert::{self, Keep};
 use crate::errors::IntoPyResult;
 use crate::fastcall::{mark_void_pointers, FastSig};
 use crate::registry::Shape;
+use crate::switches::force_libffi;
 
 /// A pointer that crosses into the thread that runs without the GIL.
 struct SendPtr<T>(T);
@@ -54,7 +55,10 @@ fn site_of(f: &CData) -> PyResult<&Arc<CallSite>> {
     let plan = f.reg.plan(f.ty)?;
     let args: Box<[Shape]> = plan.args().iter().map(|a| f.reg.shape(a.ty)).collect();
     let ret = f.reg.shape(plan.ret());
-    let fast = match (plan.direct(), force_libffi()) {
+    let fast = match (
+        plan.direct(),
+        force_libffi() || !crate::switches::fast_paths(),
+    ) {
         (Some(direct), false) => FastSig::new(direct, &args, ret).map(|mut sig| {
             mark_void_pointers(&mut sig, |item| f.reg.shape(item) == Shape::Void);
             sig
@@ -162,10 +166,6 @@ pub fn call_with(py: Python<'_>, f: &CData, args: Args<'_, '_>) -> PyResult<Py<P
 
 /// `RFFI_FORCE_LIBFFI=1` makes every call go through libffi, so the test
 /// suite can run against both invokers.
-fn force_libffi() -> bool {
-    static FORCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *FORCE.get_or_init(|| std::env::var_os("RFFI_FORCE_LIBFFI").is_some_and(|v| v != "0"))
-}
 
 /// A call through registers, for scalar signatures: arguments convert
 /// straight into the register image, with no frame and no libffi.

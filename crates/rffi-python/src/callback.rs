@@ -81,6 +81,12 @@ enum ArgConv {
 
 impl ArgConv {
     fn of(reg: &Registry, ty: TypeId, layout: Option<Layout>) -> ArgConv {
+        if !crate::switches::fast_paths() {
+            return ArgConv::General {
+                ty,
+                shape: reg.shape(ty),
+            };
+        }
         match reg.shape(ty) {
             Shape::Int { size, signed, .. } if size <= 8 => ArgConv::Int { size, signed },
             Shape::Bool => ArgConv::Bool,
@@ -349,6 +355,12 @@ enum RetConv {
 
 impl RetConv {
     fn of(shape: Shape) -> RetConv {
+        if !crate::switches::fast_paths() {
+            return match shape {
+                Shape::Void => RetConv::Void,
+                _ => RetConv::General,
+            };
+        }
         match shape {
             Shape::Void => RetConv::Void,
             Shape::Int { size, signed, .. } if size <= 8 => RetConv::Int { size, signed },

@@ -101,9 +101,11 @@ impl CDataGet for Py<CData> {
     }
 }
 
-/// Where the Rust value and the weak-reference list sit in a CData object.
+/// Where the Rust value and the weak-reference list sit in a CData object,
+/// for callbacks that reuse their pointer arguments (`None` when the fast
+/// paths are off: no reuse).
 pub fn value_and_weaklist() -> Option<(usize, usize)> {
-    Some((
+    crate::switches::fast_paths().then_some((
         std::mem::offset_of!(CDataObject, value),
         std::mem::offset_of!(CDataObject, weaklist),
     ))

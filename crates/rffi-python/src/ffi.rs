@@ -297,6 +297,20 @@ impl Ffi {
         py.get_type::<CData>().into_any().unbind()
     }
 
+    /// `ffi.new(cdecl, init=None)`: a METH_FASTCALL method of the class's own.
+    #[classattr]
+    #[pyo3(name = "new")]
+    fn new_method(py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::ffi_fastcall::descriptor(py, py.get_type::<Ffi>().as_type_ptr(), "new")
+    }
+
+    /// `ffi.cast(cdecl, source)`: as `new`.
+    #[classattr]
+    #[pyo3(name = "cast")]
+    fn cast_method(py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::ffi_fastcall::descriptor(py, py.get_type::<Ffi>().as_type_ptr(), "cast")
+    }
+
     /// `ffi.buffer(cdata, size=-1)` makes a buffer: cffi's `ffi.buffer` is
     /// the class itself (`type(ffi.buffer(p)) is ffi.buffer`).
     #[classattr]
@@ -586,34 +600,6 @@ impl Ffi {
         Ok(())
     }
 
-    #[pyo3(name = "new", signature = (cdecl, init = None))]
-    pub(crate) fn new_cdata<'py>(
-        &self,
-        py: Python<'py>,
-        cdecl: &Bound<'py, PyAny>,
-        init: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, CData>> {
-        let (ty, shape) = self.resolve_shaped(cdecl)?;
-        let how = Alloc::Default { clear: true };
-        crate::allocator::new(py, &self.reg, ty, shape, init, &how)
-    }
-
-    pub(crate) fn cast<'py>(
-        &self,
-        cdecl: &Bound<'py, PyAny>,
-        source: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, CData>> {
-        let (ty, shape) = self.resolve_shaped(cdecl)?;
-        if shape == Shape::Function && cdecl.is_instance_of::<PyString>() {
-            // cffi reads a function type named by a string as a mistake for a pointer.
-            return Err(CDefError::new_err(format!(
-                "the type '{}' is a function type, not a pointer-to-function type",
-                cdecl.cast::<PyString>()?.to_cow()?
-            )));
-        }
-        crate::cast::cast_object(&self.reg, ty, shape, source)
-    }
-
     #[pyo3(name = "from_buffer", signature = (cdecl, python_buffer = None, require_writable = false))]
     fn cdata_from_buffer(
         &self,
@@ -892,4 +878,35 @@ fn warn_all(warnings: &[String]) -> PyResult<()> {
         }
         Ok(())
     })
+}
+
+impl Ffi {
+    /// `ffi.new(cdecl, init)` (the method itself is in `ffi_fastcall.rs`).
+    pub(crate) fn new_cdata<'py>(
+        &self,
+        py: Python<'py>,
+        cdecl: &Bound<'py, PyAny>,
+        init: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, CData>> {
+        let (ty, shape) = self.resolve_shaped(cdecl)?;
+        let how = Alloc::Default { clear: true };
+        crate::allocator::new(py, &self.reg, ty, shape, init, &how)
+    }
+
+    /// `ffi.cast(cdecl, source)` (the method itself is in `ffi_fastcall.rs`).
+    pub(crate) fn cast<'py>(
+        &self,
+        cdecl: &Bound<'py, PyAny>,
+        source: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, CData>> {
+        let (ty, shape) = self.resolve_shaped(cdecl)?;
+        if shape == Shape::Function && cdecl.is_instance_of::<PyString>() {
+            // cffi reads a function type named by a string as a mistake for a pointer.
+            return Err(CDefError::new_err(format!(
+                "the type '{}' is a function type, not a pointer-to-function type",
+                cdecl.cast::<PyString>()?.to_cow()?
+            )));
+        }
+        crate::cast::cast_object(&self.reg, ty, shape, source)
+    }
 }

@@ -39,6 +39,9 @@ unsafe fn member<'a>(
     obj: *mut ffi::PyObject,
     name: *mut ffi::PyObject,
 ) -> Found<'a, FastField> {
+    if !crate::switches::fast_paths() {
+        return None;
+    }
     // SAFETY: both live, per the caller.
     let this = unsafe { crate::cdata_type::cdata_ref(obj) }?;
     // As `CData::record_for_fields`: the struct itself, or the one pointed to.
@@ -72,6 +75,9 @@ unsafe fn item<'a>(
     key: *mut ffi::PyObject,
     read: bool,
 ) -> Found<'a, ItemRead> {
+    if !crate::switches::fast_paths() {
+        return None;
+    }
     // SAFETY: `key` is live, per the caller. Only exact ints: bools, other
     // int subclasses and `__index__` objects go the general way.
     if unsafe { ffi::PyLong_CheckExact(key) } == 0 {

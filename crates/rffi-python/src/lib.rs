@@ -31,6 +31,7 @@ mod outofline;
 mod owner;
 mod registry;
 mod strings;
+mod switches;
 mod vectorcall;
 
 #[pymodule]
@@ -40,13 +41,14 @@ fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // First: the FFI class names the CData type among its attributes.
     cdata_type::create(m)?;
     m.add_class::<ffi::Ffi>()?;
-    ffi_fastcall::install(py)?;
     m.add_class::<ctype::CType>()?;
     m.add_class::<ctype::CField>()?;
     m.add_class::<library::Lib>()?;
     m.add_class::<buffer::Buffer>()?;
     m.add_class::<allocator::Allocator>()?;
     m.add_function(wrap_pyfunction!(outofline::ffi_from_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(switches::_switches, m)?)?;
+    m.add_function(wrap_pyfunction!(switches::_fast_path_taken, m)?)?;
     m.add("FFIError", py.get_type::<errors::FFIError>())?;
     m.add("CDefError", py.get_type::<errors::CDefError>())?;
     m.add(

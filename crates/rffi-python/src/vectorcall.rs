@@ -18,10 +18,13 @@ use crate::cdata::CData;
 /// # Safety
 /// GIL held; `callable` is a live CData and `args` live objects.
 #[inline]
-unsafe fn fast_path(
+pub unsafe fn fast_call(
     callable: *mut ffi::PyObject,
     args: &[*mut ffi::PyObject],
 ) -> Option<*mut ffi::PyObject> {
+    if !crate::switches::fast_paths() {
+        return None;
+    }
     // SAFETY: the caller's contract.
     let f = unsafe { crate::cdata_type::cdata_ref(callable) }?;
     let site = f.plan().get()?;
@@ -53,7 +56,7 @@ pub unsafe extern "C" fn cdata_vectorcall(
             // SAFETY: only CData objects (a type that cannot be subclassed)
             // carry this entry, so `callable` is a CData instance, borrowed
             // for this call, as are the arguments.
-            if let Some(result) = unsafe { fast_path(callable, raw) } {
+            if let Some(result) = unsafe { fast_call(callable, raw) } {
                 return result;
             }
         }
