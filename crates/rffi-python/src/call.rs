@@ -164,9 +164,6 @@ pub fn call_with(py: Python<'_>, f: &CData, args: Args<'_, '_>) -> PyResult<Py<P
     convert::read(py, reg, ret, addr, &owner)
 }
 
-/// `RFFI_FORCE_LIBFFI=1` makes every call go through libffi, so the test
-/// suite can run against both invokers.
-
 /// A call through registers, for scalar signatures: arguments convert
 /// straight into the register image, with no frame and no libffi.
 fn call_direct(
