@@ -60,13 +60,14 @@ demo: venv build clibs
 		RFFI_EXAMPLES_BACKEND=$(BACKEND) $(VPY) $$example; \
 	done
 
-# valgrind's quick subset and cffi's own suite run before the Python suite, which runs twice:
-# with direct register calls where signatures allow them, then with every call forced
-# through libffi (so pytest's summary is the last line).
+# valgrind's quick subset and cffi's own suite run before the Python suite, which runs three
+# times: with every fast path on, then with them all off (the general paths alone), then with
+# every call forced through libffi (so pytest's summary is the last line).
 test: venv build clibs valgrind-quick
 	cargo test --workspace
 	$(VPY) tests/compat/run_cffi_suite.py
 	$(VPY) -m pytest -q tests/python
+	RFFI_NO_FAST_PATHS=1 $(VPY) -m pytest -q tests/python
 	RFFI_FORCE_LIBFFI=1 $(VPY) -m pytest -q tests/python
 
 # cffi's own ABI-mode test suite run against rffi (the sdist is fetched once into a cache):

@@ -9,6 +9,7 @@ use pyo3::types::{PyBytes, PyInt, PyList, PyString, PyTuple};
 use rffi_types::{Type, TypeId};
 
 use crate::cdata::{new_owned, CData, Origin};
+use crate::cdata_type::CDataGet;
 use crate::convert;
 use crate::errors::IntoPyResult;
 use crate::ffi::Ffi;
@@ -37,8 +38,13 @@ impl Alloc {
         };
         let got = alloc.bind(py).call1((size,))?;
         let addr = match got.cast::<CData>() {
-            Ok(c) if matches!(c.get().shape(), Shape::Pointer { .. } | Shape::Array { .. }) => {
-                let c = c.get();
+            Ok(c)
+                if matches!(
+                    c.cdata().shape(),
+                    Shape::Pointer { .. } | Shape::Array { .. }
+                ) =>
+            {
+                let c = c.cdata();
                 // A cdata whose memory is known to be smaller than asked
                 // would be written (and used) beyond its end.
                 let room = match c.shape() {
@@ -55,7 +61,7 @@ impl Alloc {
             Ok(c) => {
                 return Err(PyTypeError::new_err(format!(
                     "alloc() must return a cdata pointer, not '{}'",
-                    c.get().reg.cname(c.get().ty)
+                    c.cdata().reg.cname(c.cdata().ty)
                 )))
             }
             Err(_) => {
@@ -98,7 +104,7 @@ pub fn new<'py>(
         Alloc::Default { .. } => Origin::Owning,
         Alloc::Python { .. } => Origin::Plain,
     };
-    crate::object::new_with(py, || new_owned(reg, ty, shape, mem, len, origin))
+    crate::cdata_type::new_with(py, || new_owned(reg, ty, shape, mem, len, origin))
 }
 
 /// The memory of [`new`], initialized, and its number of items when the

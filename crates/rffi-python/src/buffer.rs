@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PySlice};
 
 use crate::cdata::CData;
+use crate::cdata_type::CDataGet;
 use crate::owner::Owner;
 
 /// A view on `size` bytes at `addr`, keeping their owner alive.
@@ -35,7 +36,7 @@ impl Buffer {
                         .unwrap_or_default()
                 ))
             })?
-            .get();
+            .cdata();
         c.live()?;
         let size = if size < 0 {
             c.byte_size_known().ok_or_else(|| {

@@ -2,17 +2,18 @@
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
 use pyo3::IntoPyObjectExt;
 use rffi_call::{CallPlan, Direct, Frame, Reg, Regs, Returned};
 use rffi_types::{Prim, PrimClass, Type, TypeId};
 use std::sync::Arc;
 
 use crate::cdata::CData;
+use crate::cdata_type::CDataGet;
 use crate::convert::{self, Keep};
 use crate::errors::IntoPyResult;
 use crate::fastcall::{mark_void_pointers, FastSig};
 use crate::registry::Shape;
+use crate::switches::force_libffi;
 
 /// A pointer that crosses into the thread that runs without the GIL.
 struct SendPtr<T>(T);
@@ -54,7 +55,10 @@ fn site_of(f: &CData) -> PyResult<&Arc<CallSite>> {
     let plan = f.reg.plan(f.ty)?;
     let args: Box<[Shape]> = plan.args().iter().map(|a| f.reg.shape(a.ty)).collect();
     let ret = f.reg.shape(plan.ret());
-    let fast = match (plan.direct(), force_libffi()) {
+    let fast = match (
+        plan.direct(),
+        force_libffi() || !crate::switches::fast_paths(),
+    ) {
         (Some(direct), false) => FastSig::new(direct, &args, ret).map(|mut sig| {
             mark_void_pointers(&mut sig, |item| f.reg.shape(item) == Shape::Void);
             sig
@@ -70,45 +74,35 @@ fn site_of(f: &CData) -> PyResult<&Arc<CallSite>> {
     Ok(f.plan().get_or_init(|| site))
 }
 
-/// The positional arguments of a call, as a tuple (`tp_call`) or as the
-/// array of a vectorcall, read without copying either.
+/// The positional arguments of a call: the array of a vectorcall (a
+/// `tp_call` with a tuple reaches here through `PyVectorcall_Call`), read
+/// without copying.
 #[derive(Clone, Copy)]
-pub enum Args<'a, 'py> {
-    Tuple(&'a Bound<'py, PyTuple>),
-    Array(Python<'py>, &'a [*mut pyo3::ffi::PyObject]),
+pub struct Args<'a, 'py> {
+    py: Python<'py>,
+    items: &'a [*mut pyo3::ffi::PyObject],
 }
 
 impl<'a, 'py> Args<'a, 'py> {
     /// # Safety
     /// Every pointer must be a live object for the whole call.
     pub unsafe fn array(py: Python<'py>, items: &'a [*mut pyo3::ffi::PyObject]) -> Self {
-        Args::Array(py, items)
+        Args { py, items }
     }
 
     fn len(&self) -> usize {
-        match self {
-            Args::Tuple(t) => t.len(),
-            Args::Array(_, items) => items.len(),
-        }
+        self.items.len()
     }
 
     fn iter(self) -> impl Iterator<Item = Borrowed<'a, 'py, PyAny>> {
-        (0..self.len()).map(move |i| match self {
-            // SAFETY: `i` is below the tuple's length.
-            Args::Tuple(t) => unsafe { t.get_borrowed_item_unchecked(i) },
-            // SAFETY: `Args::array`'s contract: live objects for the call.
-            Args::Array(py, items) => unsafe { Borrowed::from_ptr(py, items[i]) },
-        })
+        // SAFETY: `Args::array`'s contract: live objects for the call.
+        self.items
+            .iter()
+            .map(move |&item| unsafe { Borrowed::from_ptr(self.py, item) })
     }
 }
 
-/// Calls with the arguments of a tuple (the `tp_call` entry).
-pub fn call(py: Python<'_>, f: &CData, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-    call_with(py, f, Args::Tuple(args))
-}
-
-/// Calls with positional arguments: the tuple entry and the vectorcall
-/// entry both end here.
+/// Calls with positional arguments (the general path of the vectorcall entry).
 pub fn call_with(py: Python<'_>, f: &CData, args: Args<'_, '_>) -> PyResult<Py<PyAny>> {
     let reg = &f.reg;
     let site = site_of(f)?;
@@ -168,13 +162,6 @@ pub fn call_with(py: Python<'_>, f: &CData, args: Args<'_, '_>) -> PyResult<Py<P
         return CData::owned_copy(reg, ret, addr)?.into_py_any(py);
     }
     convert::read(py, reg, ret, addr, &owner)
-}
-
-/// `RFFI_FORCE_LIBFFI=1` makes every call go through libffi, so the test
-/// suite can run against both invokers.
-fn force_libffi() -> bool {
-    static FORCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *FORCE.get_or_init(|| std::env::var_os("RFFI_FORCE_LIBFFI").is_some_and(|v| v != "0"))
 }
 
 /// A call through registers, for scalar signatures: arguments convert
@@ -245,7 +232,7 @@ fn variadic_types(f: &CData, args: Args<'_, '_>, fixed: usize) -> PyResult<Vec<T
                 i + 1
             )));
         };
-        let ty = c.get().ty;
+        let ty = c.cdata().ty;
         let promoted = reg.with(|t| match t.get(ty) {
             Type::Prim(p) if p.class() == PrimClass::Float && p.size() < 8 => {
                 Some(t.prim(Prim::DOUBLE))

@@ -81,6 +81,12 @@ enum ArgConv {
 
 impl ArgConv {
     fn of(reg: &Registry, ty: TypeId, layout: Option<Layout>) -> ArgConv {
+        if !crate::switches::fast_paths() {
+            return ArgConv::General {
+                ty,
+                shape: reg.shape(ty),
+            };
+        }
         match reg.shape(ty) {
             Shape::Int { size, signed, .. } if size <= 8 => ArgConv::Int { size, signed },
             Shape::Bool => ArgConv::Bool,
@@ -185,10 +191,10 @@ struct Layout {
     weaklist: usize,
 }
 
-/// The layout of CData objects as `object.rs` checked it at import; `None`
-/// (no spares) if it kept pyo3's paths.
+/// The layout of CData objects (`cdata_type.rs`).
 fn layout() -> Option<Layout> {
-    crate::object::value_and_weaklist().map(|(contents, weaklist)| Layout { contents, weaklist })
+    crate::cdata_type::value_and_weaklist()
+        .map(|(contents, weaklist)| Layout { contents, weaklist })
 }
 
 /// A pointer argument's cdata object from an earlier call that nothing else
@@ -230,7 +236,6 @@ fn retarget(c: &mut CData, addr: usize) {
         owner: _,
         origin: _,
         extras: _,
-        vectorcall: _,
         shape: _,
         releasable: _,
     } = c;
@@ -294,7 +299,7 @@ impl Spare {
 
 /// A new CData object holding `value`, as a raw new reference.
 fn new_cdata(py: Python<'_>, value: CData) -> Result<*mut ffi::PyObject, Raised> {
-    crate::object::new(py, value)
+    crate::cdata_type::new(py, value)
         .map(Bound::into_ptr)
         .map_err(|e| raise(py, e))
 }
@@ -350,6 +355,12 @@ enum RetConv {
 
 impl RetConv {
     fn of(shape: Shape) -> RetConv {
+        if !crate::switches::fast_paths() {
+            return match shape {
+                Shape::Void => RetConv::Void,
+                _ => RetConv::General,
+            };
+        }
         match shape {
             Shape::Void => RetConv::Void,
             Shape::Int { size, signed, .. } if size <= 8 => RetConv::Int { size, signed },
@@ -863,7 +874,7 @@ struct Held {
 /// only the garbage collector can free. Only a cdata that alone holds its
 /// callback visits them, since only then are they its own references; one
 /// sharing it (a cast of it) leaves the cycle uncollected, as before.
-pub fn traverse(c: &CData, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+pub fn traverse(c: &CData, visit: &crate::cycles::Visit) -> Result<(), std::ffi::c_int> {
     let Owner::Memory(m) = &c.owner else {
         return Ok(());
     };

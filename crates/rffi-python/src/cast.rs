@@ -9,6 +9,7 @@ use rffi_call::Value;
 use rffi_types::{truncate, TypeId};
 
 use crate::cdata::CData;
+use crate::cdata_type::CDataGet;
 use crate::convert;
 use crate::owner::Owner;
 use crate::registry::{Registry, Shape};
@@ -46,7 +47,7 @@ fn source(obj: &Bound<'_, PyAny>, target: &dyn Fn() -> String) -> PyResult<Sourc
         return Ok(Source::Int(i));
     }
     if let Ok(c) = obj.cast::<CData>() {
-        let c = c.get();
+        let c = c.cdata();
         return Ok(match c.shape() {
             Shape::Pointer { .. } | Shape::Array { .. } | Shape::Function => {
                 c.live()?;
@@ -121,9 +122,11 @@ pub fn cast_object<'py>(
     // The commonest cast, an int to a pointer (`ffi.cast("T *", 0)`), needs nothing more.
     if let (Shape::Pointer { .. }, Some(i)) = (shape, convert::small_int(value)) {
         let addr = truncate(i, std::mem::size_of::<usize>(), false) as usize;
-        return crate::object::new_with(py, || CData::shaped(reg, ty, shape, addr, Owner::None));
+        return crate::cdata_type::new_with(py, || {
+            CData::shaped(reg, ty, shape, addr, Owner::None)
+        });
     }
-    crate::object::new(py, cast(reg, ty, shape, value)?)
+    crate::cdata_type::new(py, cast(reg, ty, shape, value)?)
 }
 
 /// `ffi.cast` to `ty` (of shape `shape`).

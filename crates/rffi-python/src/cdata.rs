@@ -9,11 +9,12 @@ use std::sync::Arc;
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyAttributeError, PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PySlice, PyString, PyTuple};
+use pyo3::types::{PySlice, PyString};
 use pyo3::IntoPyObjectExt;
 use rffi_call::{memory, Value};
 use rffi_types::TypeId;
 
+use crate::cdata_type::CDataGet;
 use crate::convert;
 use crate::owner::{Memory, Owner};
 use crate::registry::{IndexedField, Registry, Shape};
@@ -128,7 +129,7 @@ impl PlanCell {
     }
 }
 
-#[pyclass(name = "CData", module = "rffi", frozen, weakref)]
+/// The value of a cdata object (see `cdata_type.rs` for the object itself).
 pub struct CData {
     pub reg: Arc<Registry>,
     pub ty: TypeId,
@@ -138,8 +139,6 @@ pub struct CData {
     pub releasable: bool,
     pub addr: usize,
     pub owner: Owner,
-    /// The vectorcall entry point (see `vectorcall.rs`); the type knows its offset.
-    pub vectorcall: crate::vectorcall::Entry,
     /// `reg.shape(ty)`, kept so the hot paths need not ask.
     pub(crate) shape: Shape,
     /// What only some cdata have; empty for most.
@@ -167,7 +166,6 @@ impl CData {
             releasable: false,
             addr,
             owner,
-            vectorcall: crate::vectorcall::ENTRY,
             shape,
             extras: ExtrasCell::default(),
         }
@@ -550,7 +548,7 @@ impl CData {
     }
 
     /// `p + delta`: pointers and arrays move by items; `void *` by bytes.
-    fn pointer_arith(&self, py: Python<'_>, delta: isize) -> PyResult<Py<PyAny>> {
+    pub fn pointer_arith(&self, py: Python<'_>, delta: isize) -> PyResult<Py<PyAny>> {
         let Some((item, size, _)) = self.items() else {
             return Err(PyTypeError::new_err(format!(
                 "cannot add a cdata '{}' and a number",
@@ -684,9 +682,9 @@ fn format_long_double(f: f64) -> String {
     }
 }
 
-#[pymethods]
+/// What the slots of the CData type do on their general path.
 impl CData {
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+    pub fn repr_text(&self, py: Python<'_>) -> PyResult<String> {
         let name = self.cname();
         let text = match &self.origin {
             Origin::Value => self.repr_value(py)?,
@@ -719,7 +717,7 @@ impl CData {
         Ok(format!("<cdata '{name}' {text}>"))
     }
 
-    fn __bool__(&self) -> bool {
+    pub fn truth(&self) -> bool {
         match self.scalar_value() {
             Some(Value::Int(i)) => i != 0,
             Some(Value::Float(f)) => f != 0.0,
@@ -729,7 +727,7 @@ impl CData {
         }
     }
 
-    fn __int__(&self) -> PyResult<i128> {
+    pub fn int_value(&self) -> PyResult<i128> {
         match (self.shape(), self.scalar_value()) {
             (Shape::Pointer { .. }, _) | (_, None) => Err(PyTypeError::new_err(format!(
                 "int() not supported on cdata '{}'",
@@ -744,7 +742,7 @@ impl CData {
         }
     }
 
-    fn __float__(&self) -> PyResult<f64> {
+    pub fn float_number(&self) -> PyResult<f64> {
         match self.scalar_value() {
             Some(Value::Float(f)) => Ok(f),
             _ => Err(PyTypeError::new_err(format!(
@@ -754,7 +752,7 @@ impl CData {
         }
     }
 
-    fn __complex__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyComplex>> {
+    pub fn complex<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyComplex>> {
         match self.complex_value()? {
             Some((re, im)) => Ok(pyo3::types::PyComplex::from_doubles(py, re, im)),
             None => Err(PyTypeError::new_err(format!(
@@ -764,12 +762,8 @@ impl CData {
         }
     }
 
-    fn __len__(&self) -> PyResult<usize> {
-        self.length()
-    }
-
     /// As cffi: a primitive hashes as its Python value, anything else as its address.
-    fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+    pub fn hash_value(&self, py: Python<'_>) -> PyResult<isize> {
         match self.comparable_value(py) {
             Ok(Some(v)) => v.bind(py).hash(),
             _ => Ok(self.addr as isize),
@@ -778,13 +772,13 @@ impl CData {
 
     /// As cffi: pointers (and arrays, records, functions) compare by address
     /// with each other only; primitives compare as their Python values.
-    fn __richcmp__(
+    pub fn compare(
         &self,
         py: Python<'_>,
         other: &Bound<'_, PyAny>,
         op: CompareOp,
     ) -> PyResult<Py<PyAny>> {
-        let other_cdata = other.cast::<CData>().ok().map(|o| o.get());
+        let other_cdata = other.cast::<CData>().ok().map(|o| o.cdata());
         let mine = self.comparable_value(py)?;
         let theirs = match other_cdata {
             Some(o) => o.comparable_value(py)?,
@@ -797,7 +791,7 @@ impl CData {
         }
     }
 
-    fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub fn get_item(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         if let Ok(slice) = key.cast::<PySlice>() {
             let (item, start, len) = self.slice_bounds(slice)?;
             let ty = self.reg.with(|t| t.array_of(item, None));
@@ -825,7 +819,7 @@ impl CData {
         convert::read(py, &self.reg, item, addr, &self.owner)
     }
 
-    fn __setitem__(
+    pub fn set_item(
         &self,
         py: Python<'_>,
         key: &Bound<'_, PyAny>,
@@ -844,27 +838,12 @@ impl CData {
         })
     }
 
-    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
-        crate::cycles::traverse(self, &visit)
-    }
-
-    fn __clear__(&self) {
-        crate::cycles::clear(self)
-    }
-
-    /// `del p[i]`: C memory has no items to remove.
-    fn __delitem__(&self, _key: &Bound<'_, PyAny>) -> PyResult<()> {
-        Err(PyTypeError::new_err(
-            "'del x[n]' not supported for cdata objects",
-        ))
-    }
-
     /// Fields first (as cffi does), then ordinary attributes such as methods.
     /// Taking over `__getattribute__` spares a struct field read the
     /// AttributeError that a `__getattr__` fallback would cost.
-    fn __getattribute__(slf: &Bound<'_, Self>, name: &Bound<'_, PyString>) -> PyResult<Py<PyAny>> {
+    pub fn getattribute(slf: &Bound<'_, Self>, name: &Bound<'_, PyString>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
-        let this = slf.get();
+        let this = slf.cdata();
         if this.record_for_fields().is_some() {
             let key = name.to_str()?;
             if !key.starts_with("__") {
@@ -891,21 +870,17 @@ impl CData {
         };
         found.map(Bound::unbind).map_err(|e| {
             if e.is_instance_of::<PyAttributeError>(py) {
-                PyAttributeError::new_err(format!(
-                    "cdata '{}' has no attribute '{}'",
-                    this.cname(),
-                    name
-                ))
+                this.missing_attribute(&name.to_string_lossy())
             } else {
                 e
             }
         })
     }
 
-    /// Reached only when `__getattribute__` found nothing (pyo3 calls it
-    /// then); it gives cffi's message.
-    fn __getattr__(&self, name: &str) -> PyResult<Py<PyAny>> {
-        Err(match self.record_for_fields() {
+    /// cffi's error for an attribute that neither a member nor Python's
+    /// lookup found.
+    fn missing_attribute(&self, name: &str) -> PyErr {
+        match self.record_for_fields() {
             Some((rec, _)) => self
                 .opaque_error(rec, false)
                 .unwrap_or_else(|| self.no_field(name)),
@@ -913,10 +888,15 @@ impl CData {
                 "cdata '{}' has no attribute '{name}'",
                 self.cname()
             )),
-        })
+        }
     }
 
-    fn __setattr__(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub fn set_attribute(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         self.with_field(name, true, |base, f| {
             writing_into(&self.owner, || {
                 convert::write_field_within(py, &self.reg, base, &f.field, value, self.owner.end())
@@ -924,24 +904,22 @@ impl CData {
         })
     }
 
-    fn __add__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let n: isize = other.extract()?;
-        self.pointer_arith(py, n)
+    /// `del s.x`: as cffi, a member cannot be deleted.
+    pub fn delete_attribute(&self, name: &str) -> PyResult<()> {
+        self.with_field(name, false, |_, _| {
+            Err(PyAttributeError::new_err("cannot delete struct field"))
+        })
     }
 
-    fn __radd__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.__add__(py, other)
-    }
-
-    fn __sub__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub fn subtract(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         if let Ok(o) = other.cast::<CData>() {
-            return self.pointer_difference(o.get())?.into_py_any(py);
+            return self.pointer_difference(o.cdata())?.into_py_any(py);
         }
         let n: isize = other.extract()?;
         self.pointer_arith(py, n.wrapping_neg())
     }
 
-    fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub fn iterate(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let n = match self.items() {
             Some((_, _, Some(n))) => n,
             _ => {
@@ -962,35 +940,9 @@ impl CData {
         Ok(list.call_method0("__iter__")?.unbind())
     }
 
-    #[pyo3(signature = (*args, **kwargs))]
-    fn __call__(
-        slf: &Bound<'_, Self>,
-        args: &Bound<'_, PyTuple>,
-        kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
-    ) -> PyResult<Py<PyAny>> {
-        if kwargs.is_some_and(|k| !k.is_empty()) {
-            return Err(PyTypeError::new_err(
-                "a cdata function cannot be called with keyword arguments",
-            ));
-        }
-        crate::call::call(slf.py(), slf.get(), args)
-    }
-
-    /// `with ffi.new(...) as p:` gives `p` and releases it at the end.
-    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
-        crate::lifetime::releasable(slf.get())?;
-        Ok(slf)
-    }
-
-    #[pyo3(signature = (*_exc))]
-    fn __exit__(slf: &Bound<'_, Self>, _exc: &Bound<'_, PyTuple>) -> PyResult<bool> {
-        crate::lifetime::release(slf.py(), slf.as_any())?;
-        Ok(false)
-    }
-
     /// As cffi: the field names of a struct or union (or of the one a
     /// pointer points to); nothing for other cdata.
-    fn __dir__(&self) -> PyResult<Vec<String>> {
+    pub fn field_names(&self) -> PyResult<Vec<String>> {
         let Some((rec, _)) = self.record_for_fields() else {
             return Ok(Vec::new());
         };
@@ -1012,7 +964,7 @@ fn assign_slice(
 ) -> PyResult<()> {
     let size = reg.size_of(item).unwrap_or(0);
     if let Ok(c) = value.cast::<CData>() {
-        let c = c.get();
+        let c = c.cdata();
         let n = c.length()?;
         if n != len {
             return Err(PyValueError::new_err(format!(
@@ -1089,7 +1041,6 @@ pub fn new_owned(
         releasable: true,
         addr: mem.addr(),
         owner: Owner::Memory(mem),
-        vectorcall: crate::vectorcall::ENTRY,
         shape,
         extras: match len {
             Some(_) => Extras {

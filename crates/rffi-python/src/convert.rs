@@ -9,6 +9,7 @@ use rffi_call::{memory, Scalar, Value};
 use rffi_types::{Type, TypeId};
 
 use crate::cdata::{CData, Origin};
+use crate::cdata_type::CDataGet;
 use crate::errors::IntoPyResult;
 use crate::owner::{Memory, Owner};
 use crate::registry::{Registry, Shape};
@@ -45,7 +46,7 @@ impl Drop for Keep {
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     if let Ok(c) = obj.cast::<CData>() {
-        let c = c.get();
+        let c = c.cdata();
         return format!("cdata '{}'", c.reg.cname(c.ty));
     }
     obj.get_type()
@@ -72,7 +73,7 @@ pub fn to_integer(obj: &Bound<'_, PyAny>) -> PyResult<i128> {
             .map_err(|_| PyOverflowError::new_err("int too big to convert"));
     }
     if let Ok(c) = obj.cast::<CData>() {
-        let c = c.get();
+        let c = c.cdata();
         if !matches!(c.shape(), Shape::Pointer { .. }) {
             if let Some(v) = c.integer_value()? {
                 return Ok(v);
@@ -120,7 +121,7 @@ pub fn check_range(reg: &Registry, ty: TypeId, v: i128, size: u8, signed: bool) 
 
 fn to_float(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
     if let Ok(c) = obj.cast::<CData>() {
-        let c = c.get();
+        let c = c.cdata();
         return match c.float_value()? {
             Some(v) => Ok(v),
             None => Err(PyTypeError::new_err(format!(
@@ -146,7 +147,7 @@ fn to_char(reg: &Registry, ty: TypeId, obj: &Bound<'_, PyAny>) -> PyResult<i128>
         }
     }
     if let Ok(c) = obj.cast::<CData>() {
-        let c = c.get();
+        let c = c.cdata();
         if c.reg.shape(c.ty) == Shape::Char {
             return c.integer_value().map(|v| v.unwrap_or(0));
         }
@@ -174,7 +175,7 @@ fn to_wide_char(reg: &Registry, ty: TypeId, size: u8, obj: &Bound<'_, PyAny>) ->
         return Err(fail(format!("unicode string of length {units}")));
     }
     if let Ok(c) = obj.cast::<CData>() {
-        let c = c.get();
+        let c = c.cdata();
         if matches!(c.reg.shape(c.ty), Shape::WideChar { .. }) {
             return c.integer_value().map(|v| v.unwrap_or(0));
         }
@@ -266,7 +267,7 @@ mod num_complex_like {
             return Ok(C(c.real(), c.imag()));
         }
         if let Ok(c) = obj.cast::<CData>() {
-            if let Some((re, im)) = c.get().complex_value()? {
+            if let Some((re, im)) = c.cdata().complex_value()? {
                 return Ok(C(re, im));
             }
         }
@@ -280,7 +281,7 @@ pub fn pointer_value(reg: &Registry, ty: TypeId, obj: &Bound<'_, PyAny>) -> PyRe
     let Ok(c) = obj.cast::<CData>() else {
         return Err(init_error(reg, ty, "cdata pointer", obj));
     };
-    let c = c.get();
+    let c = c.cdata();
     let from = reg.translate(&c.reg, c.ty)?;
     match reg.with(|t| pointer_compatible(t, ty, from)) {
         PointerFit::Same => c.pointer_target(),
@@ -385,7 +386,7 @@ fn write_array(
         }
     }
     if let Ok(c) = obj.cast::<CData>() {
-        let c = c.get();
+        let c = c.cdata();
         // A cdata of another FFI (one an out-of-line module includes) has the
         // same type when its C name names `ty` here; its id means nothing here.
         if reg.translate(&c.reg, c.ty).ok() == Some(ty) {
@@ -514,7 +515,7 @@ fn write_record(
     end: Option<usize>,
 ) -> PyResult<()> {
     if let Ok(c) = obj.cast::<CData>() {
-        let c = c.get();
+        let c = c.cdata();
         // A cdata of another FFI (one an out-of-line module includes) has the
         // same type when its C name names `ty` here; its id means nothing here.
         if reg.translate(&c.reg, c.ty).ok() == Some(ty) {
@@ -763,7 +764,7 @@ pub fn write_arg(
     };
     if let Ok(c) = obj.cast::<CData>() {
         write(py, reg, ty, addr, obj)?;
-        keep.hold_for_call(&c.get().owner);
+        keep.hold_for_call(&c.cdata().owner);
         return Ok(());
     }
     let item_shape = reg.shape(item);

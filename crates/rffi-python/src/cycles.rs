@@ -25,7 +25,6 @@ use std::sync::Arc;
 
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::{PyTraverseError, PyVisit};
 
 use crate::cdata::CData;
 use crate::owner::{Memory, Owner};
@@ -39,8 +38,38 @@ fn sole_memory(c: &CData) -> Option<&Arc<Memory>> {
     }
 }
 
+/// The collector's visitor, as `tp_traverse` is given it: each object a
+/// cdata holds is shown to it; a non-zero answer stops the traversal.
+pub struct Visit {
+    visit: ffi::visitproc,
+    arg: *mut std::ffi::c_void,
+}
+
+impl Visit {
+    /// The visitor CPython passed to `tp_traverse`.
+    pub fn new(visit: ffi::visitproc, arg: *mut std::ffi::c_void) -> Visit {
+        Visit { visit, arg }
+    }
+
+    /// Shows `obj` to the collector (nothing for `None`).
+    pub fn call<'a, T: 'a>(
+        &self,
+        obj: impl Into<Option<&'a Py<T>>>,
+    ) -> Result<(), std::ffi::c_int> {
+        let Some(obj) = obj.into() else {
+            return Ok(());
+        };
+        // SAFETY: `visit` and `arg` are what CPython gave `tp_traverse`,
+        // which is running; `obj` is a live object the cdata holds.
+        match unsafe { (self.visit)(obj.as_ptr(), self.arg) } {
+            0 => Ok(()),
+            code => Err(code),
+        }
+    }
+}
+
 /// `tp_traverse` of a cdata.
-pub fn traverse(c: &CData, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+pub fn traverse(c: &CData, visit: &Visit) -> Result<(), std::ffi::c_int> {
     // The exporter type of a `from_buffer` cdata is its own reference.
     if let Some(from) = c.extras.get().and_then(|e| e.from.as_ref()) {
         visit.call(from)?;
@@ -63,7 +92,7 @@ pub fn clear(c: &CData) {
     let Some(m) = sole_memory(c) else {
         return;
     };
-    Python::attach(|py| {
+    crate::cdata_type::attached(|py| {
         m.release_collected(py);
         crate::handle::clear(py, m);
     });
@@ -87,7 +116,7 @@ pub unsafe extern "C" fn finalize(obj: *mut ffi::PyObject) {
         let Ok(c) = obj.cast::<CData>() else {
             return;
         };
-        if let Some(m) = sole_memory(c.get()) {
+        if let Some(m) = sole_memory(crate::cdata_type::CDataGet::cdata(c)) {
             if m.has_pending_finalizer() {
                 m.release_collected(py);
             }
@@ -98,18 +127,5 @@ pub unsafe extern "C" fn finalize(obj: *mut ffi::PyObject) {
         let py = unsafe { Python::assume_attached() };
         pyo3::panic::PanicException::new_err("rffi panicked finalizing a cdata")
             .write_unraisable(py, None);
-    }
-}
-
-/// Installs [`finalize`] as the `tp_finalize` of the CData type `tp`.
-///
-/// # Safety
-/// At import, with the GIL held: `tp` is the live CData type.
-pub unsafe fn install(tp: *mut ffi::PyTypeObject) {
-    // SAFETY: per this function's contract; CPython reads the slot from the
-    // type object, and `PyType_Modified` drops what it cached of it.
-    unsafe {
-        (*tp).tp_finalize = Some(finalize);
-        ffi::PyType_Modified(tp);
     }
 }

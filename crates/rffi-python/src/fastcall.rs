@@ -310,23 +310,7 @@ unsafe fn read_pointer<'a>(
     Some(c.addr)
 }
 
-/// The `CData` behind `obj` when it is exactly one.
-///
-/// # Safety
-/// GIL held, `obj` live; the reference must not outlive `obj`.
-#[inline]
-pub unsafe fn cdata_ref<'a>(obj: *mut ffi::PyObject) -> Option<&'a CData> {
-    // SAFETY: the caller's contract; the type check makes the cast sound.
-    unsafe {
-        let py = pyo3::Python::assume_attached();
-        let tp = crate::vectorcall::cdata_type();
-        if tp.is_null() || ffi::Py_TYPE(obj) != tp {
-            return None;
-        }
-        let bound = pyo3::Borrowed::from_ptr(py, obj).cast_unchecked::<CData>();
-        Some(&*(bound.get() as *const CData))
-    }
-}
+pub use crate::cdata_type::cdata_ref;
 
 /// Calls `f` through the fast path: `None` when it does not apply (then
 /// nothing happened), else the new reference of the result, or NULL with

@@ -336,3 +336,101 @@ impl ReadCache {
         entry.item.get()?.as_ref()
     }
 }
+
+/// Stores `obj` as the scalar of kind `kind` at `addr` when `obj` is an
+/// exact `int` or `float` that the kind takes as it is (an `int` within the
+/// integer's range, a `float` for a floating kind): `Some(())` once stored,
+/// `None` (nothing written, no exception) for every other case, which the
+/// general conversion then handles with its errors.
+///
+/// # Safety
+/// The GIL is held, `obj` is live, and the scalar's bytes at `addr` are
+/// writable (any alignment).
+#[inline]
+unsafe fn store(kind: Kind, addr: usize, obj: *mut ffi::PyObject) -> Option<()> {
+    let p = addr as *mut u8;
+    // SAFETY: `obj` is live and the GIL held, per the caller.
+    let (is_int, is_float) = unsafe {
+        (
+            ffi::PyLong_CheckExact(obj) != 0,
+            ffi::PyFloat_CheckExact(obj) != 0,
+        )
+    };
+    if is_float {
+        // SAFETY: `obj` is an exact float.
+        let v = unsafe { ffi::PyFloat_AS_DOUBLE(obj) };
+        // SAFETY: the scalar's bytes are writable, per the caller.
+        unsafe {
+            match kind {
+                Kind::F64 => p.cast::<f64>().write_unaligned(v),
+                Kind::F32 => p.cast::<f32>().write_unaligned(v as f32),
+                _ => return None,
+            }
+        }
+        return Some(());
+    }
+    if !is_int {
+        return None;
+    }
+    let mut overflow: std::ffi::c_int = 0;
+    // SAFETY: `obj` is an exact int; no Python code runs for it.
+    let v = unsafe { ffi::PyLong_AsLongLongAndOverflow(obj, &mut overflow) };
+    if overflow != 0 {
+        return None; // past 64 bits: the general path raises, or takes a u64
+    }
+    if v == -1 {
+        // SAFETY: the GIL is held.
+        if unsafe { !ffi::PyErr_Occurred().is_null() } {
+            // SAFETY: as above; the general path raises its own error.
+            unsafe { ffi::PyErr_Clear() };
+            return None;
+        }
+    }
+    // SAFETY: the scalar's bytes are writable, per the caller; each value
+    // is stored only when it fits the kind.
+    unsafe {
+        match kind {
+            Kind::I8 => p.cast::<i8>().write_unaligned(i8::try_from(v).ok()?),
+            Kind::U8 => p.write_unaligned(u8::try_from(v).ok()?),
+            Kind::I16 => p.cast::<i16>().write_unaligned(i16::try_from(v).ok()?),
+            Kind::U16 => p.cast::<u16>().write_unaligned(u16::try_from(v).ok()?),
+            Kind::I32 => p.cast::<i32>().write_unaligned(i32::try_from(v).ok()?),
+            Kind::U32 => p.cast::<u32>().write_unaligned(u32::try_from(v).ok()?),
+            Kind::I64 => p.cast::<i64>().write_unaligned(v),
+            Kind::U64 => p.cast::<u64>().write_unaligned(u64::try_from(v).ok()?),
+            _ => return None,
+        }
+    }
+    Some(())
+}
+
+impl FastField {
+    /// Stores `obj` in the member of the record at `base` when it is a
+    /// common scalar taking `obj` as it is (see [`store`]); `None` leaves it
+    /// to the general path.
+    ///
+    /// # Safety
+    /// The GIL is held, `obj` is live and the record's bytes at `base` are
+    /// writable.
+    #[inline]
+    pub unsafe fn store(&self, base: usize, obj: *mut ffi::PyObject) -> Option<()> {
+        if self.kind == Kind::Other {
+            return None;
+        }
+        // SAFETY: not a bitfield: the member's bytes lie in the record.
+        unsafe { store(self.kind, base.wrapping_add(self.field.offset), obj) }
+    }
+}
+
+impl ItemRead {
+    /// Stores `obj` in the item at `addr` when it is a common scalar taking
+    /// `obj` as it is; `None` leaves it to the general path.
+    ///
+    /// # Safety
+    /// The GIL is held, `obj` is live and the item's bytes are writable.
+    #[inline]
+    pub unsafe fn store(&self, addr: usize, obj: *mut ffi::PyObject) -> Option<()> {
+        // SAFETY: as the caller guarantees.
+        unsafe { store(self.kind, addr, obj) }
+    }
+}

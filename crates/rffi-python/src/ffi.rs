@@ -13,6 +13,7 @@ use rffi_types::{CdefOptions, Type, TypeId};
 use crate::allocator::{Alloc, Allocator};
 use crate::buffer::{self, Buffer};
 use crate::cdata::{CData, Extras, Origin};
+use crate::cdata_type::CDataGet;
 use crate::ctype::CType;
 use crate::errors::{CDefError, FFIError, IntoPyResult};
 use crate::library::Lib;
@@ -64,7 +65,7 @@ impl Ffi {
     /// `None` for the process, or a `void *` handle from C's dlopen.
     fn open(&self, py: Python<'_>, name: Option<&Bound<'_, PyAny>>, flags: i32) -> PyResult<Lib> {
         if let Some(handle) = name.and_then(|n| n.cast::<CData>().ok()) {
-            return Lib::from_handle(&self.reg, handle.get());
+            return Lib::from_handle(&self.reg, handle.cdata());
         }
         let path = match name {
             None => None,
@@ -172,7 +173,7 @@ impl Ffi {
     /// A type from a string, a ctype or the type of a cdata.
     fn type_of_any(&self, x: &Bound<'_, PyAny>) -> PyResult<TypeId> {
         if let Ok(c) = x.cast::<CData>() {
-            let c = c.get();
+            let c = c.cdata();
             return self.reg.translate(&c.reg, c.ty);
         }
         if x.is_instance_of::<PyString>() || x.is_instance_of::<CType>() {
@@ -255,7 +256,8 @@ impl Ffi {
     pub(crate) fn py_new(py: Python<'_>) -> PyResult<Ffi> {
         let reg = Registry::new();
         let void_ptr = reg.parse("void *")?;
-        let null = Py::new(py, CData::plain(&reg, void_ptr, 0, Owner::None))?;
+        let null =
+            crate::cdata_type::new(py, CData::plain(&reg, void_ptr, 0, Owner::None))?.unbind();
         Ok(Ffi {
             reg,
             null,
@@ -293,6 +295,20 @@ impl Ffi {
     #[pyo3(name = "CData")]
     fn cdata_class(py: Python<'_>) -> Py<PyAny> {
         py.get_type::<CData>().into_any().unbind()
+    }
+
+    /// `ffi.new(cdecl, init=None)`: a METH_FASTCALL method of the class's own.
+    #[classattr]
+    #[pyo3(name = "new")]
+    fn new_method(py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::ffi_fastcall::descriptor(py, py.get_type::<Ffi>().as_type_ptr(), "new")
+    }
+
+    /// `ffi.cast(cdecl, source)`: as `new`.
+    #[classattr]
+    #[pyo3(name = "cast")]
+    fn cast_method(py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::ffi_fastcall::descriptor(py, py.get_type::<Ffi>().as_type_ptr(), "cast")
     }
 
     /// `ffi.buffer(cdata, size=-1)` makes a buffer: cffi's `ffi.buffer` is
@@ -584,34 +600,6 @@ impl Ffi {
         Ok(())
     }
 
-    #[pyo3(name = "new", signature = (cdecl, init = None))]
-    pub(crate) fn new_cdata<'py>(
-        &self,
-        py: Python<'py>,
-        cdecl: &Bound<'py, PyAny>,
-        init: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, CData>> {
-        let (ty, shape) = self.resolve_shaped(cdecl)?;
-        let how = Alloc::Default { clear: true };
-        crate::allocator::new(py, &self.reg, ty, shape, init, &how)
-    }
-
-    pub(crate) fn cast<'py>(
-        &self,
-        cdecl: &Bound<'py, PyAny>,
-        source: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, CData>> {
-        let (ty, shape) = self.resolve_shaped(cdecl)?;
-        if shape == Shape::Function && cdecl.is_instance_of::<PyString>() {
-            // cffi reads a function type named by a string as a mistake for a pointer.
-            return Err(CDefError::new_err(format!(
-                "the type '{}' is a function type, not a pointer-to-function type",
-                cdecl.cast::<PyString>()?.to_cow()?
-            )));
-        }
-        crate::cast::cast_object(&self.reg, ty, shape, source)
-    }
-
     #[pyo3(name = "from_buffer", signature = (cdecl, python_buffer = None, require_writable = false))]
     fn cdata_from_buffer(
         &self,
@@ -684,7 +672,7 @@ impl Ffi {
         cdata: &Bound<'_, PyAny>,
         maxlen: isize,
     ) -> PyResult<Py<PyAny>> {
-        let c = Self::cdata_arg(cdata, "string()")?.get();
+        let c = Self::cdata_arg(cdata, "string()")?.cdata();
         crate::strings::string(py, c, maxlen)
     }
 
@@ -694,14 +682,14 @@ impl Ffi {
         cdata: &Bound<'_, PyAny>,
         length: isize,
     ) -> PyResult<Py<PyAny>> {
-        let c = Self::cdata_arg(cdata, "unpack()")?.get();
+        let c = Self::cdata_arg(cdata, "unpack()")?.cdata();
         crate::strings::unpack(py, c, length)
     }
 
     fn sizeof(&self, cdecl: &Bound<'_, PyAny>) -> PyResult<usize> {
         let x = cdecl;
         if let Ok(c) = x.cast::<CData>() {
-            let c = c.get();
+            let c = c.cdata();
             match (c.shape(), &c.origin) {
                 (Shape::Array { .. }, _) => return Ok(c.byte_size()),
                 // A struct with a flexible array member owns what `new` gave it.
@@ -735,7 +723,7 @@ impl Ffi {
         let x = cdecl;
         if let Ok(c) = x.cast::<CData>() {
             // Its own registry's: the cdata may come from another FFI.
-            let c = c.get();
+            let c = c.cdata();
             return c.reg.ctype(py, c.ty);
         }
         if let Ok(s) = x.cast::<PyString>() {
@@ -768,7 +756,7 @@ impl Ffi {
         let c = cdata
             .cast::<CData>()
             .map_err(|_| PyTypeError::new_err("expected a 'cdata' object"))?
-            .get();
+            .cdata();
         self.same_ffi(&c.reg, c.ty, "cdata")?;
         if !matches!(
             c.shape(),
@@ -817,7 +805,7 @@ impl Ffi {
         // the destination (or the source itself, for a cdata).
         for obj in [dest, src] {
             if let Ok(c) = obj.cast::<CData>() {
-                c.get().live()?;
+                c.cdata().live()?;
             }
         }
         if dlen.is_some_and(|l| n > l) || slen.is_some_and(|l| n > l) {
@@ -851,7 +839,7 @@ fn raw_region(
     writable: bool,
 ) -> PyResult<(usize, Option<usize>, Option<Py<buffer::BufferHold>>)> {
     if let Ok(c) = obj.cast::<CData>() {
-        let c = c.get();
+        let c = c.cdata();
         c.live()?;
         let room = c.owner.room_from(c.addr);
         let len = match (c.shape(), room) {
@@ -890,4 +878,35 @@ fn warn_all(warnings: &[String]) -> PyResult<()> {
         }
         Ok(())
     })
+}
+
+impl Ffi {
+    /// `ffi.new(cdecl, init)` (the method itself is in `ffi_fastcall.rs`).
+    pub(crate) fn new_cdata<'py>(
+        &self,
+        py: Python<'py>,
+        cdecl: &Bound<'py, PyAny>,
+        init: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, CData>> {
+        let (ty, shape) = self.resolve_shaped(cdecl)?;
+        let how = Alloc::Default { clear: true };
+        crate::allocator::new(py, &self.reg, ty, shape, init, &how)
+    }
+
+    /// `ffi.cast(cdecl, source)` (the method itself is in `ffi_fastcall.rs`).
+    pub(crate) fn cast<'py>(
+        &self,
+        cdecl: &Bound<'py, PyAny>,
+        source: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, CData>> {
+        let (ty, shape) = self.resolve_shaped(cdecl)?;
+        if shape == Shape::Function && cdecl.is_instance_of::<PyString>() {
+            // cffi reads a function type named by a string as a mistake for a pointer.
+            return Err(CDefError::new_err(format!(
+                "the type '{}' is a function type, not a pointer-to-function type",
+                cdecl.cast::<PyString>()?.to_cow()?
+            )));
+        }
+        crate::cast::cast_object(&self.reg, ty, shape, source)
+    }
 }

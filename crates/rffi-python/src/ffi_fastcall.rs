@@ -1,89 +1,83 @@
 //! `ffi.new` and `ffi.cast` as plain METH_FASTCALL methods.
 //!
 //! For `ffi.cast("int *", 0)` pyo3 spends more than the cast itself on the
-//! method call (argument parsing, thread-local bookkeeping). At import, the
-//! two methods of `FFI` are replaced by functions that take positional
-//! arguments straight from CPython's array, and make their result with
-//! [`object::new`](crate::object::new). Calls with keywords or a wrong number
-//! of arguments go to pyo3's methods, kept aside, so their errors stay
-//! pyo3's; either way the same Rust code (`Ffi::new_cdata`, `Ffi::cast`)
-//! does the work.
+//! method call (argument parsing, thread-local bookkeeping). The FFI class
+//! declares these two methods itself (as class attributes holding method
+//! descriptors made here, see `ffi.rs`): functions that take positional
+//! arguments straight from CPython's array and make their result with
+//! [`cdata_type::new`](crate::cdata_type::new). Keywords and wrong argument
+//! counts are bound here too, with Python's errors; the same Rust code
+//! (`Ffi::new_cdata`, `Ffi::cast`) does the work.
 
-use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::PyTuple;
 
 use crate::ffi::Ffi;
 
-struct Fast {
-    /// pyo3's `FFI.new` and `FFI.cast`, for the calls the fast functions pass on.
-    new: Py<PyAny>,
-    cast: Py<PyAny>,
-}
+/// The two methods' tables; they must outlive the type, so they are
+/// leaked, once per process.
+static DEFS: OnceLock<[MethodDef; 2]> = OnceLock::new();
 
-static FAST: OnceLock<Fast> = OnceLock::new();
+/// A method table, shared between threads (CPython only reads it).
+struct MethodDef(ffi::PyMethodDef);
 
-/// Replaces `FFI.new` and `FFI.cast`; run once, at import.
-pub fn install(py: Python<'_>) -> PyResult<()> {
-    let ty = py.get_type::<Ffi>();
-    let tp = ty.as_type_ptr();
-    // SAFETY: `tp` is the live FFI type; its `tp_dict` is its attribute dict,
-    // a borrowed reference kept alive by the type.
-    let dict = unsafe { Borrowed::from_ptr(py, (*tp).tp_dict) };
-    let dict = dict.cast::<PyDict>()?;
-    let general = |name: &str| -> PyResult<Py<PyAny>> {
-        dict.get_item(name)?
-            .map(Bound::unbind)
-            .ok_or_else(|| PyRuntimeError::new_err(format!("FFI has no method {name}")))
-    };
-    let fast = Fast {
-        new: general("new")?,
-        cast: general("cast")?,
-    };
-    if FAST.set(fast).is_err() {
-        return Ok(()); // installed by an earlier import
-    }
-    let methods: [(&str, ffi::PyCFunctionFastWithKeywords); 2] =
-        [("new", fast_new), ("cast", fast_cast)];
-    for (name, function) in methods {
-        let signature: Option<String> = general(name)?
-            .bind(py)
-            .getattr("__text_signature__")?
-            .extract()?;
-        // CPython reads the signature from the first lines of the doc.
-        let doc = match signature {
-            Some(s) => format!("{name}{s}\n--\n\n"),
-            None => String::new(),
+// SAFETY: the table holds pointers to static strings and a function; it is
+// never written after it is made.
+unsafe impl Send for MethodDef {}
+// SAFETY: as above.
+unsafe impl Sync for MethodDef {}
+
+/// The method descriptor of `FFI.<name>` (`new` or `cast`) for the FFI type
+/// `tp`: what the class declares under that name.
+pub fn descriptor(py: Python<'_>, tp: *mut ffi::PyTypeObject, name: &str) -> PyResult<Py<PyAny>> {
+    let defs = DEFS.get_or_init(|| {
+        let def = |name: &'static std::ffi::CStr,
+                   doc: &'static std::ffi::CStr,
+                   f: ffi::PyCFunctionFastWithKeywords| {
+            MethodDef(ffi::PyMethodDef {
+                ml_name: name.as_ptr(),
+                ml_meth: ffi::PyMethodDefPointer {
+                    PyCFunctionFastWithKeywords: f,
+                },
+                ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+                ml_doc: doc.as_ptr(),
+            })
         };
-        let leak = |s: String| -> PyResult<*const c_char> {
-            let c = CString::new(s).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-            Ok(Box::leak(c.into_boxed_c_str()).as_ptr())
-        };
-        // The method table must outlive the type: it is leaked, once per process.
-        let def: &'static mut ffi::PyMethodDef = Box::leak(Box::new(ffi::PyMethodDef {
-            ml_name: leak(name.to_string())?,
-            ml_meth: ffi::PyMethodDefPointer {
-                PyCFunctionFastWithKeywords: function,
-            },
-            ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
-            ml_doc: leak(doc)?,
-        }));
-        // SAFETY: `tp` is a live type and `def` a static method table of the
-        // flags it declares; the result is a new reference or NULL with an
-        // exception set.
-        let descr =
-            unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyDescr_NewMethod(tp, def as *mut _))? };
-        dict.set_item(name, descr)?;
-    }
-    // SAFETY: the type's dict changed behind its back: CPython's method
-    // caches are told, as `type.__setattr__` would.
-    unsafe { ffi::PyType_Modified(tp) };
-    Ok(())
+        [
+            def(
+                c"new",
+                c"new($self, /, cdecl, init=None)\n--\n\nA new cdata of type `cdecl` (a pointer or an array), its memory zeroed or set from `init`.",
+                fast_new,
+            ),
+            def(
+                c"cast",
+                c"cast($self, /, cdecl, source)\n--\n\n`source` (an integer, a float or a cdata) seen as a cdata of type `cdecl`.",
+                fast_cast,
+            ),
+        ]
+    });
+    let def = defs
+        .iter()
+        .find(|d| {
+            // SAFETY: `ml_name` is one of the static C strings above.
+            unsafe { std::ffi::CStr::from_ptr(d.0.ml_name) }.to_bytes() == name.as_bytes()
+        })
+        .ok_or_else(|| PyRuntimeError::new_err(format!("FFI has no fast method {name}")))?;
+    // SAFETY: `tp` is the live FFI type and `def` a static method table of
+    // the flags it declares (CPython does not write to it); the result is a
+    // new reference or NULL with an exception set.
+    let descr = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            ffi::PyDescr_NewMethod(tp, std::ptr::addr_of!(def.0) as *mut _),
+        )?
+    };
+    Ok(descr.unbind())
 }
 
 /// The shared frame of the fast methods: the GIL is held (CPython calls
@@ -113,9 +107,13 @@ struct Call {
 }
 
 impl Call {
-    /// The number of positional arguments, when it is in `range` and no
-    /// keywords were given.
-    fn positional(&self, range: std::ops::RangeInclusive<usize>) -> Option<usize> {
+    /// The number of positional arguments, when it is in `range`, no
+    /// keywords were given and the fast paths are on: then the arguments
+    /// are taken as they are, without binding them to names.
+    fn shortcut(&self, range: std::ops::RangeInclusive<usize>) -> Option<usize> {
+        if !crate::switches::fast_paths() {
+            return None;
+        }
         let n = usize::try_from(self.nargs).ok()?;
         (self.kwnames.is_null() && range.contains(&n)).then_some(n)
     }
@@ -138,40 +136,67 @@ impl Call {
         Some(unsafe { Borrowed::from_ptr(py, *self.args.add(i)) })
     }
 
-    /// Passes the call on to pyo3's method (`which` of those kept) unchanged.
+    /// The arguments bound to the parameters `names` (the first `required`
+    /// of them required), positional or by keyword, with Python's errors
+    /// for a call that does not fit.
     #[cold]
-    fn forward(
+    fn bind<'a, 'py, const N: usize>(
         &self,
-        py: Python<'_>,
-        which: impl FnOnce(&Fast) -> &Py<PyAny>,
-    ) -> PyResult<*mut ffi::PyObject> {
-        let fast = FAST
-            .get()
-            .ok_or_else(|| PyRuntimeError::new_err("rffi is not initialized"))?;
-        let general = which(fast);
+        py: Python<'py>,
+        method: &str,
+        names: [&str; N],
+        required: usize,
+    ) -> PyResult<[Option<Borrowed<'a, 'py, PyAny>>; N]> {
         let nargs = usize::try_from(self.nargs).unwrap_or(0);
-        let nkw = if self.kwnames.is_null() {
-            0
-        } else {
-            // SAFETY: `kwnames` is a tuple when not NULL, per the protocol.
-            usize::try_from(unsafe { ffi::PyTuple_GET_SIZE(self.kwnames) }).unwrap_or(0)
-        };
-        let mut all = Vec::with_capacity(1 + nargs + nkw);
-        all.push(self.slf);
-        // SAFETY: `args` holds the `nargs` positional arguments followed by
-        // the values of the `nkw` keywords, per the protocol.
-        all.extend((0..nargs + nkw).map(|i| unsafe { *self.args.add(i) }));
-        // SAFETY: every pointer is a live object borrowed for this call and
-        // `general` is a method descriptor taking the object as its first
-        // argument; the result is a new reference or NULL with an exception.
-        let result = unsafe {
-            ffi::PyObject_Vectorcall(general.as_ptr(), all.as_ptr(), nargs + 1, self.kwnames)
-        };
-        if result.is_null() {
-            Err(PyErr::fetch(py))
-        } else {
-            Ok(result)
+        if nargs > N {
+            let takes = if required == N {
+                format!("{N}")
+            } else {
+                format!("from {required} to {N}")
+            };
+            return Err(PyTypeError::new_err(format!(
+                "FFI.{method}() takes {takes} positional arguments but {nargs} were given"
+            )));
         }
+        let mut bound: [Option<Borrowed<'a, 'py, PyAny>>; N] = [None; N];
+        for (i, slot) in bound.iter_mut().enumerate().take(nargs) {
+            *slot = self.arg(py, i);
+        }
+        if !self.kwnames.is_null() {
+            // SAFETY: `kwnames` is a tuple of str when not NULL, per the
+            // protocol, borrowed for the call.
+            let kwnames = unsafe { Borrowed::from_ptr(py, self.kwnames) };
+            let kwnames = kwnames.cast::<PyTuple>().map_err(PyErr::from)?;
+            for (k, key) in kwnames.iter().enumerate() {
+                let key: String = key.extract()?;
+                let Some(at) = names.iter().position(|n| *n == key) else {
+                    return Err(PyTypeError::new_err(format!(
+                        "FFI.{method}() got an unexpected keyword argument '{key}'"
+                    )));
+                };
+                if bound[at].is_some() {
+                    return Err(PyTypeError::new_err(format!(
+                        "FFI.{method}() got multiple values for argument '{key}'"
+                    )));
+                }
+                // SAFETY: the keywords' values follow the `nargs` positional
+                // arguments in `args`, one per name, live for the call.
+                bound[at] = Some(unsafe { Borrowed::from_ptr(py, *self.args.add(nargs + k)) });
+            }
+        }
+        let missing: Vec<String> = (0..required)
+            .filter(|&i| bound[i].is_none())
+            .map(|i| format!("'{}'", names[i]))
+            .collect();
+        if !missing.is_empty() {
+            let s = if missing.len() == 1 { "" } else { "s" };
+            return Err(PyTypeError::new_err(format!(
+                "FFI.{method}() missing {} required argument{s}: {}",
+                missing.len(),
+                missing.join(" and ")
+            )));
+        }
+        Ok(bound)
     }
 }
 
@@ -192,11 +217,14 @@ unsafe extern "C" fn fast_new(
         kwnames,
     };
     entry(|py| {
-        let (Some(_), Some(cdecl)) = (call.positional(1..=2), call.arg(py, 0)) else {
-            return call.forward(py, |f| &f.new);
+        let (cdecl, init) = match (call.shortcut(1..=2), call.arg(py, 0)) {
+            (Some(_), Some(cdecl)) => (cdecl, call.arg(py, 1)),
+            _ => match call.bind(py, "new", ["cdecl", "init"], 1)? {
+                [Some(cdecl), init] => (cdecl, init.filter(|i| !i.is_none())),
+                _ => return Err(PyTypeError::new_err("FFI.new() needs a cdecl")),
+            },
         };
         let ffi = call.this(py);
-        let init = call.arg(py, 1);
         let cdata = ffi.get().new_cdata(py, &cdecl, init.as_deref())?;
         Ok(cdata.into_ptr())
     })
@@ -219,10 +247,16 @@ unsafe extern "C" fn fast_cast(
         kwnames,
     };
     entry(|py| {
-        let (Some(_), Some(cdecl), Some(source)) =
-            (call.positional(2..=2), call.arg(py, 0), call.arg(py, 1))
-        else {
-            return call.forward(py, |f| &f.cast);
+        let (cdecl, source) = match (call.shortcut(2..=2), call.arg(py, 0), call.arg(py, 1)) {
+            (Some(_), Some(cdecl), Some(source)) => (cdecl, source),
+            _ => match call.bind(py, "cast", ["cdecl", "source"], 2)? {
+                [Some(cdecl), Some(source)] => (cdecl, source),
+                _ => {
+                    return Err(PyTypeError::new_err(
+                        "FFI.cast() needs a cdecl and a source",
+                    ))
+                }
+            },
         };
         let ffi = call.this(py);
         let cdata = ffi.get().cast(&cdecl, &source)?;

@@ -7,6 +7,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 
 use crate::cdata::{CData, Origin};
+use crate::cdata_type::CDataGet;
 use crate::owner::{Memory, Owner};
 use crate::registry::Registry;
 
@@ -36,7 +37,7 @@ impl Drop for Entry {
 /// `m` is (the caller checked that one cdata alone holds it): the entry in
 /// the table of live handles is the handle's own reference, so a cycle
 /// through the object (`o.h = ffi.new_handle(o)`) can be collected.
-pub fn traverse(m: &Memory, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+pub fn traverse(m: &Memory, visit: &crate::cycles::Visit) -> Result<(), std::ffi::c_int> {
     let Some(entry) = m.kept_as::<Entry>() else {
         return Ok(());
     };
@@ -93,7 +94,7 @@ pub fn from_handle(py: Python<'_>, p: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> 
     let Ok(c) = p.cast::<CData>() else {
         return Err(PyTypeError::new_err("expected a 'cdata' object"));
     };
-    let addr = c.get().addr;
+    let addr = c.cdata().addr;
     if addr == 0 {
         return Err(PyRuntimeError::new_err(
             "cannot use from_handle() on NULL pointer",

@@ -12,6 +12,7 @@ mod call;
 mod callback;
 mod cast;
 mod cdata;
+mod cdata_type;
 mod convert;
 mod ctype;
 mod cycles;
@@ -23,32 +24,31 @@ mod ffi_fastcall;
 mod file;
 mod gil;
 mod handle;
+mod hot;
 mod library;
 mod lifetime;
-mod object;
 mod outofline;
 mod owner;
 mod registry;
-mod slots;
 mod strings;
+mod switches;
 mod vectorcall;
 
 #[pymodule]
 fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // First: the FFI class names the CData type among its attributes.
+    cdata_type::create(m)?;
     m.add_class::<ffi::Ffi>()?;
-    m.add_class::<cdata::CData>()?;
-    vectorcall::install(py)?;
-    slots::install(py)?;
-    object::install(py)?;
-    ffi_fastcall::install(py)?;
     m.add_class::<ctype::CType>()?;
     m.add_class::<ctype::CField>()?;
     m.add_class::<library::Lib>()?;
     m.add_class::<buffer::Buffer>()?;
     m.add_class::<allocator::Allocator>()?;
     m.add_function(wrap_pyfunction!(outofline::ffi_from_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(switches::_switches, m)?)?;
+    m.add_function(wrap_pyfunction!(switches::_fast_path_taken, m)?)?;
     m.add("FFIError", py.get_type::<errors::FFIError>())?;
     m.add("CDefError", py.get_type::<errors::CDefError>())?;
     m.add(

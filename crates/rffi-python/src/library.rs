@@ -144,7 +144,8 @@ impl Lib {
             _ => return Ok(self.owner()),
         };
         // The bounded memory keeps the library through a cdata that holds it.
-        let keeper = Py::new(py, CData::plain(&self.reg, ty, addr, self.owner()))?;
+        let keeper =
+            crate::cdata_type::new(py, CData::plain(&self.reg, ty, addr, self.owner()))?.unbind();
         Ok(Owner::Memory(Memory::foreign(
             addr,
             size,

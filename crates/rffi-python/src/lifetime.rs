@@ -5,6 +5,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::cdata::{CData, Extras, Origin};
+use crate::cdata_type::CDataGet;
 use crate::owner::{Finalizer, Memory, Owner};
 
 const NOT_RELEASABLE: &str = "only 'cdata' object from ffi.new(), ffi.gc(), ffi.from_buffer() or ffi.new_allocator()() can be used with the 'with' keyword or ffi.release()";
@@ -24,7 +25,7 @@ fn cdata_arg<'a, 'py>(x: &'a Bound<'py, PyAny>, what: &str) -> PyResult<&'a Boun
 /// `destructor(cdata)` once, when it is collected or released. With
 /// `destructor=None`, removes the destructor of a cdata `ffi.gc` returned.
 pub fn gc(cdata: &Bound<'_, PyAny>, destructor: &Bound<'_, PyAny>) -> PyResult<Option<CData>> {
-    let c = cdata_arg(cdata, "gc()")?.get();
+    let c = cdata_arg(cdata, "gc()")?.cdata();
     if destructor.is_none() {
         return match (&c.owner, c.releasable) {
             (Owner::Memory(m), true) if m.is_from_gc() => {
@@ -73,7 +74,7 @@ pub fn gc(cdata: &Bound<'_, PyAny>, destructor: &Bound<'_, PyAny>) -> PyResult<O
 /// `ffi.from_buffer` go) now. Later use of it, or of any cdata derived from
 /// it, raises `ValueError`.
 pub fn release(py: Python<'_>, cdata: &Bound<'_, PyAny>) -> PyResult<()> {
-    let c = cdata_arg(cdata, "release()")?.get();
+    let c = cdata_arg(cdata, "release()")?.cdata();
     releasable(c)?;
     match &c.owner {
         Owner::Memory(m) => m.release(py),

@@ -313,7 +313,7 @@ impl Memory {
 
     #[cold]
     fn let_go_deferred(&self) {
-        Python::attach(|py| {
+        crate::cdata_type::attached(|py| {
             if let Err(e) = self.let_go(py) {
                 let what = self.what();
                 report_unraisable(py, e, what, None);
@@ -417,7 +417,7 @@ impl Memory {
     /// the destructor or `free` of foreign memory and its argument (the
     /// original cdata, the buffer hold), or a kept object. Only for the
     /// sole user of the memory: only then are they its own references.
-    pub fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+    pub fn traverse(&self, visit: &crate::cycles::Visit) -> Result<(), std::ffi::c_int> {
         match &self.0 {
             Bytes::Foreign { rest, .. } => {
                 // Never wait in the collector: the lock is only held for a
