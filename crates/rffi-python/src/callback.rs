@@ -114,7 +114,7 @@ impl ArgConv {
         reg: &Arc<Registry>,
         p: *const u8,
     ) -> Result<*mut ffi::PyObject, Raised> {
-        // SAFETY (all arms): per this function's contract, `p` holds a value
+        // SAFETY: (all arms) per this function's contract, `p` holds a value
         // of the argument's C type, read here by its size (unaligned: libffi
         // gives no alignment promise for small arguments), and the GIL is
         // held for the CPython constructors.

@@ -102,6 +102,7 @@ impl Ffi {
             // SAFETY: as above; the value is compared with the CType type
             // (which has no subclasses) before it is read as one.
             if let Some(c) = unsafe { Borrowed::from_ptr_or_opt(py, found) } {
+                // SAFETY: `found` is a live object (not NULL: just checked).
                 if unsafe { pyo3::ffi::Py_TYPE(found) } == CType::type_object_raw(py) {
                     // SAFETY: just checked to be a CType.
                     let c = unsafe { c.cast_unchecked::<CType>() }.get();

@@ -85,7 +85,7 @@ pub fn _fast_path_taken(
     };
     let key_ptr = || need(key_ptr, "a key");
     let value_ptr = || need(value_ptr, "a value");
-    // SAFETY (all arms): the GIL is held and every pointer is a live object
+    // SAFETY: (all arms) the GIL is held and every pointer is a live object
     // borrowed for this call (the Bounds above hold them).
     unsafe {
         match op {
