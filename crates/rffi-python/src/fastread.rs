@@ -265,6 +265,9 @@ pub struct ReadCache {
 impl ReadCache {
     #[inline]
     fn entry(&self, id: TypeId) -> Option<&Entry> {
+        if let Some(base) = crate::shared::elsewhere_reads(self, id) {
+            return base.entry(id);
+        }
         match self.entries.get(id.index()) {
             Some(e) => Some(e),
             None => self.grow_to(id),

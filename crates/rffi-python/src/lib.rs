@@ -29,6 +29,7 @@ mod object;
 mod outofline;
 mod owner;
 mod registry;
+mod shared;
 mod slots;
 mod strings;
 mod vectorcall;

@@ -179,6 +179,9 @@ impl Registry {
     }
 
     fn info(&self, id: TypeId) -> Info {
+        if let Some(base) = crate::shared::elsewhere(self, id) {
+            return base.info(id);
+        }
         if let Some(info) = self.infos.get(id.index()).and_then(OnceLock::get) {
             return *info;
         }
@@ -210,6 +213,9 @@ impl Registry {
     /// The shape and size of `id` when they are final (never to change
     /// again), `None` while they may still change.
     pub fn final_info(&self, id: TypeId) -> Option<(Shape, Option<usize>)> {
+        if let Some(base) = crate::shared::elsewhere(self, id) {
+            return base.final_info(id);
+        }
         self.info(id);
         let info = self.infos.get(id.index()).and_then(OnceLock::get)?;
         Some((info.shape, info.layout.map(|(size, _)| size)))
@@ -272,7 +278,7 @@ impl Registry {
     /// instances. A type the name does not reach here (an anonymous struct, a
     /// typedef this FFI lacks) is an error, never another registry's id.
     pub fn translate(&self, other: &Registry, id: TypeId) -> PyResult<TypeId> {
-        if std::ptr::eq(self, other) {
+        if crate::shared::understood(other, self, id) {
             return Ok(id);
         }
         let name = other.cname(id);
@@ -300,6 +306,9 @@ impl Registry {
 
     /// The one ctype object of `id`.
     pub fn ctype(self: &Arc<Self>, py: Python<'_>, id: TypeId) -> PyResult<Py<CType>> {
+        if let Some(base) = crate::shared::elsewhere(self, id) {
+            return base.ctype(py, id);
+        }
         if let Some(c) = lock(&self.ctypes).get(&id) {
             return Ok(c.clone_ref(py));
         }
