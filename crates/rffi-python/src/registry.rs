@@ -178,11 +178,30 @@ impl Registry {
         })
     }
 
-    fn info(&self, id: TypeId) -> Info {
-        if let Some(base) = crate::shared::elsewhere(self, id) {
-            return base.info(id);
+    /// Where the info of `id` is kept: with the other shared types for a
+    /// shared id (every registry reads those), else here.
+    #[inline]
+    fn infos_of(&self, id: TypeId) -> (&boxcar::Vec<OnceLock<Info>>, &Mutex<()>) {
+        static SHARED: (boxcar::Vec<OnceLock<Info>>, Mutex<()>) =
+            (boxcar::Vec::new(), Mutex::new(()));
+        match id.is_shared() {
+            true => (&SHARED.0, &SHARED.1),
+            false => (&self.infos, &self.grow),
         }
-        if let Some(info) = self.infos.get(id.index()).and_then(OnceLock::get) {
+    }
+
+    #[inline]
+    fn info(&self, id: TypeId) -> Info {
+        match self.infos_of(id).0.get(id.index()).and_then(OnceLock::get) {
+            Some(info) => *info,
+            None => self.first_info(id),
+        }
+    }
+
+    #[cold]
+    fn first_info(&self, id: TypeId) -> Info {
+        let (infos, grow) = self.infos_of(id);
+        if let Some(info) = infos.get(id.index()).and_then(OnceLock::get) {
             return *info;
         }
         let (info, final_) = self.with(|t| {
@@ -199,11 +218,11 @@ impl Registry {
             (Info { shape, layout }, final_)
         });
         if final_ {
-            let _growing = lock(&self.grow);
-            while self.infos.count() <= id.index() {
-                self.infos.push(OnceLock::new());
+            let _growing = lock(grow);
+            while infos.count() <= id.index() {
+                infos.push(OnceLock::new());
             }
-            if let Some(cell) = self.infos.get(id.index()) {
+            if let Some(cell) = infos.get(id.index()) {
                 let _ = cell.set(info);
             }
         }
@@ -213,11 +232,12 @@ impl Registry {
     /// The shape and size of `id` when they are final (never to change
     /// again), `None` while they may still change.
     pub fn final_info(&self, id: TypeId) -> Option<(Shape, Option<usize>)> {
-        if let Some(base) = crate::shared::elsewhere(self, id) {
-            return base.final_info(id);
-        }
         self.info(id);
-        let info = self.infos.get(id.index()).and_then(OnceLock::get)?;
+        let info = self
+            .infos_of(id)
+            .0
+            .get(id.index())
+            .and_then(OnceLock::get)?;
         Some((info.shape, info.layout.map(|(size, _)| size)))
     }
 

@@ -3,11 +3,11 @@
 //!
 //! `rffi_types` gives such a type (`int`, `char *`, `int[5]`,
 //! `void(*)(int)`) the same shared [`TypeId`] in every registry. This module
-//! keeps what is made once per type for them in one registry of the process,
-//! the base: their ctype objects (so `FFI().typeof("int") is
-//! FFI().typeof("int")`), their shapes and sizes, and their read facts. Each
-//! FFI's registry sends a shared id here; its own caches hold only its own
-//! ids, whose dense indexes would clash with the shared ones.
+//! keeps their ctype objects in one registry of the process, the base (so
+//! `FFI().typeof("int") is FFI().typeof("int")`), and their read facts in one
+//! cache (as `registry.rs` keeps their shapes and sizes). Each FFI's registry
+//! sends a shared id there; its own caches hold only its own ids, whose dense
+//! indexes would clash with the shared ones.
 //!
 //! A ctype of a shared type names the base as its registry, and a cdata
 //! keeps the registry of the FFI that made it; either way a shared id means
@@ -18,6 +18,7 @@ use std::sync::{Arc, OnceLock};
 
 use rffi_types::TypeId;
 
+use crate::fastread::ReadCache;
 use crate::registry::Registry;
 
 static BASE: OnceLock<Arc<Registry>> = OnceLock::new();
@@ -28,7 +29,7 @@ pub fn base() -> &'static Arc<Registry> {
 }
 
 /// The base, when `id` is shared and `reg` is not the base: where `reg`
-/// sends its questions about `id`.
+/// gets the ctype object of `id`.
 #[inline]
 pub fn elsewhere(reg: &Registry, id: TypeId) -> Option<&'static Arc<Registry>> {
     if !id.is_shared() {
@@ -45,15 +46,16 @@ pub fn understood(from: &Registry, to: &Registry, id: TypeId) -> bool {
     id.is_shared() || std::ptr::eq(from, to)
 }
 
-/// [`elsewhere`] for a registry's read cache.
+/// The read facts of the shared types, which every registry reads.
+static READS: ReadCache = ReadCache::new();
+
+/// Where `reads`, a registry's read cache, keeps `id`: with the other
+/// shared types for a shared id, else in `reads`.
 #[inline]
-pub fn elsewhere_reads(
-    reads: &crate::fastread::ReadCache,
-    id: TypeId,
-) -> Option<&'static crate::fastread::ReadCache> {
-    if !id.is_shared() {
-        return None;
+pub fn home_reads(reads: &ReadCache, id: TypeId) -> &ReadCache {
+    if id.is_shared() {
+        &READS
+    } else {
+        reads
     }
-    let base = &base().reads;
-    (!std::ptr::eq(reads, base)).then_some(base)
 }
