@@ -290,8 +290,8 @@ unsafe fn read_pointer<'a>(
 ) -> Option<usize> {
     // SAFETY: the caller's contract; `cdata_ref` checks the exact type.
     let c = unsafe { cdata_ref(obj) }?;
-    // Type ids compare only within one FFI's registry.
-    if !std::ptr::eq(&*c.reg, reg) {
+    // Type ids compare only within one FFI's registry, or when shared.
+    if !crate::shared::understood(&c.reg, reg, c.ty) {
         return None;
     }
     let from_item = match c.shape() {

@@ -263,11 +263,19 @@ pub struct ReadCache {
 }
 
 impl ReadCache {
+    pub const fn new() -> ReadCache {
+        ReadCache {
+            entries: boxcar::Vec::new(),
+            grow: Mutex::new(()),
+        }
+    }
+
     #[inline]
     fn entry(&self, id: TypeId) -> Option<&Entry> {
-        match self.entries.get(id.index()) {
+        let cache = crate::shared::home_reads(self, id);
+        match cache.entries.get(id.index()) {
             Some(e) => Some(e),
-            None => self.grow_to(id),
+            None => cache.grow_to(id),
         }
     }
 

@@ -147,7 +147,7 @@ impl Ffi {
         }
         if let Ok(c) = cdecl.cast::<CType>() {
             let (reg, id) = (&c.get().reg, c.get().id);
-            if Arc::ptr_eq(reg, &self.reg) {
+            if crate::shared::understood(reg, &self.reg, id) {
                 return Ok(c.clone());
             }
             let id = self.reg.translate(reg, id)?;
@@ -162,7 +162,7 @@ impl Ffi {
     /// Refuses a type of another FFI: type ids mean something only in the
     /// registry that made them.
     fn same_ffi(&self, reg: &Arc<Registry>, id: TypeId, what: &str) -> PyResult<()> {
-        if Arc::ptr_eq(reg, &self.reg) {
+        if crate::shared::understood(reg, &self.reg, id) {
             return Ok(());
         }
         Err(PyTypeError::new_err(format!(

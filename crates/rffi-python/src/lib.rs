@@ -30,6 +30,7 @@ mod lifetime;
 mod outofline;
 mod owner;
 mod registry;
+mod shared;
 mod strings;
 mod switches;
 mod vectorcall;

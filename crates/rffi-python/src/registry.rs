@@ -178,8 +178,30 @@ impl Registry {
         })
     }
 
+    /// Where the info of `id` is kept: with the other shared types for a
+    /// shared id (every registry reads those), else here.
+    #[inline]
+    fn infos_of(&self, id: TypeId) -> (&boxcar::Vec<OnceLock<Info>>, &Mutex<()>) {
+        static SHARED: (boxcar::Vec<OnceLock<Info>>, Mutex<()>) =
+            (boxcar::Vec::new(), Mutex::new(()));
+        match id.is_shared() {
+            true => (&SHARED.0, &SHARED.1),
+            false => (&self.infos, &self.grow),
+        }
+    }
+
+    #[inline]
     fn info(&self, id: TypeId) -> Info {
-        if let Some(info) = self.infos.get(id.index()).and_then(OnceLock::get) {
+        match self.infos_of(id).0.get(id.index()).and_then(OnceLock::get) {
+            Some(info) => *info,
+            None => self.first_info(id),
+        }
+    }
+
+    #[cold]
+    fn first_info(&self, id: TypeId) -> Info {
+        let (infos, grow) = self.infos_of(id);
+        if let Some(info) = infos.get(id.index()).and_then(OnceLock::get) {
             return *info;
         }
         let (info, final_) = self.with(|t| {
@@ -196,11 +218,11 @@ impl Registry {
             (Info { shape, layout }, final_)
         });
         if final_ {
-            let _growing = lock(&self.grow);
-            while self.infos.count() <= id.index() {
-                self.infos.push(OnceLock::new());
+            let _growing = lock(grow);
+            while infos.count() <= id.index() {
+                infos.push(OnceLock::new());
             }
-            if let Some(cell) = self.infos.get(id.index()) {
+            if let Some(cell) = infos.get(id.index()) {
                 let _ = cell.set(info);
             }
         }
@@ -211,7 +233,11 @@ impl Registry {
     /// again), `None` while they may still change.
     pub fn final_info(&self, id: TypeId) -> Option<(Shape, Option<usize>)> {
         self.info(id);
-        let info = self.infos.get(id.index()).and_then(OnceLock::get)?;
+        let info = self
+            .infos_of(id)
+            .0
+            .get(id.index())
+            .and_then(OnceLock::get)?;
         Some((info.shape, info.layout.map(|(size, _)| size)))
     }
 
@@ -272,7 +298,7 @@ impl Registry {
     /// instances. A type the name does not reach here (an anonymous struct, a
     /// typedef this FFI lacks) is an error, never another registry's id.
     pub fn translate(&self, other: &Registry, id: TypeId) -> PyResult<TypeId> {
-        if std::ptr::eq(self, other) {
+        if crate::shared::understood(other, self, id) {
             return Ok(id);
         }
         let name = other.cname(id);
@@ -300,6 +326,9 @@ impl Registry {
 
     /// The one ctype object of `id`.
     pub fn ctype(self: &Arc<Self>, py: Python<'_>, id: TypeId) -> PyResult<Py<CType>> {
+        if let Some(base) = crate::shared::elsewhere(self, id) {
+            return base.ctype(py, id);
+        }
         if let Some(c) = lock(&self.ctypes).get(&id) {
             return Ok(c.clone_ref(py));
         }

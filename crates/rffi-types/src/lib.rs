@@ -40,6 +40,7 @@ mod model;
 pub mod outofline;
 mod prim;
 mod registry;
+mod shared;
 pub mod target;
 mod unfinished;
 

@@ -3,14 +3,28 @@
 use crate::prim::Prim;
 use rffi_parse::RecordKind;
 
-/// A type of one [`Types`](crate::Types) registry. Equal ids are equal types.
+/// A type of one [`Types`](crate::Types) registry, or a shared one that
+/// every registry knows ([`is_shared`](TypeId::is_shared)). Equal ids of one
+/// registry are equal types; so are equal shared ids of any registries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TypeId(pub(crate) u32);
 
+/// The tag bit of shared ids.
+pub(crate) const SHARED: u32 = 1 << 31;
+
 impl TypeId {
-    /// The position of the type in its registry; dense, from 0.
+    /// The position of the type among its registry's own types, or among
+    /// the shared types for a shared id; dense, from 0 in each.
     pub fn index(self) -> usize {
-        self.0 as usize
+        (self.0 & !SHARED) as usize
+    }
+
+    /// Whether the type depends on no declaration (`int`, `char *[4]`,
+    /// `void(*)(int)`): then its id is the same in every registry of the
+    /// process (see `shared.rs`).
+    #[inline]
+    pub fn is_shared(self) -> bool {
+        self.0 & SHARED != 0
     }
 }
 

@@ -76,6 +76,11 @@ impl Types {
 
     /// The id of `ty`, the same for the same type every time.
     pub fn intern(&mut self, ty: Type) -> TypeId {
+        if crate::shared::is_builtin(&ty) {
+            if let Some(id) = crate::shared::intern(&ty, self.depth_of(&ty)) {
+                return id;
+            }
+        }
         if let Some(&id) = self.interned.get(&ty) {
             return id;
         }
@@ -101,6 +106,9 @@ impl Types {
     /// 2); declarations never make it more than [`Types::MAX_DEPTH`], so
     /// code that walks a type recursively may recurse this deep.
     pub fn depth(&self, id: TypeId) -> usize {
+        if id.is_shared() {
+            return crate::shared::depth(id);
+        }
         self.depths[id.index()]
     }
 
@@ -143,6 +151,9 @@ impl Types {
     }
 
     pub fn get(&self, id: TypeId) -> &Type {
+        if id.is_shared() {
+            return crate::shared::get(id);
+        }
         &self.types[id.index()]
     }
 
