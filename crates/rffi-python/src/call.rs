@@ -172,7 +172,7 @@ pub fn call_with(py: Python<'_>, f: &CData, args: Args<'_, '_>) -> PyResult<Py<P
 
 /// `RFFI_FORCE_LIBFFI=1` makes every call go through libffi, so the test
 /// suite can run against both invokers.
-fn force_libffi() -> bool {
+pub(crate) fn force_libffi() -> bool {
     static FORCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *FORCE.get_or_init(|| std::env::var_os("RFFI_FORCE_LIBFFI").is_some_and(|v| v != "0"))
 }

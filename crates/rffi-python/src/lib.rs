@@ -31,6 +31,7 @@ mod owner;
 mod registry;
 mod slots;
 mod strings;
+mod ufunc;
 mod vectorcall;
 
 #[pymodule]
