@@ -32,6 +32,7 @@ __all__ = [
     "buffer",
     "error",
     "install_as_cffi",
+    "make_stubs",
     "__version__",
 ]
 
@@ -54,6 +55,11 @@ class VerificationMissing(Exception):
     """Raised when a type declared with cffi's `...` is used: only API mode could complete it."""
 
 error = FFIError
+
+def make_stubs(csource: str, name: str = "Lib") -> str:
+    """The text of a typed stub module (.pyi) for the library that `csource` (cdef text)
+    declares: class `name` with a method per function, an attribute per global variable and
+    a `Final[int]` per integer constant and enumerator. Also `python -m rffi stubs DECLS.h`."""
 
 def install_as_cffi() -> None:
     """From now on `import cffi` and `import _cffi_backend` in this process give rffi's

@@ -15,6 +15,7 @@ mod cdata;
 mod convert;
 mod ctype;
 mod cycles;
+mod declared;
 mod errors;
 mod fastcall;
 mod fastread;
@@ -50,6 +51,7 @@ fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<buffer::Buffer>()?;
     m.add_class::<allocator::Allocator>()?;
     m.add_function(wrap_pyfunction!(outofline::ffi_from_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(declared::declarations, m)?)?;
     m.add("FFIError", py.get_type::<errors::FFIError>())?;
     m.add("CDefError", py.get_type::<errors::CDefError>())?;
     m.add(
