@@ -510,3 +510,13 @@ int peer_seen(int side, int wait_ms)
     }
     return 1;
 }
+
+double doubles5(double a, double b, double c, double d, double e)
+{
+    return a + 2 * b + 3 * c + 4 * d + 5 * e;
+}
+
+double doubles8(double a, double b, double c, double d, double e, double f, double g, double h)
+{
+    return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g + 8 * h;
+}

@@ -198,5 +198,8 @@ int peer_seen(int side, int wait_ms);
 long long many_ints(int a, int b, int c, int d, int e, int f, int g, int h);   /* sum of (i+1)*arg_i */
 double many_doubles(double a, double b, double c, double d, double e,
                     double f, double g, double h, double i, double j);       /* sum of (i+1)*arg_i */
+double doubles5(double a, double b, double c, double d, double e);   /* sum of (i+1)*arg_i */
+double doubles8(double a, double b, double c, double d, double e, double f, double g,
+                double h);                                          /* sum of (i+1)*arg_i */
 double many_mixed(int a, double b, char c, float d, long long e, double f, short g, float h,
                   unsigned char i, double j, int k, double l, long m, float n);   /* sum of (i+1)*arg_i */

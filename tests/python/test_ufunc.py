@@ -61,7 +61,10 @@ SCALAR_CASES = [
     ("not_bool", np.bool_),
     ("id_bool", np.bool_),
     ("next_color", np.int32),
+    ("id_double", np.float64),  # one double: the all-double loops exist per arity
     ("nop", np.float64),
+    ("doubles5", np.float64),
+    ("doubles8", np.float64),  # the most vector registers a direct call fills
     ("many_doubles", np.float64),
     ("many_ints", np.int32),
 ]
@@ -413,3 +416,18 @@ def test_missing_numpy_is_a_clear_import_error(testlib_path):
     )
     assert result.returncode == 0, result.stderr
     assert "ffi.ufunc() needs numpy" in result.stdout
+
+
+def test_ufunc_methods_come_from_numpy(tl):
+    """reduce, accumulate, outer and at work as for any binary ufunc without an identity."""
+    ffi, lib = tl
+    u = ffi.ufunc(lib.add_int64)
+    a = np.arange(1, 6, dtype=np.int64)
+    assert u.reduce(a) == 15
+    np.testing.assert_array_equal(u.accumulate(a), np.cumsum(a))
+    assert_same(u.outer(a, a), np.add.outer(a, a))
+    b = np.zeros(3, dtype=np.int64)
+    u.at(b, [0, 0, 2], 5)
+    np.testing.assert_array_equal(b, [10, 0, 5])
+    with pytest.raises(ValueError):
+        u.reduce(np.zeros(0, dtype=np.int64))  # no identity, as the issue's ufunc has none

@@ -10,7 +10,8 @@
 //! One inner loop per class of signature, each given the function's address
 //! and plan through the loop's `data` pointer (a [`Kernel`]):
 //! - [`loop_doubles`]: every parameter and the result `double`, the common
-//!   case of numeric code (`beta_logpdf`), through the direct invoker;
+//!   case of numeric code (`beta_logpdf`), through the direct invoker, one
+//!   instance per number of parameters;
 //! - [`loop_registers`]: any other scalar signature the direct invoker
 //!   takes, each argument loaded by its own kind into the register image;
 //! - [`loop_libffi`]: the rest (`long double`, more arguments than
@@ -199,6 +200,9 @@ impl Kind {
     }
 }
 
+/// numpy's inner loop function type.
+type InnerLoop = unsafe extern "C" fn(*mut *mut c_char, *mut npy_intp, *mut npy_intp, *mut c_void);
+
 /// Which inner loop a signature gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Class {
@@ -272,12 +276,13 @@ unsafe fn kernel<'a>(data: *mut c_void) -> &'a Kernel {
     unsafe { &*data.cast::<Kernel>() }
 }
 
-/// Every parameter and the result `double`: each argument is loaded
-/// straight into its vector register.
+/// Every parameter and the result `double`, `N` of them: each argument is
+/// loaded straight into its vector register. One instance per arity, so the
+/// per-element work unrolls and the pointers stay in registers.
 ///
 /// # Safety
-/// Called by numpy with the ufunc's `data`.
-unsafe extern "C" fn loop_doubles(
+/// Called by numpy with the ufunc's `data`, for a function of `N` parameters.
+unsafe extern "C" fn loop_doubles<const N: usize>(
     args: *mut *mut c_char,
     dims: *mut npy_intp,
     steps: *mut npy_intp,
@@ -286,25 +291,30 @@ unsafe extern "C" fn loop_doubles(
     // SAFETY: numpy's contract for inner loops; the kernel outlives the ufunc.
     let k = unsafe { kernel(data) };
     let Some(direct) = &k.direct else { return };
-    let nin = k.ins.len();
-    // SAFETY: as above; `make` allows at most MAX_ARGS arguments.
-    let mut run = unsafe { Run::new(args, dims, steps, nin + 1) };
+    // SAFETY: numpy passes N + 1 pointers and strides and one dimension.
+    let (mut ins, in_steps, mut out, out_step, n) = unsafe {
+        let ins: [*const u8; N] = std::array::from_fn(|i| (*args.add(i)).cast_const().cast());
+        let in_steps: [isize; N] = std::array::from_fn(|i| *steps.add(i));
+        let n = usize::try_from(*dims).unwrap_or(0);
+        (ins, in_steps, (*args.add(N)).cast::<u8>(), *steps.add(N), n)
+    };
     let code = k.code as *const c_void;
     let mut regs = Regs::default();
     rffi_call::errno::around(|| {
-        for _ in 0..run.n {
-            for (x, p) in regs.floats.iter_mut().zip(&run.ptrs).take(nin) {
+        for _ in 0..n {
+            for i in 0..N.min(regs.floats.len()) {
                 // SAFETY: numpy's pointers address this run's doubles.
-                *x = unsafe { p.cast::<f64>().read_unaligned() };
+                regs.floats[i] = unsafe { ins[i].cast::<f64>().read_unaligned() };
+                ins[i] = ins[i].wrapping_offset(in_steps[i]);
             }
             // SAFETY: the plan was built from the function's declared type,
             // which `direct` found scalar and non-variadic; no pointers.
             let r = unsafe { direct.call_keeping_errno(code, &regs) };
             if let Returned::Float(y) = r {
                 // SAFETY: the output pointer addresses this run's doubles.
-                unsafe { run.ptrs[nin].cast::<f64>().write_unaligned(y) };
+                unsafe { out.cast::<f64>().write_unaligned(y) };
             }
-            run.advance(nin + 1);
+            out = out.wrapping_offset(out_step);
         }
     });
 }
@@ -514,12 +524,18 @@ pub fn make(
         Some(_) if ins.iter().all(|k| *k == Kind::F64) && ret == Kind::F64 => Class::Doubles,
         Some(_) => Class::Registers,
     };
-    let inner: unsafe extern "C" fn(*mut *mut c_char, *mut npy_intp, *mut npy_intp, *mut c_void) =
-        match class {
-            Class::Doubles => loop_doubles,
-            Class::Registers => loop_registers,
-            Class::Libffi => loop_libffi,
-        };
+    let inner: InnerLoop = match (class, ins.len()) {
+        (Class::Doubles, 1) => loop_doubles::<1>,
+        (Class::Doubles, 2) => loop_doubles::<2>,
+        (Class::Doubles, 3) => loop_doubles::<3>,
+        (Class::Doubles, 4) => loop_doubles::<4>,
+        (Class::Doubles, 5) => loop_doubles::<5>,
+        (Class::Doubles, 6) => loop_doubles::<6>,
+        (Class::Doubles, 7) => loop_doubles::<7>,
+        (Class::Doubles, 8) => loop_doubles::<8>,
+        (Class::Doubles | Class::Registers, _) => loop_registers,
+        (Class::Libffi, _) => loop_libffi,
+    };
     let name = name
         .map(str::to_string)
         .or_else(|| rffi_call::symbol_name_at(f.addr))
