@@ -312,7 +312,7 @@ class FFI:
         it, or any cdata derived from it, afterwards raises ValueError."""
     def ufunc(self, func: _CDataType, name: str | None = None, doc: str | None = None) -> Any:
         """rffi only: the C function `func`, whose parameters and result are integer,
-        floating-point or _Bool scalars, as a numpy.ufunc (numpy is imported now). Its inner
+        floating-point, complex or _Bool scalars, as a numpy.ufunc (numpy is imported now). Its inner
         loop calls C once per element with the GIL released; it keeps `func` (and its
         library) alive. `name` defaults to the function's symbol name."""
     def new_allocator(

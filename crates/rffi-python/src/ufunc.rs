@@ -14,9 +14,9 @@
 //!   instance per number of parameters;
 //! - [`loop_registers`]: any other scalar signature the direct invoker
 //!   takes, each argument loaded by its own kind into the register image;
-//! - [`loop_libffi`]: the rest (`long double`, more arguments than
-//!   registers, or `RFFI_FORCE_LIBFFI=1`), through the plan's libffi CIF with
-//!   one argument frame per run.
+//! - [`loop_libffi`]: the rest (`long double`, complex numbers, more
+//!   arguments than registers, or `RFFI_FORCE_LIBFFI=1`), through the plan's
+//!   libffi CIF with one argument frame per run.
 //!
 //! `errno`: each run of the loop puts the thread's saved `errno` (what
 //! `ffi.errno` reads) back before its first call and saves it after its last,
@@ -58,6 +58,10 @@ enum Kind {
     F32,
     F64,
     LongDouble,
+    /// `float _Complex`, numpy's `complex64`.
+    C32,
+    /// `double _Complex`, numpy's `complex128`.
+    C64,
 }
 
 impl Kind {
@@ -85,7 +89,8 @@ impl Kind {
                     "a character, not a number (cast the function to a type with \
                      'signed char', 'int8_t', 'uint32_t', ... instead)",
                 ),
-                PrimClass::Complex => Err("a complex number"),
+                PrimClass::Complex if p.size() == 8 => Ok(Kind::C32),
+                PrimClass::Complex => Ok(Kind::C64),
             },
             Type::Enum(_) => match types.integer_prim(id) {
                 Some(p) => int(p.size(), p.is_signed()),
@@ -117,6 +122,8 @@ impl Kind {
             Kind::F32 => NPY_FLOAT,
             Kind::F64 => NPY_DOUBLE,
             Kind::LongDouble => NPY_LONGDOUBLE,
+            Kind::C32 => NPY_CFLOAT,
+            Kind::C64 => NPY_CDOUBLE,
         }
     }
 
@@ -126,8 +133,8 @@ impl Kind {
             Kind::Bool | Kind::I8 | Kind::U8 => 1,
             Kind::I16 | Kind::U16 => 2,
             Kind::I32 | Kind::U32 | Kind::F32 => 4,
-            Kind::I64 | Kind::U64 | Kind::F64 => 8,
-            Kind::LongDouble => std::mem::size_of::<[u64; 2]>(),
+            Kind::I64 | Kind::U64 | Kind::F64 | Kind::C32 => 8,
+            Kind::LongDouble | Kind::C64 => std::mem::size_of::<[u64; 2]>(),
         }
     }
 
@@ -150,7 +157,7 @@ impl Kind {
                 Kind::I32 => i64::from(p.cast::<i32>().read_unaligned()),
                 Kind::U32 => i64::from(p.cast::<u32>().read_unaligned()),
                 Kind::I64 | Kind::U64 => p.cast::<i64>().read_unaligned(),
-                Kind::F32 | Kind::F64 | Kind::LongDouble => 0,
+                Kind::F32 | Kind::F64 | Kind::LongDouble | Kind::C32 | Kind::C64 => 0,
             }
         }
     }
@@ -446,7 +453,7 @@ fn kinds_of(f: &CData) -> PyResult<(Vec<Kind>, Kind)> {
     let refuse = |what: String, why: &str| {
         PyTypeError::new_err(format!(
             "ffi.ufunc(): {what} of '{cname}' is {why}; a ufunc takes only integer, \
-             floating-point and _Bool parameters and result"
+             floating-point, complex and _Bool parameters and result"
         ))
     };
     let whole = |why: &str| {
