@@ -616,3 +616,95 @@ pub fn make(
         Ok(Bound::from_owned_ptr(py, ufunc).unbind())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rffi_types::{CdefOptions, Symbol};
+
+    /// The kinds of `f`'s parameters and result, declared in `source`.
+    fn kinds(source: &str) -> (Vec<Result<Kind, &'static str>>, Result<Kind, &'static str>) {
+        let mut types = Types::new();
+        types.cdef(source, &CdefOptions::default()).unwrap();
+        let Some(Symbol::Function(f)) = types.symbol("f").cloned() else {
+            panic!("no f")
+        };
+        let sig = types.function(f).unwrap().clone();
+        let params = sig.params.iter().map(|p| Kind::of(&types, *p)).collect();
+        (params, Kind::of(&types, sig.ret))
+    }
+
+    #[test]
+    fn c_types_map_to_numpy_dtypes_by_size_and_sign() {
+        let (params, ret) = kinds(
+            "enum e { A = -1, B }; typedef unsigned short u16;
+             double f(signed char, unsigned char, short, u16, int, unsigned int, long,
+                      unsigned long long, int64_t, size_t, _Bool, float, long double,
+                      float _Complex, double _Complex, enum e);",
+        );
+        let want = [
+            Kind::I8,
+            Kind::U8,
+            Kind::I16,
+            Kind::U16,
+            Kind::I32,
+            Kind::U32,
+            Kind::I64,
+            Kind::U64,
+            Kind::I64,
+            Kind::U64,
+            Kind::Bool,
+            Kind::F32,
+            Kind::LongDouble,
+            Kind::C32,
+            Kind::C64,
+            Kind::I32,
+        ];
+        assert_eq!(params, want.map(Ok));
+        assert_eq!(ret, Ok(Kind::F64));
+        for k in want {
+            let expected = match k.npy() {
+                NPY_TYPES::NPY_BOOL | NPY_TYPES::NPY_BYTE | NPY_TYPES::NPY_UBYTE => 1,
+                NPY_TYPES::NPY_SHORT | NPY_TYPES::NPY_USHORT => 2,
+                NPY_TYPES::NPY_INT | NPY_TYPES::NPY_UINT | NPY_TYPES::NPY_FLOAT => 4,
+                NPY_TYPES::NPY_LONGDOUBLE | NPY_TYPES::NPY_CDOUBLE => 16,
+                _ => 8,
+            };
+            assert_eq!(k.size(), expected, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn what_numpy_has_no_scalar_for_is_refused_with_a_reason() {
+        let (params, ret) = kinds(
+            "struct s { int x; }; void f(char, wchar_t, int *, struct s, int[3], void (*)(void));",
+        );
+        assert!(params[0].unwrap_err().starts_with("a character"));
+        assert!(params[1].unwrap_err().starts_with("a character"));
+        assert_eq!(params[2], Err("a pointer"));
+        assert_eq!(params[3], Err("a struct or union"));
+        assert_eq!(params[4], Err("a pointer"));
+        assert_eq!(params[5], Err("a pointer"));
+        assert_eq!(ret, Err("void"));
+    }
+
+    #[test]
+    fn results_are_stored_at_their_own_size() {
+        let mut bytes = [0xAAu8; 8];
+        // SAFETY: each store writes at most 8 bytes into the 8-byte buffer.
+        unsafe {
+            Kind::I16.store(bytes.as_mut_ptr(), Returned::Int(-2));
+            assert_eq!(bytes[..3], [0xFE, 0xFF, 0xAA]);
+            Kind::Bool.store(bytes.as_mut_ptr(), Returned::Int(5));
+            assert_eq!(bytes[..2], [1, 0xFF]);
+            Kind::F32.store(bytes.as_mut_ptr(), Returned::Float(1.5));
+            assert_eq!(
+                f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
+                1.5
+            );
+            assert_eq!(Kind::U8.load_int([200u8].as_ptr()), 200);
+            assert_eq!(Kind::I8.load_int([200u8].as_ptr()), -56);
+            assert_eq!(Kind::Bool.load_int([7u8].as_ptr()), 1);
+        }
+    }
+}
