@@ -8,5 +8,6 @@ adds ``install_as_cffi()``, which makes ``import cffi`` give rffi (see ``rffi.cf
 from ._cffi_install import install_as_cffi
 from ._rffi import *  # noqa: F401,F403
 from ._rffi import __version__
+from ._stubs import make_stubs
 
 __all__ = [name for name in dir() if not name.startswith("_")] + ["__version__"]

@@ -32,6 +32,7 @@ __all__ = [
     "buffer",
     "error",
     "install_as_cffi",
+    "make_stubs",
     "__version__",
 ]
 
@@ -54,6 +55,11 @@ class VerificationMissing(Exception):
     """Raised when a type declared with cffi's `...` is used: only API mode could complete it."""
 
 error = FFIError
+
+def make_stubs(csource: str, name: str = "Lib") -> str:
+    """The text of a typed stub module (.pyi) for the library that `csource` (cdef text)
+    declares: class `name` with a method per function, an attribute per global variable and
+    a `Final[int]` per integer constant and enumerator. Also `python -m rffi stubs DECLS.h`."""
 
 def install_as_cffi() -> None:
     """From now on `import cffi` and `import _cffi_backend` in this process give rffi's
@@ -304,6 +310,11 @@ class FFI:
     def release(self, cdata: _CDataType) -> None:
         """Free the memory of `cdata` (from new, gc, from_buffer or an allocator) now. Using
         it, or any cdata derived from it, afterwards raises ValueError."""
+    def ufunc(self, func: _CDataType, name: str | None = None, doc: str | None = None) -> Any:
+        """rffi only: the C function `func`, whose parameters and result are integer,
+        floating-point, complex or _Bool scalars, as a numpy.ufunc (numpy is imported now). Its inner
+        loop calls C once per element with the GIL released; it keeps `func` (and its
+        library) alive. `name` defaults to the function's symbol name."""
     def new_allocator(
         self,
         alloc: Callable[[int], _CDataType] | None = None,

@@ -478,3 +478,45 @@ double many_mixed(int a, double b, char c, float d, long long e, double f, short
     return a + 2 * b + 3 * c + 4 * d + 5 * (double)e + 6 * f + 7 * g + 8 * h + 9 * i + 10 * j
          + 11 * k + 12 * l + 13 * (double)m + 14 * n;
 }
+
+/* ---- two threads at once ---- */
+
+static int peer_marks[2];
+static int peer_gave_up;
+
+void peers_reset(void)
+{
+    __atomic_store_n(&peer_marks[0], 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&peer_marks[1], 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&peer_gave_up, 0, __ATOMIC_SEQ_CST);
+}
+
+int peer_seen(int side, int wait_ms)
+{
+    if (side != 0 && side != 1)
+        return -1;
+    __atomic_store_n(&peer_marks[side], 1, __ATOMIC_SEQ_CST);
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (!__atomic_load_n(&peer_marks[1 - side], __ATOMIC_SEQ_CST)) {
+        if (__atomic_load_n(&peer_gave_up, __ATOMIC_SEQ_CST))
+            return 0;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (elapsed_ms >= wait_ms) {
+            __atomic_store_n(&peer_gave_up, 1, __ATOMIC_SEQ_CST);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+double doubles5(double a, double b, double c, double d, double e)
+{
+    return a + 2 * b + 3 * c + 4 * d + 5 * e;
+}
+
+double doubles8(double a, double b, double c, double d, double e, double f, double g, double h)
+{
+    return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g + 8 * h;
+}

@@ -188,9 +188,18 @@ long long call_from_threads(int (*f)(int), int nthreads, int ncalls);
 /* Reads values[0], sleeps delay_ms milliseconds, then returns the sum of the n values. */
 long long sum_after_sleep(const int *values, int n, int delay_ms);
 
+/* ---- two threads at once (ffi.ufunc releases the GIL) ---- */
+void peers_reset(void);
+/* Marks `side` (0 or 1) as running, then waits up to wait_ms for the other side's mark: 1 if
+ * it came, 0 if not (and every later call returns 0 at once, until peers_reset). */
+int peer_seen(int side, int wait_ms);
+
 /* ---- many arguments (some of them on the stack) ---- */
 long long many_ints(int a, int b, int c, int d, int e, int f, int g, int h);   /* sum of (i+1)*arg_i */
 double many_doubles(double a, double b, double c, double d, double e,
                     double f, double g, double h, double i, double j);       /* sum of (i+1)*arg_i */
+double doubles5(double a, double b, double c, double d, double e);   /* sum of (i+1)*arg_i */
+double doubles8(double a, double b, double c, double d, double e, double f, double g,
+                double h);                                          /* sum of (i+1)*arg_i */
 double many_mixed(int a, double b, char c, float d, long long e, double f, short g, float h,
                   unsigned char i, double j, int k, double l, long m, float n);   /* sum of (i+1)*arg_i */

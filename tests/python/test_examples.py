@@ -96,3 +96,15 @@ def test_threads(run_example, backend_name, workers, steps):
         f"worker {w}: {steps} reports, last value {w + (w + 1) * triangle:.3f}"
         for w in range(workers)
     ]
+
+
+def test_beta_ufunc(run_example, backend_name, tmp_path):
+    lines = run_example(backend_name, "beta_ufunc.py", str(tmp_path))
+    expected_path = "ffi.ufunc" if backend_name == "rffi" else "np.vectorize (cffi has no ffi.ufunc)"
+    assert lines[0] == f"beta_logpdf: {expected_path}"
+    assert "grid 100x100 x 48 samples: 480000 calls" in lines
+    assert "maximum likelihood at a = 3.38, b = 8.64" in lines
+    assert "matches the scalar calls: True" in lines
+    png = tmp_path / "beta_loglik.png"
+    assert f"wrote {png}" in lines
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -185,9 +185,20 @@ impl Direct {
     /// `fnptr` must be a non-variadic function whose C type has this
     /// layout, and pointer arguments must be valid for what it does.
     pub unsafe fn call(&self, fnptr: *const c_void, regs: &Regs) -> Returned {
+        // SAFETY: the caller's contract, passed on.
+        crate::errno::around(|| unsafe { self.call_keeping_errno(fnptr, regs) })
+    }
+
+    /// [`call`](Self::call) without saving or restoring `errno`: for a loop
+    /// of calls inside one [`crate::errno::around`].
+    ///
+    /// # Safety
+    /// As for [`call`](Self::call).
+    #[inline]
+    pub unsafe fn call_keeping_errno(&self, fnptr: *const c_void, regs: &Regs) -> Returned {
         let i = &regs.ints;
         let f = &regs.floats;
-        crate::errno::around(|| match self.result {
+        match self.result {
             RegResult::F64 | RegResult::F32 => {
                 // SAFETY: see the module comment: the callee's parameters are a
                 // prefix of each register file, and its result is in the
@@ -224,7 +235,7 @@ impl Direct {
                     _ => Returned::Void,
                 }
             }
-        })
+        }
     }
 }
 

@@ -20,9 +20,11 @@ pub fn set_saved(value: i32) {
 /// Runs `call` (a call into C) with the thread's saved `errno` put back
 /// before it and the `errno` it leaves saved right after it. The saved
 /// value is found once for both: in a shared library each thread-local
-/// access is a call.
+/// access is a call. A caller making many calls in a row (a numpy ufunc's
+/// inner loop) may put them all inside one `around` and call with the
+/// `*_keeping_errno` entries: C then sees `errno` carried from call to call.
 #[inline]
-pub(crate) fn around<R>(call: impl FnOnce() -> R) -> R {
+pub fn around<R>(call: impl FnOnce() -> R) -> R {
     SAVED.with(|saved| {
         errno::set_errno(errno::Errno(saved.get()));
         let result = call();

@@ -109,6 +109,25 @@ impl Library {
     }
 }
 
+/// The name of the exported symbol that starts exactly at `addr`, as the
+/// dynamic linker knows it (`dladdr`): `None` for an address inside a
+/// function, or one no loaded object exports.
+pub fn symbol_name_at(addr: usize) -> Option<String> {
+    let mut info = std::mem::MaybeUninit::<libc::Dl_info>::zeroed();
+    // SAFETY: dladdr only reads the loader's tables and fills `info`; any
+    // address may be asked about.
+    let found = unsafe { libc::dladdr(addr as *const c_void, info.as_mut_ptr()) };
+    // SAFETY: zero-initialised, and filled by dladdr when it returns non-zero.
+    let info = unsafe { info.assume_init() };
+    if found == 0 || info.dli_sname.is_null() || info.dli_saddr as usize != addr {
+        return None;
+    }
+    // SAFETY: a NUL-terminated name in the loader's string table, which
+    // lives as long as the object is loaded; it is copied at once.
+    let name = unsafe { std::ffi::CStr::from_ptr(info.dli_sname) };
+    Some(name.to_string_lossy().into_owned())
+}
+
 /// The system's own words (dlerror) when libloading has them.
 fn describe(e: &libloading::Error) -> String {
     match std::error::Error::source(e) {
@@ -129,6 +148,17 @@ mod tests {
         assert!(err
             .to_string()
             .starts_with("function/symbol 'no_such_symbol_rffi' not found in library '<None>': "));
+    }
+
+    #[test]
+    fn symbols_are_named_by_their_start_address() {
+        // Not `cos`: libm picks an implementation at load time (an IFUNC), and
+        // the address dlsym gives is that implementation's, with its own name.
+        let lib = Library::open(Some("libc.so.6"), 0).unwrap();
+        let strtol = lib.symbol("strtol").unwrap() as usize;
+        assert_eq!(symbol_name_at(strtol).as_deref(), Some("strtol"));
+        assert_eq!(symbol_name_at(strtol + 1), None);
+        assert_eq!(symbol_name_at(0), None);
     }
 
     #[test]

@@ -217,6 +217,21 @@ impl CallPlan {
     /// (pointers among them valid for what the function does with them); `ret`
     /// must be a buffer from [`result_buffer`](Self::result_buffer).
     pub unsafe fn call(&self, fnptr: *const c_void, frame: &mut Frame, ret: &mut Frame) {
+        // SAFETY: the caller's contract, passed on.
+        crate::errno::around(|| unsafe { self.call_keeping_errno(fnptr, frame, ret) })
+    }
+
+    /// [`call`](Self::call) without saving or restoring `errno`: for a loop
+    /// of calls inside one [`crate::errno::around`].
+    ///
+    /// # Safety
+    /// As for [`call`](Self::call).
+    pub unsafe fn call_keeping_errno(
+        &self,
+        fnptr: *const c_void,
+        frame: &mut Frame,
+        ret: &mut Frame,
+    ) {
         let base = frame.as_mut_ptr();
         let mut inline = [std::ptr::null_mut::<c_void>(); 16];
         let mut heap = Vec::new();
@@ -235,9 +250,9 @@ impl CallPlan {
         let ret = ret.as_mut_ptr().cast();
         // SAFETY: the caller guarantees the function's type matches the CIF,
         // and each pointer addresses a value of its argument's type.
-        crate::errno::around(|| unsafe {
+        unsafe {
             libffi::raw::ffi_call(cif, Some(*code.as_safe_fun()), ret, pointers.as_mut_ptr())
-        });
+        };
     }
 }
 

@@ -554,6 +554,18 @@ impl Ffi {
         crate::lifetime::gc(cdata, destructor)
     }
 
+    /// `ffi.ufunc(func)`: the scalar C function `func` as a numpy ufunc (rffi only).
+    #[pyo3(signature = (func, name = None, doc = None))]
+    fn ufunc(
+        &self,
+        py: Python<'_>,
+        func: &Bound<'_, PyAny>,
+        name: Option<&str>,
+        doc: Option<&str>,
+    ) -> PyResult<Py<PyAny>> {
+        crate::ufunc::make(py, func, name, doc)
+    }
+
     /// Lets the memory of `cdata` go now; using it afterwards raises ValueError.
     fn release(&self, py: Python<'_>, cdata: &Bound<'_, PyAny>) -> PyResult<()> {
         crate::lifetime::release(py, cdata)

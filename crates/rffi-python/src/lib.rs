@@ -16,6 +16,7 @@ mod cdata_type;
 mod convert;
 mod ctype;
 mod cycles;
+mod declared;
 mod errors;
 mod fastcall;
 mod fastread;
@@ -33,6 +34,7 @@ mod registry;
 mod shared;
 mod strings;
 mod switches;
+mod ufunc;
 mod vectorcall;
 
 #[pymodule]
@@ -50,6 +52,7 @@ fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(outofline::ffi_from_tables, m)?)?;
     m.add_function(wrap_pyfunction!(switches::_switches, m)?)?;
     m.add_function(wrap_pyfunction!(switches::_fast_path_taken, m)?)?;
+    m.add_function(wrap_pyfunction!(declared::declarations, m)?)?;
     m.add("FFIError", py.get_type::<errors::FFIError>())?;
     m.add("CDefError", py.get_type::<errors::CDefError>())?;
     m.add(
