@@ -38,6 +38,7 @@ mod model;
 pub mod outofline;
 mod prim;
 mod registry;
+mod shape;
 pub mod target;
 mod unfinished;
 
@@ -50,3 +51,4 @@ pub use model::{
 pub use prim::{Prim, PrimClass, PrimInfo};
 pub use registry::{Symbol, Types};
 pub use rffi_parse::RecordKind;
+pub use shape::{shape_of, Shape};
