@@ -48,4 +48,4 @@ pub use ffitype::Position;
 pub use library::*;
 pub use memory::Value;
 pub use plan::{ArgSlot, CallPlan, Frame};
-pub use scalar::Scalar;
+pub use scalar::{Scalar, ShapeScalar};

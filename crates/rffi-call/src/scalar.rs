@@ -50,3 +50,32 @@ impl Scalar {
         }
     }
 }
+
+/// The scalar representation of a shape (`None` for void, arrays, records
+/// and functions).
+pub trait ShapeScalar {
+    fn scalar(self) -> Option<Scalar>;
+}
+
+impl ShapeScalar for rffi_types::Shape {
+    fn scalar(self) -> Option<Scalar> {
+        Some(match self {
+            rffi_types::Shape::Int { size, signed, .. } => Scalar::Int { size, signed },
+            rffi_types::Shape::Bool | rffi_types::Shape::Char => Scalar::Int {
+                size: 1,
+                signed: false,
+            },
+            rffi_types::Shape::WideChar { size } => Scalar::Int {
+                size,
+                signed: false,
+            },
+            rffi_types::Shape::Float { size: 4 } => Scalar::F32,
+            rffi_types::Shape::Float { .. } => Scalar::F64,
+            rffi_types::Shape::LongDouble => Scalar::LongDouble,
+            rffi_types::Shape::Complex { size: 8 } => Scalar::C32,
+            rffi_types::Shape::Complex { .. } => Scalar::C64,
+            rffi_types::Shape::Pointer { .. } => Scalar::Pointer,
+            _ => return None,
+        })
+    }
+}

@@ -3,63 +3,48 @@
 //! A thin layer: it converts between Python objects and C values and maps
 //! errors to the exceptions cffi raises. Types, layouts and calls live in
 //! `rffi-types` and `rffi-call`.
+//!
+//! The modules sit in folders whose imports only go down, in this order:
+//! `base` (errors, the GIL, the switches) → `model` (the registry of one
+//! FFI, shapes, read facts, call sites) → `memory` (owners) → `cdata` (the
+//! value and object of a cdata) → `convert` (Python values to C and back)
+//! → `calls` (C calls, callbacks) → `classes` (the pyo3 classes) → `glue`
+//! (the CData type's spec and slots, the FFI fast methods) → this file.
 
 use pyo3::prelude::*;
 
-mod allocator;
-mod buffer;
-mod call;
-mod callback;
-mod cast;
+mod base;
+mod calls;
 mod cdata;
-mod cdata_type;
+mod classes;
 mod convert;
-mod ctype;
-mod cycles;
-mod declared;
-mod errors;
-mod fastcall;
-mod fastread;
-mod ffi;
-mod ffi_fastcall;
-mod file;
-mod gil;
-mod handle;
-mod hot;
-mod library;
-mod lifetime;
-mod outofline;
-mod owner;
-mod registry;
-mod shared;
-mod strings;
-mod switches;
-mod ufunc;
-mod vectorcall;
+mod glue;
+mod memory;
+mod model;
 
 #[pymodule]
 fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // First: the FFI class names the CData type among its attributes.
-    cdata_type::create(m)?;
-    m.add_class::<ffi::Ffi>()?;
-    m.add_class::<ctype::CType>()?;
-    m.add_class::<ctype::CField>()?;
-    m.add_class::<library::Lib>()?;
-    m.add_class::<buffer::Buffer>()?;
-    m.add_class::<allocator::Allocator>()?;
-    m.add_function(wrap_pyfunction!(outofline::ffi_from_tables, m)?)?;
-    m.add_function(wrap_pyfunction!(switches::_switches, m)?)?;
-    m.add_function(wrap_pyfunction!(switches::_fast_path_taken, m)?)?;
-    m.add_function(wrap_pyfunction!(declared::declarations, m)?)?;
-    m.add("FFIError", py.get_type::<errors::FFIError>())?;
-    m.add("CDefError", py.get_type::<errors::CDefError>())?;
+    glue::cdata_type::create(m)?;
+    m.add_class::<classes::ffi_class::Ffi>()?;
+    m.add_class::<classes::ctype::CType>()?;
+    m.add_class::<classes::ctype::CField>()?;
+    m.add_class::<classes::library::Lib>()?;
+    m.add_class::<classes::buffer::Buffer>()?;
+    m.add_class::<classes::allocator_class::Allocator>()?;
+    m.add_function(wrap_pyfunction!(classes::outofline::ffi_from_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(glue::introspect::_switches, m)?)?;
+    m.add_function(wrap_pyfunction!(glue::introspect::_fast_path_taken, m)?)?;
+    m.add_function(wrap_pyfunction!(classes::declared::declarations, m)?)?;
+    m.add("FFIError", py.get_type::<base::errors::FFIError>())?;
+    m.add("CDefError", py.get_type::<base::errors::CDefError>())?;
     m.add(
         "VerificationMissing",
-        py.get_type::<errors::VerificationMissing>(),
+        py.get_type::<base::errors::VerificationMissing>(),
     )?;
-    m.add("error", py.get_type::<errors::FFIError>())?;
+    m.add("error", py.get_type::<base::errors::FFIError>())?;
     for (name, value) in rtld_flags() {
         m.add(name, value)?;
     }

@@ -29,8 +29,6 @@
 //! # Ok::<(), rffi_types::TypeError>(())
 //! ```
 
-#![forbid(unsafe_code)]
-
 mod cname;
 mod consteval;
 mod declare;
@@ -40,6 +38,7 @@ mod model;
 pub mod outofline;
 mod prim;
 mod registry;
+mod shape;
 mod shared;
 pub mod target;
 mod unfinished;
@@ -53,3 +52,4 @@ pub use model::{
 pub use prim::{Prim, PrimClass, PrimInfo};
 pub use registry::{Symbol, Types};
 pub use rffi_parse::RecordKind;
+pub use shape::{shape_of, Shape};

@@ -1,0 +1,160 @@
+//! A cdata as a Python object: the `#[repr(C)]` object struct of the CData
+//! type, made and read here; the type itself (its spec and slots) is made
+//! in `glue::cdata_type`.
+
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::OnceLock;
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::PyTypeInfo;
+
+use crate::cdata::value::CData;
+
+/// A CData object as CPython sees it.
+#[repr(C)]
+pub struct CDataObject {
+    pub(crate) ob_base: ffi::PyObject,
+    /// The weak-reference list (`__weaklistoffset__`).
+    pub(crate) weaklist: *mut ffi::PyObject,
+    /// The vectorcall entry (`__vectorcalloffset__`): every cdata has the
+    /// same one, which calls function pointers and refuses the rest.
+    pub(crate) vectorcall: Option<ffi::vectorcallfunc>,
+    pub(crate) value: CData,
+}
+
+/// The type object, made once at import by `glue::cdata_type::create`.
+static TYPE: AtomicPtr<ffi::PyTypeObject> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The vectorcall entry every cdata carries (`calls::entry`), set with the type.
+static ENTRY: OnceLock<ffi::vectorcallfunc> = OnceLock::new();
+
+/// Records the CData type and the vectorcall entry of its objects; the
+/// type's maker calls it once, before any cdata is made.
+pub fn set_type(tp: *mut ffi::PyTypeObject, entry: ffi::vectorcallfunc) {
+    let _ = ENTRY.set(entry);
+    TYPE.store(tp, Ordering::Release);
+}
+
+/// The CData type object (NULL before the module's import made it; no
+/// cdata exists before then).
+#[inline]
+pub fn type_ptr() -> *mut ffi::PyTypeObject {
+    TYPE.load(Ordering::Relaxed)
+}
+
+// SAFETY: the type object is made once at import, before any CData value
+// can become a Python object, and lives as long as the process (the static
+// holds a reference); its instances are `CDataObject`s.
+unsafe impl PyTypeInfo for CData {
+    #[inline]
+    fn type_object_raw(_py: Python<'_>) -> *mut ffi::PyTypeObject {
+        type_ptr()
+    }
+}
+
+/// The Rust value of a CData object: what pyo3's `get` gives for its own
+/// frozen classes.
+pub trait CDataGet {
+    fn cdata(&self) -> &CData;
+}
+
+/// The value inside a CData object.
+///
+/// # Safety
+/// `obj` is a live CData object; the reference must not outlive it.
+#[inline(always)]
+pub unsafe fn value_of<'a>(obj: *mut ffi::PyObject) -> &'a CData {
+    // SAFETY: per the contract, `obj` is a `CDataObject`.
+    unsafe { &(*(obj as *const CDataObject)).value }
+}
+
+impl CDataGet for Bound<'_, CData> {
+    #[inline(always)]
+    fn cdata(&self) -> &CData {
+        // SAFETY: a `Bound<CData>` is a live CData object (checked when it
+        // was cast), kept alive by the borrow of `self`.
+        unsafe { value_of(self.as_ptr()) }
+    }
+}
+
+impl CDataGet for Borrowed<'_, '_, CData> {
+    #[inline(always)]
+    fn cdata(&self) -> &CData {
+        // SAFETY: as for `Bound`.
+        unsafe { value_of(self.as_ptr()) }
+    }
+}
+
+impl CDataGet for Py<CData> {
+    #[inline(always)]
+    fn cdata(&self) -> &CData {
+        // SAFETY: a `Py<CData>` holds a reference to a live CData object.
+        unsafe { value_of(self.as_ptr()) }
+    }
+}
+
+/// Where the Rust value and the weak-reference list sit in a CData object,
+/// for callbacks that reuse their pointer arguments (`None` when the fast
+/// paths are off: no reuse).
+pub fn value_and_weaklist() -> Option<(usize, usize)> {
+    crate::base::switches::fast_paths().then_some((
+        std::mem::offset_of!(CDataObject, value),
+        std::mem::offset_of!(CDataObject, weaklist),
+    ))
+}
+
+/// The `CData` behind `obj` when it is one.
+///
+/// # Safety
+/// GIL held, `obj` live; the reference must not outlive `obj`.
+#[inline(always)]
+pub unsafe fn cdata_ref<'a>(obj: *mut ffi::PyObject) -> Option<&'a CData> {
+    // SAFETY: the caller's contract; the type is not subclassable, so the
+    // exact check is the whole check and makes the cast sound.
+    unsafe { (ffi::Py_TYPE(obj) == type_ptr()).then(|| value_of(obj)) }
+}
+
+impl<'py> IntoPyObject<'py> for CData {
+    type Target = CData;
+    type Output = Bound<'py, CData>;
+    type Error = PyErr;
+
+    #[inline]
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, CData>> {
+        new(py, self)
+    }
+}
+
+/// A new Python object holding `value`.
+#[inline]
+pub fn new(py: Python<'_>, value: CData) -> PyResult<Bound<'_, CData>> {
+    let tp = type_ptr();
+    if tp.is_null() {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "the rffi extension is not initialized",
+        ));
+    }
+    // SAFETY: `tp` is the CData type, whose `tp_alloc` (CPython's generic
+    // one) returns a zeroed object of `tp_basicsize` bytes, GC-tracked, or
+    // NULL with an exception set. The value is moved in before anything can
+    // see the object: nothing runs between the allocation and the write
+    // (the collector's traversal could otherwise meet a zeroed value).
+    unsafe {
+        let obj = ffi::PyType_GenericAlloc(tp, 0);
+        if obj.is_null() {
+            return Err(PyErr::fetch(py));
+        }
+        let o = obj as *mut CDataObject;
+        std::ptr::addr_of_mut!((*o).vectorcall).write(ENTRY.get().copied());
+        std::ptr::addr_of_mut!((*o).value).write(value);
+        Ok(Bound::from_owned_ptr(py, obj).cast_into_unchecked())
+    }
+}
+
+/// [`new`], with the value made by `make` (kept for the call sites that
+/// assemble it in place; the value is made before the object).
+#[inline(always)]
+pub fn new_with(py: Python<'_>, make: impl FnOnce() -> CData) -> PyResult<Bound<'_, CData>> {
+    new(py, make())
+}

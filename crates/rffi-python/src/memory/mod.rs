@@ -1,0 +1,3 @@
+//! What keeps C memory alive and how far it reaches.
+
+pub mod owner;
