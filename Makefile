@@ -112,12 +112,14 @@ else
 	@set -e; for bench in $(BENCHMARKS); do echo "== $$bench"; $(VPY) $$bench; done
 endif
 
-# ruff's rules are in ruff.toml; the venv brings ruff.
+# ruff's rules are in ruff.toml (the venv brings ruff); tools/check_layers.py keeps the
+# imports of crates/rffi-python/src going down its layers.
 lint: venv
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
-	$(VPY) -m ruff check python tests docs/examples
+	$(VPY) -m ruff check python tests docs/examples tools
+	$(VPY) tools/check_layers.py
 
 # Keeps .venv (slow to recreate) and cargo's target/ (use distclean for both).
 clean:
