@@ -47,5 +47,5 @@ pub use error::CallError;
 pub use ffitype::Position;
 pub use library::*;
 pub use memory::Value;
-pub use plan::{ArgSlot, CallPlan, Frame};
+pub use plan::{holds_pointer, ArgSlot, CallPlan, Frame};
 pub use scalar::Scalar;

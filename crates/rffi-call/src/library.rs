@@ -1,14 +1,22 @@
 //! Shared libraries: opening, finding symbols, closing.
 
-use std::ffi::c_void;
+use std::ffi::{c_void, OsStr};
 
+#[cfg(unix)]
 use libloading::os::unix::Library as Handle;
+#[cfg(windows)]
+use libloading::os::windows::Library as Handle;
 
 use crate::error::CallError;
 
-pub use libc::{
-    RTLD_DEEPBIND, RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NODELETE, RTLD_NOLOAD, RTLD_NOW,
-};
+#[cfg(any(target_os = "linux", target_os = "android", target_env = "gnu"))]
+pub use libc::RTLD_DEEPBIND;
+#[cfg(unix)]
+pub use libc::{RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NODELETE, RTLD_NOLOAD, RTLD_NOW};
+/// `dlopen`'s flags do not exist on Windows; `LoadLibraryExW` flags are
+/// passed instead, and 0 means the default search.
+#[cfg(windows)]
+pub const RTLD_NOW: i32 = 0;
 
 /// An opened shared library (or the running process, for `None`).
 #[derive(Debug)]
@@ -35,11 +43,14 @@ impl Library {
     /// Opens `path`, or the process itself with everything already loaded
     /// when `path` is `None`. `flags` are `RTLD_*`; 0 means `RTLD_NOW`.
     pub fn open(path: Option<&str>, flags: i32) -> Result<Library, CallError> {
-        let flags = if flags == 0 { RTLD_NOW } else { flags };
-        let name = path.unwrap_or("<None>").to_string();
-        // SAFETY: loading a library runs its initialisers; choosing which
-        // library to trust is the caller's decision, as with dlopen itself.
-        let handle = unsafe { Handle::open(path, flags) }.map_err(|e| CallError::Open {
+        Library::open_os(path.map(OsStr::new), flags)
+    }
+
+    /// [`open`](Library::open) for any file name the system accepts. On
+    /// Windows `flags` are `LoadLibraryExW`'s, and `None` is the program.
+    pub fn open_os(path: Option<&OsStr>, flags: i32) -> Result<Library, CallError> {
+        let name = path.map_or("<None>".into(), |p| p.to_string_lossy().into_owned());
+        let handle = open_handle(path, flags).map_err(|e| CallError::Open {
             name: name.clone(),
             reason: describe(&e),
         })?;
@@ -106,6 +117,23 @@ impl Library {
             }),
             None => Err(CallError::Closed(self.name.clone())),
         }
+    }
+}
+
+#[cfg(unix)]
+fn open_handle(path: Option<&OsStr>, flags: i32) -> Result<Handle, libloading::Error> {
+    let flags = if flags == 0 { RTLD_NOW } else { flags };
+    // SAFETY: loading a library runs its initialisers; choosing which
+    // library to trust is the caller's decision, as with dlopen itself.
+    unsafe { Handle::open(path, flags) }
+}
+
+#[cfg(windows)]
+fn open_handle(path: Option<&OsStr>, flags: i32) -> Result<Handle, libloading::Error> {
+    match path {
+        None => Handle::this(),
+        // SAFETY: as for dlopen: loading runs DllMain, the caller's choice.
+        Some(path) => unsafe { Handle::load_with_flags(path, flags as u32) },
     }
 }
 

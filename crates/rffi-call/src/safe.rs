@@ -4,22 +4,28 @@
 //! # Where trust is placed
 //!
 //! Calling C cannot be proven safe by Rust: what a C function does is only
-//! known from its declaration. This module makes that one trust decision
-//! explicit and checks everything else:
+//! known from its declaration, and what it does with a pointer only from its
+//! documentation. This module makes those two trust decisions `unsafe fn`s
+//! and checks everything else:
 //!
-//! - [`BoundFn::new`] and [`Region::symbol`] take the caller's word that the
-//!   C declaration (the [`CallPlan`] or the declared size) matches the symbol.
-//!   A wrong declaration is undefined behaviour, as with any FFI.
-//! - Pointers passed to C are plain numbers to Rust; C dereferencing them is
-//!   C's behaviour, which the declaration describes. Keeping the memory they
-//!   point to alive for as long as C uses it is the caller's part.
+//! - [`BoundFn::new`] and [`Region::symbol`] are `unsafe`: the caller vouches
+//!   that the C declaration (the [`CallPlan`] or the declared size) matches
+//!   the symbol.
+//! - A call that hands C a pointer (a pointer argument, or a struct by value
+//!   with a pointer member) is `unsafe` ([`BoundFn::call_unchecked`],
+//!   [`TypedFn::call_unchecked`]): the caller vouches that C only uses the
+//!   memory behind it as far and as long as it is valid. Calls without
+//!   pointers ([`BoundFn::call`], [`TypedFn::call`] for [`PointerFree`]
+//!   arguments) are safe.
 //! - Everything after that is checked here: frames are big enough for their
 //!   plan, memory accesses stay inside their [`Region`], and typed handles
 //!   ([`TypedFn`], [`typed_callback`]) only exist for Rust signatures whose
-//!   types travel exactly as the declared C types do.
+//!   types travel exactly as the declared C types do. A panic in a typed
+//!   callback is caught before it reaches C and handed to the Rust caller of
+//!   the C function (see [`take_callback_panic`]).
 
 use std::alloc::{alloc_zeroed, dealloc, Layout};
-use std::ffi::c_void;
+use std::ffi::{c_void, CStr};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -50,6 +56,12 @@ pub enum SafeError {
     /// A frame, plan or layout that does not fit the call.
     #[error("{0}")]
     Mismatch(String),
+    /// A safe call of a function that takes pointers.
+    #[error("the call passes pointers to C, which only an unsafe call can vouch for")]
+    PassesPointers,
+    /// A callback run during the call panicked; the message of the panic.
+    #[error("a callback panicked: {0}")]
+    CallbackPanicked(String),
     /// A library or plan error.
     #[error(transparent)]
     Call(#[from] CallError),
@@ -116,12 +128,15 @@ impl Region {
     }
 
     /// The global variable `name` of `library`, taken to be `size` bytes long.
-    ///
-    /// This is a trust point: `size` comes from the C declaration, and a
-    /// declaration larger than the real object is undefined behaviour.
     /// `writable` is false for objects declared `const`, which usually live
     /// in read-only pages.
-    pub fn symbol(
+    ///
+    /// # Safety
+    /// The symbol must be a variable of at least `size` bytes that stays
+    /// valid while `library` is loaded, writable if `writable` is true, and
+    /// any bytes written to it must be valid for the library (a pointer
+    /// written there is handed to C).
+    pub unsafe fn symbol(
         library: Arc<Library>,
         name: &str,
         size: usize,
@@ -295,10 +310,11 @@ fn frame_size(plan: &CallPlan) -> usize {
 impl BoundFn {
     /// The function `name` of `library`, to be called as `plan` describes.
     ///
-    /// This is the trust point of calls: the plan (built from the user's C
-    /// declaration) is taken to be the function's real type. A wrong
-    /// declaration is undefined behaviour, as with any FFI.
-    pub fn new(
+    /// # Safety
+    /// The plan (built from the user's C declaration) must be the function's
+    /// real type, and calling the function with any values of its non-pointer
+    /// parameter types must be sound.
+    pub unsafe fn new(
         library: Arc<Library>,
         name: &str,
         plan: Arc<CallPlan>,
@@ -350,7 +366,28 @@ impl BoundFn {
     /// Calls the function with the arguments in `frame` (written at the
     /// plan's slots with [`Frame::put`]), leaving the result in `result`.
     /// `errno` is restored before and saved after, see [`crate::errno`].
+    ///
+    /// Refused with [`SafeError::PassesPointers`] if the plan passes a
+    /// pointer: use [`call_unchecked`](Self::call_unchecked) for those.
     pub fn call(&self, frame: &mut Frame, result: &mut Frame) -> Result<(), SafeError> {
+        if self.plan.passes_pointers() {
+            return Err(SafeError::PassesPointers);
+        }
+        // SAFETY: no argument is or holds a pointer; `new` vouched for the rest.
+        unsafe { self.call_unchecked(frame, result) }
+    }
+
+    /// [`call`](Self::call) for any plan, pointers included.
+    ///
+    /// # Safety
+    /// Every pointer in `frame` must be valid for what the function does with
+    /// it (reads and writes within the memory it points to, for as long as C
+    /// uses it; a callback's code kept alive while C may call it).
+    pub unsafe fn call_unchecked(
+        &self,
+        frame: &mut Frame,
+        result: &mut Frame,
+    ) -> Result<(), SafeError> {
         let need = frame_size(&self.plan);
         if frame.capacity() < need {
             return Err(SafeError::Mismatch(format!(
@@ -361,12 +398,16 @@ impl BoundFn {
         if result.capacity() < self.plan.result_size().max(16) {
             return Err(SafeError::Mismatch("result buffer too small".into()));
         }
-        // SAFETY: `new` is the trust point for the function's type; the
-        // frame holds every argument slot, and any bytes there are values of
-        // the C scalar and record types libffi passes; the result buffer is
-        // as large as result_buffer() makes it.
+        // SAFETY: `new` is the trust point for the function's type, this
+        // function's caller for its pointers; the frame holds every argument
+        // slot, and any bytes there are values of the C scalar and record
+        // types libffi passes; the result buffer is as large as
+        // result_buffer() makes it.
         unsafe { self.plan.call(self.addr.as_ptr(), frame, result) };
-        Ok(())
+        match take_callback_panic() {
+            Some(p) => Err(SafeError::CallbackPanicked(panic_message(&*p))),
+            None => Ok(()),
+        }
     }
 }
 
@@ -374,23 +415,53 @@ mod sealed {
     pub trait Scalar {}
     pub trait Args {}
     pub trait Result {}
+    pub trait PointerFree {}
 }
 
+/// Argument tuples that hold no pointer: integers, floats, `bool`, and
+/// [`CStruct`]s whose fields hold none. Typed calls with them are safe
+/// ([`TypedFn::call`]); calls that pass raw pointers need
+/// [`TypedFn::call_unchecked`].
+///
+/// ```compile_fail
+/// # fn f(strlen: rffi_call::safe::TypedFn<(*const u8,), usize>) {
+/// strlen.call((0x10 as *const u8,)); // a raw pointer: only `call_unchecked`
+/// # }
+/// ```
+pub trait PointerFree: sealed::PointerFree {}
+
+/// Results that a safe typed call may return: every [`CResult`] but those
+/// that borrow C memory (`Option<&'static CStr>`), whose lifetime only the
+/// caller of an unsafe call can vouch for. Raw pointers are plain values.
+pub trait SafeResult: CResult {}
+
 /// How a Rust type travels to and from C, for checking it against a C type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub enum RustKind {
-    Int { size: u8, signed: bool },
+    Int {
+        size: u8,
+        signed: bool,
+    },
     Bool,
     F32,
     F64,
     Pointer,
+    /// A `char *` read as a C string.
+    CString,
+    /// A `#[repr(C)]` struct passed by value.
+    Struct(fn() -> StructLayout),
 }
 
 impl RustKind {
     /// Whether a Rust value of this kind is passed and returned exactly as
     /// a C value of `ty`: same register class, width and, for integers,
-    /// signedness (either for plain `char`). `bool` only matches `_Bool`.
+    /// signedness (either for plain `char`). `bool` only matches `_Bool`;
+    /// a struct matches a C struct of the same size, alignment, and fields
+    /// at the same offsets that match one by one.
     pub fn matches(self, types: &Types, ty: TypeId) -> bool {
+        if let RustKind::Struct(layout) = self {
+            return struct_matches(&layout(), types, ty);
+        }
         let Some(scalar) = Scalar::of(types, ty) else {
             return false;
         };
@@ -408,6 +479,13 @@ impl RustKind {
                     signed: cz,
                 },
             ) => size == cs && (signed == cz || class == Some(PrimClass::Char)),
+            (RustKind::CString, Scalar::Pointer) => match types.get(ty) {
+                Type::Pointer(item) => matches!(
+                    types.get(*item),
+                    Type::Prim(p) if p.size() == 1 && p.class() != PrimClass::Bool
+                ),
+                _ => false,
+            },
             (RustKind::F32, Scalar::F32)
             | (RustKind::F64, Scalar::F64)
             | (RustKind::Pointer, Scalar::Pointer) => true,
@@ -416,17 +494,126 @@ impl RustKind {
     }
 }
 
-/// A Rust type that is a C scalar: the integers, `f32`, `f64`, `bool` and
-/// raw pointers.
+fn struct_matches(rust: &StructLayout, types: &Types, ty: TypeId) -> bool {
+    let is_struct = match types.get(ty) {
+        Type::Record(r) => types.record(*r).kind == rffi_types::RecordKind::Struct,
+        _ => false,
+    };
+    let Some(c) = types.record_layout(ty).filter(|_| is_struct) else {
+        return false;
+    };
+    c.size == rust.size
+        && c.align == rust.align
+        && !c.flexible
+        && c.fields.len() == rust.fields.len()
+        && c.fields.iter().zip(&rust.fields).all(|(cf, rf)| {
+            cf.bits.is_none() && cf.offset == rf.offset && rf.kind.matches(types, cf.ty)
+        })
+}
+
+/// A field of a [`CStruct`]: its name, offset and how its type travels.
+#[derive(Clone, Copy, Debug)]
+pub struct StructField {
+    pub name: &'static str,
+    pub offset: usize,
+    pub kind: RustKind,
+}
+
+/// The layout of a [`CStruct`] as the Rust compiler made it.
+#[derive(Clone, Debug)]
+pub struct StructLayout {
+    pub name: &'static str,
+    pub size: usize,
+    pub align: usize,
+    pub fields: Vec<StructField>,
+}
+
+/// A `#[repr(C)]` Rust struct that passes by value to and from C, checked
+/// against the C declaration of a struct once, when a typed handle or
+/// callback is made: size, alignment, and every field's offset and type.
+/// Implement it with the [`c_struct!`](crate::c_struct) macro, which reads
+/// the layout from the compiler.
+///
+/// # Safety
+/// `Self` must be `#[repr(C)]`, [`layout`](CStruct::layout) must describe it
+/// (its size and alignment, and in declaration order each field's offset and
+/// the [`CScalar::KIND`] of its type), and `Fields` must be the tuple of the
+/// field types.
+pub unsafe trait CStruct: Copy + 'static {
+    /// The field types, as a tuple: a struct is [`PointerFree`] when they are.
+    type Fields;
+    /// The layout, read from the compiler.
+    fn layout() -> StructLayout;
+}
+
+/// Declares a `#[repr(C)]` struct (deriving `Clone` and `Copy`) that
+/// implements [`CStruct`], so that typed handles and callbacks pass it by
+/// value. Fields are C scalars (`i32`, `f64`, raw pointers, ...) or other
+/// such structs.
+///
+/// ```
+/// rffi_call::c_struct! {
+///     /// A point of the plugin's API.
+///     #[derive(Debug, PartialEq)]
+///     pub struct Vec2 { pub x: f64, pub y: f64 }
+/// }
+/// use rffi_call::safe::CStruct;
+/// assert_eq!(Vec2::layout().size, 16);
+/// assert_eq!(Vec2::layout().fields[1].offset, 8);
+/// ```
+#[macro_export]
+macro_rules! c_struct {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident {
+        $($(#[$fmeta:meta])* $fvis:vis $field:ident : $ty:ty),* $(,)?
+    }) => {
+        $(#[$meta])*
+        #[repr(C)]
+        #[derive(Clone, Copy)]
+        $vis struct $name { $($(#[$fmeta])* $fvis $field: $ty),* }
+
+        // SAFETY: the struct is #[repr(C)] (above), and its layout comes
+        // from the compiler: size_of, align_of, offset_of and each field
+        // type's own KIND.
+        unsafe impl $crate::safe::CStruct for $name {
+            type Fields = ($($ty,)*);
+            fn layout() -> $crate::safe::StructLayout {
+                $crate::safe::StructLayout {
+                    name: ::core::stringify!($name),
+                    size: ::core::mem::size_of::<$name>(),
+                    align: ::core::mem::align_of::<$name>(),
+                    fields: ::std::vec![$($crate::safe::StructField {
+                        name: ::core::stringify!($field),
+                        offset: ::core::mem::offset_of!($name, $field),
+                        kind: <$ty as $crate::safe::CScalar>::KIND,
+                    }),*],
+                }
+            }
+        }
+    };
+}
+
+/// A Rust type that passes to and from C as one C value: the integers,
+/// `f32`, `f64`, `bool`, raw pointers and [`CStruct`]s.
 pub trait CScalar: Copy + 'static + sealed::Scalar {
     /// How it travels.
     const KIND: RustKind;
 }
 
-/// A Rust type a C function can return: a [`CScalar`] or `()` for `void`.
+/// A Rust type a C function can return: a [`CScalar`], `()` for `void`, or
+/// `Option<&'static CStr>` for a `char *` read as a C string (`None` for
+/// `NULL`).
 pub trait CResult: 'static + sealed::Result {
     /// `None` for `()`.
     const KIND: Option<RustKind>;
+    #[doc(hidden)]
+    type Raw: Copy;
+    /// # Safety
+    /// `raw` is what a call vouched for returned: for a [`SafeResult`] any
+    /// value, for a string a valid one (see [`TypedFn::call_unchecked`]).
+    #[doc(hidden)]
+    unsafe fn from_raw(raw: Self::Raw) -> Self;
+    #[doc(hidden)]
+    fn into_raw(self) -> Self::Raw;
 }
 
 /// Proof that an address was checked against a Rust signature; only this
@@ -435,7 +622,8 @@ pub struct Checked {
     addr: NonNull<c_void>,
 }
 
-/// A tuple of [`CScalar`]s: the parameters of a typed function or callback.
+/// A tuple of [`CScalar`]s (up to 16): the parameters of a typed function
+/// or callback.
 pub trait CArgs: 'static + sealed::Args {
     /// How each parameter travels.
     const KINDS: &'static [RustKind];
@@ -449,15 +637,34 @@ pub trait CArgs: 'static + sealed::Args {
 
 macro_rules! scalars {
     ($($t:ty => $kind:expr),* $(,)?) => {$(
+        impl sealed::PointerFree for $t {}
+        impl PointerFree for $t {}
         impl sealed::Scalar for $t {}
-        impl sealed::Result for $t {}
         impl CScalar for $t {
             const KIND: RustKind = $kind;
         }
-        impl CResult for $t {
-            const KIND: Option<RustKind> = Some($kind);
-        }
+        plain_result!([] $t);
     )*};
+}
+
+/// A result that travels as itself; generics in brackets.
+macro_rules! plain_result {
+    ([$($gen:tt)*] $t:ty) => {
+        impl<$($gen)*> sealed::Result for $t {}
+        impl<$($gen)*> SafeResult for $t {}
+        impl<$($gen)*> CResult for $t {
+            const KIND: Option<RustKind> = Some(<$t as CScalar>::KIND);
+            type Raw = $t;
+            #[inline(always)]
+            unsafe fn from_raw(raw: $t) -> $t {
+                raw
+            }
+            #[inline(always)]
+            fn into_raw(self) -> $t {
+                self
+            }
+        }
+    };
 }
 
 const fn int(size: usize, signed: bool) -> RustKind {
@@ -477,9 +684,7 @@ scalars! {
 }
 
 impl<T: 'static> sealed::Scalar for *const T {}
-impl<T: 'static> sealed::Result for *const T {}
 impl<T: 'static> sealed::Scalar for *mut T {}
-impl<T: 'static> sealed::Result for *mut T {}
 // Raw pointers are only numbers to Rust; the C side is trusted to use them
 // as its declaration says.
 impl<T: 'static> CScalar for *const T {
@@ -488,20 +693,46 @@ impl<T: 'static> CScalar for *const T {
 impl<T: 'static> CScalar for *mut T {
     const KIND: RustKind = RustKind::Pointer;
 }
-impl<T: 'static> CResult for *const T {
-    const KIND: Option<RustKind> = Some(RustKind::Pointer);
+plain_result!([T: 'static] *const T);
+plain_result!([T: 'static] *mut T);
+
+impl<T: CStruct> sealed::Scalar for T {}
+impl<T: CStruct> CScalar for T {
+    const KIND: RustKind = RustKind::Struct(T::layout);
 }
-impl<T: 'static> CResult for *mut T {
-    const KIND: Option<RustKind> = Some(RustKind::Pointer);
-}
+impl<T: CStruct> sealed::PointerFree for T where T::Fields: PointerFree {}
+impl<T: CStruct> PointerFree for T where T::Fields: PointerFree {}
+plain_result!([T: CStruct] T);
+
 impl sealed::Result for () {}
+impl SafeResult for () {}
 impl CResult for () {
     const KIND: Option<RustKind> = None;
+    type Raw = ();
+    unsafe fn from_raw(_: ()) {}
+    fn into_raw(self) {}
+}
+
+impl sealed::Result for Option<&'static CStr> {}
+impl CResult for Option<&'static CStr> {
+    const KIND: Option<RustKind> = Some(RustKind::CString);
+    type Raw = *const std::ffi::c_char;
+    #[inline]
+    unsafe fn from_raw(raw: *const std::ffi::c_char) -> Self {
+        // SAFETY: this function's contract: a non-null result is a
+        // NUL-terminated string that lives for 'static.
+        (!raw.is_null()).then(|| unsafe { CStr::from_ptr(raw) })
+    }
+    fn into_raw(self) -> *const std::ffi::c_char {
+        self.map_or(std::ptr::null(), CStr::as_ptr)
+    }
 }
 
 macro_rules! tuples {
     ($($name:ident $idx:tt),*) => {
         impl<$($name: CScalar),*> sealed::Args for ($($name,)*) {}
+        impl<$($name: CScalar + PointerFree),*> sealed::PointerFree for ($($name,)*) {}
+        impl<$($name: CScalar + PointerFree),*> PointerFree for ($($name,)*) {}
         impl<$($name: CScalar),*> CArgs for ($($name,)*) {
             const KINDS: &'static [RustKind] = &[$($name::KIND),*];
 
@@ -515,11 +746,14 @@ macro_rules! tuples {
                 // declaration was matched against exactly these parameter and
                 // result types (`check_signature`), so this is its real type.
                 let fun = unsafe {
-                    std::mem::transmute::<*const c_void, extern "C" fn($($name),*) -> R>(
+                    std::mem::transmute::<*const c_void, extern "C" fn($($name),*) -> R::Raw>(
                         f.addr.as_ptr(),
                     )
                 };
-                fun($(self.$idx),*)
+                // SAFETY: `call_with` runs only for `TypedFn::call` (a
+                // SafeResult, whose from_raw takes any value) and
+                // `TypedFn::call_unchecked`, whose caller vouches for R.
+                unsafe { R::from_raw(fun($(self.$idx),*)) }
             }
 
             #[allow(unused_variables, unused_unsafe, clippy::unused_unit)]
@@ -542,6 +776,14 @@ tuples!(A 0, B 1, C 2, D 3, E 4);
 tuples!(A 0, B 1, C 2, D 3, E 4, F 5);
 tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
+tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
+tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
+tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
 
 /// `fn(f64, i32) -> f64` for a Rust signature.
 pub fn rust_signature<A: CArgs, R: CResult>() -> String {
@@ -628,10 +870,35 @@ impl<A: CArgs, R: CResult> TypedFn<A, R> {
         })
     }
 
-    /// Calls the function. `errno` is left as C set it (not saved).
+    /// Calls the function. `errno` is left as C set it (not saved). A
+    /// panic of a typed callback that the function ran continues here, in
+    /// the caller, once C has returned.
     #[inline(always)]
-    pub fn call(&self, args: A) -> R {
-        args.call_with(&self.checked)
+    pub fn call(&self, args: A) -> R
+    where
+        A: PointerFree,
+        R: SafeResult,
+    {
+        // SAFETY: no argument is a pointer; the declaration was vouched for
+        // when the function was bound.
+        unsafe { self.call_unchecked(args) }
+    }
+
+    /// [`call`](Self::call) with any arguments, raw pointers included.
+    ///
+    /// # Safety
+    /// Every pointer argument must be valid for what the function does with
+    /// it: C may read and write the memory it points to as far as the
+    /// function's contract says, and for as long as it keeps the pointer. A
+    /// string result (`Option<&'static CStr>`) must be NULL or a
+    /// NUL-terminated string that stays valid and unchanged for `'static`.
+    #[inline(always)]
+    pub unsafe fn call_unchecked(&self, args: A) -> R {
+        let r = args.call_with(&self.checked);
+        if CALLBACK_PANICKED.get() {
+            resume_callback_panic();
+        }
+        r
     }
 
     /// The function's address.
@@ -640,24 +907,78 @@ impl<A: CArgs, R: CResult> TypedFn<A, R> {
     }
 }
 
+thread_local! {
+    /// Whether [`PANIC`] holds a payload: read after every typed call.
+    static CALLBACK_PANICKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The first panic of a typed callback on this thread not yet handed to
+    /// the Rust code that called into C.
+    static PANIC: std::cell::RefCell<Option<Box<dyn std::any::Any + Send>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The payload of a panic that a typed callback raised on this thread since
+/// the last call of this function, if any. Calls through [`BoundFn`] and
+/// [`TypedFn`] take it themselves right after C returns; until it is taken,
+/// typed callbacks on this thread return zero without running, so that a
+/// callback C calls many times (`qsort`'s comparator) panics once.
+pub fn take_callback_panic() -> Option<Box<dyn std::any::Any + Send>> {
+    if !CALLBACK_PANICKED.get() {
+        return None;
+    }
+    CALLBACK_PANICKED.set(false);
+    PANIC.with_borrow_mut(Option::take)
+}
+
+#[cold]
+fn resume_callback_panic() {
+    if let Some(p) = take_callback_panic() {
+        std::panic::resume_unwind(p);
+    }
+}
+
+/// The message of a panic payload (`panic!` gives a `&str` or a `String`).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic payload that is not a string)".to_string()
+    }
+}
+
 /// The handler that reads the arguments of `fn(A) -> R`, runs `f` and
-/// writes its result; only for plans checked against that signature.
+/// writes its result; only for plans checked against that signature. A
+/// panic is kept for the caller (see [`take_callback_panic`]) and C sees a
+/// zero result.
 fn handler<A: CArgs, R: CResult>(f: impl Fn(A) -> R) -> impl Fn(&[*const u8], *mut u8) {
     move |args: &[*const u8], ret: *mut u8| {
+        if CALLBACK_PANICKED.get() {
+            return;
+        }
         let token = Checked {
             addr: NonNull::dangling(),
         };
-        let r = f(A::read_args(args, &token));
+        let run = std::panic::AssertUnwindSafe(|| f(A::read_args(args, &token)));
+        let r = match std::panic::catch_unwind(run) {
+            Ok(r) => r,
+            Err(payload) => {
+                PANIC.with_borrow_mut(|p| *p = Some(payload));
+                CALLBACK_PANICKED.set(true);
+                return;
+            }
+        };
         // SAFETY: the trampoline gives a result buffer of at least 16 bytes
         // (or libffi's, as large as the result type), and R is the declared
         // result type, at most 8 bytes here.
-        unsafe { std::ptr::write_unaligned(ret.cast::<R>(), r) };
+        unsafe { std::ptr::write_unaligned(ret.cast::<R::Raw>(), r.into_raw()) };
     }
 }
 
 /// A C function pointer of `plan`'s type that runs `f`, if `fn(A) -> R`
 /// matches that type. A panic in `f` is caught before it reaches C; the C
-/// caller then sees a zero result.
+/// caller then sees a zero result, and the Rust code that called into C
+/// gets the panic (see [`take_callback_panic`]).
 pub fn typed_callback<A, R, F>(
     types: &Types,
     plan: Arc<CallPlan>,
@@ -743,7 +1064,8 @@ mod tests {
         };
         let plan = Arc::new(CallPlan::new(&types, f).unwrap());
         let lib = Arc::new(Library::open(Some("libm.so.6"), 0).unwrap());
-        let bound = BoundFn::new(lib, name, plan).unwrap();
+        // SAFETY: the tests declare libm's functions with their real types.
+        let bound = unsafe { BoundFn::new(lib, name, plan) }.unwrap();
         (types, bound)
     }
 
@@ -773,6 +1095,46 @@ mod tests {
             err.to_string(),
             "the Rust signature fn(f32) -> f64 does not match the C type double(double)"
         );
+    }
+
+    #[test]
+    fn safe_calls_refuse_plans_that_pass_pointers() {
+        let (_, bound) = setup("double frexp(double, int *);", "frexp");
+        assert!(bound.plan().passes_pointers());
+        let mut frame = bound.plan().frame();
+        let mut result = bound.plan().result_buffer();
+        assert_eq!(
+            bound.call(&mut frame, &mut result),
+            Err(SafeError::PassesPointers)
+        );
+    }
+
+    #[test]
+    fn a_panic_in_a_typed_callback_reaches_the_caller_once() {
+        let mut types = Types::new();
+        let ty = types.parse_type("int(*)(int)").unwrap();
+        let plan = Arc::new(CallPlan::new(&types, ty).unwrap());
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = runs.clone();
+        let cb = typed_callback(&types, plan, move |(x,): (i32,)| -> i32 {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if x > 1 {
+                panic!("too big: {x}");
+            }
+            x
+        })
+        .unwrap();
+        let f: extern "C" fn(i32) -> i32 =
+            // SAFETY: the callback's code has the C type int(*)(int).
+            unsafe { std::mem::transmute(cb.code()) };
+        assert_eq!(f(1), 1);
+        assert_eq!(f(5), 0);
+        assert_eq!(f(1), 0, "not run again until the panic is taken");
+        assert_eq!(runs.load(std::sync::atomic::Ordering::Relaxed), 2);
+        let payload = take_callback_panic().unwrap();
+        assert_eq!(panic_message(&*payload), "too big: 5");
+        assert!(take_callback_panic().is_none());
+        assert_eq!(f(1), 1);
     }
 
     #[test]

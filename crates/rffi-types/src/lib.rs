@@ -40,6 +40,7 @@ mod prim;
 mod registry;
 pub mod target;
 mod unfinished;
+mod variadic;
 
 pub use consteval::truncate;
 pub use declare::CdefOptions;
@@ -50,3 +51,4 @@ pub use model::{
 pub use prim::{Prim, PrimClass, PrimInfo};
 pub use registry::{Symbol, Types};
 pub use rffi_parse::RecordKind;
+pub use variadic::variadic_promotion;

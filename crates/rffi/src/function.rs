@@ -1,14 +1,18 @@
-//! Calling functions: typed handles, and dynamic calls with [`Value`]s.
+//! Calling functions: typed handles, prepared dynamic handles, and dynamic
+//! calls with [`Value`]s.
 
 use std::ffi::c_void;
+use std::sync::Arc;
 
-use rffi_call::safe::{BoundFn, CArgs, CResult, TypedFn};
-use rffi_call::Scalar;
-use rffi_types::{Type, TypeId, Types};
+use rffi_call::safe::{
+    take_callback_panic, BoundFn, CArgs, CResult, PointerFree, SafeResult, TypedFn,
+};
+use rffi_call::{CallPlan, Frame};
+use rffi_types::{variadic_promotion, Prim, Type, TypeId, Types};
 
 use crate::context::Ffi;
 use crate::error::{Error, Result};
-use crate::value::{from_c, to_c, Stored, StructValue, Value};
+use crate::value::{from_c, Arg, Conv, Stored, StructValue, Value};
 
 /// A C function checked once against a Rust signature `fn(A) -> R`, from
 /// [`Library::function`](crate::Library::function).
@@ -16,6 +20,29 @@ use crate::value::{from_c, to_c, Stored, StructValue, Value};
 /// A call goes straight through a Rust function pointer of that type: no
 /// lookups, no allocation, no locks. `errno` is not saved; read
 /// `std::io::Error::last_os_error()` right after the call when needed.
+///
+/// [`call`](Function::call) is safe when no argument is a pointer;
+/// [`call_unchecked`](Function::call_unchecked) takes raw pointers and is
+/// `unsafe`:
+///
+/// ```compile_fail
+/// let ffi = rffi::Ffi::new();
+/// ffi.cdef("size_t strlen(const char *);").unwrap();
+/// let libc = unsafe { ffi.dlopen_process() }.unwrap();
+/// let strlen = libc.function::<(*const u8,), usize>("strlen").unwrap();
+/// strlen.call((0x10 as *const u8,)); // a raw pointer: only call_unchecked
+/// ```
+///
+/// ```
+/// let ffi = rffi::Ffi::new();
+/// ffi.cdef("size_t strlen(const char *);")?;
+/// // SAFETY: the process exports libc's strlen, declared as C declares it.
+/// let libc = unsafe { ffi.dlopen_process() }?;
+/// let strlen = libc.function::<(*const u8,), usize>("strlen")?;
+/// // SAFETY: a NUL-terminated string, alive during the call.
+/// assert_eq!(unsafe { strlen.call_unchecked((c"four".as_ptr().cast(),)) }, 4);
+/// # Ok::<(), rffi::Error>(())
+/// ```
 pub struct Function<A, R> {
     inner: TypedFn<A, R>,
 }
@@ -39,10 +66,35 @@ impl<A: CArgs, R: CResult> Function<A, R> {
         Function { inner }
     }
 
-    /// Calls the function with a tuple of arguments.
+    /// Calls the function with a tuple of arguments that hold no pointers.
+    ///
+    /// A panic of a Rust [`Callback`](crate::Callback) that C ran during the
+    /// call continues here once C has returned (C itself saw a zero result).
     #[inline]
-    pub fn call(&self, args: A) -> R {
+    pub fn call(&self, args: A) -> R
+    where
+        A: PointerFree,
+        R: SafeResult,
+    {
         self.inner.call(args)
+    }
+
+    /// Calls the function with any arguments, raw pointers included, or a
+    /// result that borrows C memory (`Option<&'static CStr>`).
+    ///
+    /// # Safety
+    /// Every pointer argument must be valid for what the function does with
+    /// it: C may read and write the memory behind it as far as its contract
+    /// says (a buffer as long as the size passed beside it, a string up to
+    /// its NUL), for as long as it keeps the pointer; a
+    /// [`Callback`](crate::Callback)'s pointer must outlive every call C
+    /// makes of it. A string result must stay valid for as long as it is
+    /// used (`'static`: static storage, such as `zlibVersion()`'s).
+    #[inline]
+    #[allow(unsafe_code)]
+    pub unsafe fn call_unchecked(&self, args: A) -> R {
+        // SAFETY: passed on to this function's caller.
+        unsafe { self.inner.call_unchecked(args) }
     }
 
     /// The function's address, for passing it to C as a function pointer.
@@ -51,106 +103,305 @@ impl<A: CArgs, R: CResult> Function<A, R> {
     }
 }
 
-/// How to read a call's result, worked out while the types are locked.
-enum ResultReader {
-    Void,
-    Scalar(TypeId, Scalar),
-    Bytes(TypeId, usize),
-}
-
-/// The type a variadic argument travels as, after C's default promotions.
-fn promoted_type(ffi: &Ffi, v: &Value, place: &dyn Fn() -> String) -> Result<TypeId> {
-    let p = ffi.promoted();
-    Ok(match v {
-        Value::Bool(_)
-        | Value::I8(_)
-        | Value::U8(_)
-        | Value::I16(_)
-        | Value::U16(_)
-        | Value::I32(_) => p.int,
-        Value::U32(_) => p.uint,
-        Value::I64(_) => p.long,
-        Value::U64(_) => p.ulong,
-        Value::F32(_) | Value::F64(_) => p.double,
-        Value::LongDouble(_) => p.long_double,
-        Value::Complex32(..) => p.float_complex,
-        Value::Complex64(..) => p.double_complex,
-        Value::Pointer(_) => p.pointer,
-        Value::Struct(s) => ffi.own(s.ty)?,
-        Value::Void => {
-            return Err(Error::WrongType {
-                place: place(),
-                ctype: "...".into(),
-                got: "Void".into(),
-            })
-        }
+/// Why no Rust signature matches a C function type, when that is so.
+pub(crate) fn why_no_signature(types: &Types, plan: &CallPlan) -> Option<String> {
+    if plan.is_variadic() {
+        return Some(
+            "a variadic function has no Rust signature: call it with Library::call or a \
+             prepared DynFunction, which promote the extra arguments"
+                .into(),
+        );
+    }
+    let by_value = plan.args()[..plan.fixed_args()]
+        .iter()
+        .map(|a| a.ty)
+        .chain((!plan.ret_is_void()).then(|| plan.ret()))
+        .find(|&t| matches!(types.get(t), Type::Record(_)));
+    by_value.map(|t| {
+        format!(
+            "'{}' is passed by value: use a #[repr(C)] struct through rffi::c_struct!, or a dynamic call",
+            types.cname(t)
+        )
     })
 }
 
-fn result_reader(types: &Types, ty: TypeId) -> Result<ResultReader> {
-    if matches!(types.get(ty), Type::Void) {
-        return Ok(ResultReader::Void);
+/// Proof that an `unsafe fn` of this crate was called: made only there.
+pub(crate) struct Vouched(pub(crate) ());
+
+/// How a call's result is read, worked out once.
+#[derive(Clone, Debug)]
+enum Reader {
+    Void,
+    Scalar(Conv),
+    Bytes(crate::context::CType, usize),
+}
+
+impl Reader {
+    fn of(ffi: &Ffi, types: &Types, ty: TypeId) -> Result<Reader> {
+        if matches!(types.get(ty), Type::Void) {
+            return Ok(Reader::Void);
+        }
+        let conv = Conv::of(types, ty);
+        if conv.scalar().is_some() {
+            return Ok(Reader::Scalar(conv));
+        }
+        Ok(Reader::Bytes(ffi.ctype(ty), types.size_of(ty)?))
     }
-    match Scalar::of(types, ty) {
-        Some(s) => Ok(ResultReader::Scalar(ty, s)),
-        None => Ok(ResultReader::Bytes(ty, types.size_of(ty)?)),
+
+    fn read(&self, result: &mut Frame) -> Result<Value> {
+        Ok(match self {
+            Reader::Void => Value::Void,
+            Reader::Scalar(conv) => {
+                let s = conv.scalar().unwrap_or(rffi_call::Scalar::Pointer);
+                from_c(conv, result.get(0, s)?)
+            }
+            Reader::Bytes(ty, size) => Value::Struct(StructValue {
+                ty: *ty,
+                bytes: result.get_bytes(0, *size)?,
+            }),
+        })
+    }
+}
+
+/// A function of a library prepared for dynamic calls, from
+/// [`Library::prepare`](crate::Library::prepare): its declaration, plan and
+/// conversions are worked out once, so a call converts the values, jumps
+/// and reads the result, with no lookup by name and no lock.
+///
+/// Cloning is cheap; a `DynFunction` keeps its library loaded and may be
+/// sent to and shared between threads.
+#[derive(Clone)]
+pub struct DynFunction {
+    ffi: Ffi,
+    bound: Arc<BoundFn>,
+    fn_type: TypeId,
+    name: Arc<str>,
+    params: Arc<[Conv]>,
+    reader: Reader,
+}
+
+impl std::fmt::Debug for DynFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynFunction")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DynFunction {
+    pub(crate) fn new(
+        ffi: Ffi,
+        bound: Arc<BoundFn>,
+        fn_type: TypeId,
+        name: &str,
+    ) -> Result<DynFunction> {
+        let types = ffi.types();
+        let plan = bound.plan();
+        let params = plan.args()[..plan.fixed_args()]
+            .iter()
+            .map(|a| Conv::of(&types, a.ty))
+            .collect();
+        let reader = Reader::of(&ffi, &types, plan.ret())?;
+        drop(types);
+        Ok(DynFunction {
+            ffi,
+            bound,
+            fn_type,
+            name: name.into(),
+            params,
+            reader,
+        })
+    }
+
+    /// Calls the function with dynamic values, as
+    /// [`Library::call`](crate::Library::call) does.
+    pub fn call(&self, args: &[Value]) -> Result<Value> {
+        self.dispatch(args, None)
+    }
+
+    /// Calls the function with arguments that may lend C memory, as
+    /// [`Library::call_unchecked`](crate::Library::call_unchecked) does.
+    ///
+    /// # Safety
+    /// As for [`Library::call_unchecked`](crate::Library::call_unchecked).
+    #[allow(unsafe_code)]
+    pub unsafe fn call_unchecked(&self, args: &[Arg<'_>]) -> Result<Value> {
+        self.dispatch(args, Some(Vouched(())))
+    }
+
+    fn dispatch<T: AsRef<Value>>(&self, args: &[T], vouched: Option<Vouched>) -> Result<Value> {
+        if self.bound.plan().is_variadic() {
+            return call_dynamic(
+                &self.ffi,
+                &self.bound,
+                self.fn_type,
+                &self.name,
+                args,
+                vouched,
+            );
+        }
+        check_count(&self.name, self.bound.plan(), args.len())?;
+        let plan = self.bound.plan();
+        let mut frame = plan.frame();
+        for (i, ((slot, conv), v)) in plan.args().iter().zip(&*self.params).zip(args).enumerate() {
+            let place = || place_of(&self.name, i);
+            store(
+                &mut frame,
+                slot.offset,
+                conv.store(self.ffi.id(), v.as_ref(), &place)?,
+            )?;
+        }
+        let mut result = plan.result_buffer();
+        invoke(&self.bound, &self.name, &mut frame, &mut result, vouched)?;
+        self.reader.read(&mut result)
+    }
+
+    /// The function's address.
+    pub fn as_ptr(&self) -> *const c_void {
+        self.bound.addr()
+    }
+}
+
+fn place_of(name: &str, i: usize) -> String {
+    format!("argument {} of {name}()", i + 1)
+}
+
+fn check_count(name: &str, plan: &CallPlan, got: usize) -> Result<()> {
+    let fixed = plan.fixed_args();
+    let variadic = plan.is_variadic();
+    if got < fixed || (!variadic && got != fixed) {
+        return Err(Error::ArgumentCount {
+            function: name.to_string(),
+            expected: fixed,
+            variadic,
+            got,
+        });
+    }
+    Ok(())
+}
+
+fn store(frame: &mut Frame, offset: usize, stored: Stored<'_>) -> Result<()> {
+    match stored {
+        Stored::Scalar(s, raw) => frame.put(offset, s, raw)?,
+        Stored::Bytes(bytes) => frame.put_bytes(offset, bytes)?,
+    }
+    Ok(())
+}
+
+/// Calls `bound`: safely when it passes no pointer, through the unchecked
+/// call when an `unsafe fn` of this crate vouched for them.
+#[allow(unsafe_code)]
+fn invoke(
+    bound: &BoundFn,
+    name: &str,
+    frame: &mut Frame,
+    result: &mut Frame,
+    vouched: Option<Vouched>,
+) -> Result<()> {
+    let done = match vouched {
+        None if bound.plan().passes_pointers() => {
+            return Err(Error::PassesPointers {
+                function: name.to_string(),
+            })
+        }
+        None => bound.call(frame, result),
+        // SAFETY: `Vouched` is only made by this crate's unsafe fns
+        // (`call_unchecked`), whose callers vouch for every pointer.
+        Some(Vouched(())) => unsafe { bound.call_unchecked(frame, result) },
+    };
+    // A panic a callback left without a call of ours (a C thread) is not
+    // this call's; `call` took any of this call's own.
+    if let Some(p) = take_callback_panic() {
+        return Err(Error::callback_panic(&*p));
+    }
+    Ok(done?)
+}
+
+/// The natural C type of a variadic value before C's promotions.
+fn natural_type(ffi: &Ffi, types: &mut Types, v: &Value, place: &str) -> Result<TypeId> {
+    let prim =
+        |types: &mut Types, name: &str| Ok(types.prim(Prim::from_name(name).unwrap_or(Prim::INT)));
+    match v {
+        Value::Bool(_) => prim(types, "_Bool"),
+        Value::I8(_) => prim(types, "int8_t"),
+        Value::U8(_) => prim(types, "uint8_t"),
+        Value::I16(_) => prim(types, "int16_t"),
+        Value::U16(_) => prim(types, "uint16_t"),
+        Value::I32(_) => prim(types, "int32_t"),
+        Value::U32(_) => prim(types, "uint32_t"),
+        Value::I64(_) => prim(types, "int64_t"),
+        Value::U64(_) => prim(types, "uint64_t"),
+        Value::F32(_) => prim(types, "float"),
+        Value::F64(_) => prim(types, "double"),
+        Value::LongDouble(_) => prim(types, "long double"),
+        Value::Complex32(..) => prim(types, "float _Complex"),
+        Value::Complex64(..) => prim(types, "double _Complex"),
+        Value::Pointer(_) => {
+            let void = types.void();
+            Ok(types.pointer_to(void))
+        }
+        Value::Struct(s) => ffi.own(s.ty).map_err(|_| Error::ForeignType {
+            what: place.to_string(),
+        }),
+        Value::Void => Err(Error::WrongType {
+            place: place.to_string(),
+            ctype: "...".into(),
+            got: "Void".into(),
+        }),
     }
 }
 
 /// Checks and converts `args`, calls `bound`, and reads its result.
-pub(crate) fn call_dynamic(
+pub(crate) fn call_dynamic<T: AsRef<Value>>(
     ffi: &Ffi,
     bound: &BoundFn,
     fn_type: TypeId,
     name: &str,
-    args: &[Value],
+    args: &[T],
+    vouched: Option<Vouched>,
 ) -> Result<Value> {
-    let types = ffi.types();
+    check_count(name, bound.plan(), args.len())?;
     let fixed = bound.plan().fixed_args();
-    let variadic = bound.plan().is_variadic();
-    if args.len() < fixed || (!variadic && args.len() != fixed) {
-        return Err(Error::ArgumentCount {
-            function: name.to_string(),
-            expected: fixed,
-            got: args.len(),
-        });
-    }
-    let place = |i: usize| move || format!("argument {} of {name}()", i + 1);
     let variadic_bound;
     let bound = if args.len() > fixed {
-        let extra = args[fixed..]
-            .iter()
-            .enumerate()
-            .map(|(i, v)| promoted_type(ffi, v, &place(fixed + i)))
-            .collect::<Result<Vec<_>>>()?;
-        let plan = ffi.plan(&types, fn_type, &extra)?;
+        let extra = {
+            let mut types = ffi.types_mut();
+            args[fixed..]
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let place = place_of(name, fixed + i);
+                    let ty = natural_type(ffi, &mut types, v.as_ref(), &place)?;
+                    variadic_promotion(&mut types, ty).map_err(|e| Error::WrongType {
+                        place,
+                        ctype: "...".into(),
+                        got: e.message,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?
+        };
+        let plan = ffi.plan(&ffi.types(), fn_type, &extra)?;
         variadic_bound = bound.with_variadic_plan(plan)?;
         &variadic_bound
     } else {
         bound
     };
+    let types = ffi.types();
     let plan = bound.plan();
     let mut frame = plan.frame();
     for (i, (slot, v)) in plan.args().iter().zip(args).enumerate() {
-        match to_c(&types, ffi.id(), slot.ty, v, &place(i))? {
-            Stored::Scalar(s, raw) => frame.put(slot.offset, s, raw)?,
-            Stored::Bytes(bytes) => frame.put_bytes(slot.offset, bytes)?,
-        }
+        let conv = Conv::of(&types, slot.ty);
+        let place = || place_of(name, i);
+        store(
+            &mut frame,
+            slot.offset,
+            conv.store(ffi.id(), v.as_ref(), &place)?,
+        )?;
     }
-    let reader = result_reader(&types, plan.ret())?;
+    let reader = Reader::of(ffi, &types, plan.ret())?;
     // A callback run by this call may use the Ffi: the types stay unlocked.
     drop(types);
     let mut result = plan.result_buffer();
-    bound.call(&mut frame, &mut result)?;
-    Ok(match reader {
-        ResultReader::Void => Value::Void,
-        ResultReader::Scalar(ty, s) => {
-            let raw = result.get(0, s)?;
-            from_c(&ffi.types(), ty, s, raw)
-        }
-        ResultReader::Bytes(ty, size) => Value::Struct(StructValue {
-            ty: ffi.ctype(ty),
-            bytes: result.get_bytes(0, size)?,
-        }),
-    })
+    invoke(bound, name, &mut frame, &mut result, vouched)?;
+    reader.read(&mut result)
 }
