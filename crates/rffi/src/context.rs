@@ -47,6 +47,8 @@ struct Shared {
     id: u64,
     types: RwLock<Types>,
     plans: Mutex<HashMap<PlanKey, Arc<CallPlan>>>,
+    /// The text given to `cdef`, for quoting declarations in errors.
+    sources: Mutex<Vec<Arc<str>>>,
 }
 
 /// An FFI context: the C declarations given to [`cdef`](Ffi::cdef), and
@@ -81,6 +83,7 @@ impl Ffi {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 types: RwLock::new(types),
                 plans: Mutex::new(HashMap::new()),
+                sources: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -98,8 +101,48 @@ impl Ffi {
     }
 
     /// [`cdef`](Ffi::cdef) with cffi's options: `packed`, `pack`, `override`.
+    ///
+    /// ```
+    /// let ffi = rffi::Ffi::new();
+    /// let err = ffi.cdef("int g(foo_t x);").unwrap_err();
+    /// assert!(err.to_string().ends_with("(unknown type name 'foo_t')"), "{err}");
+    /// ```
     pub fn cdef_with(&self, source: &str, options: &CdefOptions) -> Result<()> {
-        Ok(self.types_mut().cdef(source, options)?)
+        let mut types = self.types_mut();
+        match types.cdef(source, options) {
+            Ok(()) => {
+                drop(types);
+                let mut sources = self
+                    .shared
+                    .sources
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                sources.push(source.into());
+                Ok(())
+            }
+            Err(mut e) => {
+                if e.kind == rffi_types::ErrorKind::Parse {
+                    let is_type = |w: &str| types.parse_type(w).is_ok();
+                    if let Some(hint) = crate::hint::unknown_type(source, &e.message, is_type) {
+                        e.message = format!("{} ({hint})", e.message);
+                    }
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The declaration of function `name` as the user wrote it, latest first.
+    pub(crate) fn declaration_text(&self, name: &str) -> Option<String> {
+        let sources = self
+            .shared
+            .sources
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        sources
+            .iter()
+            .rev()
+            .find_map(|s| crate::hint::declaration_text(s, name))
     }
 
     /// Opens a shared library whose symbols this `Ffi` declares: a path

@@ -134,6 +134,7 @@ mod callback;
 mod context;
 mod error;
 mod function;
+mod hint;
 mod library;
 mod memory;
 mod search;

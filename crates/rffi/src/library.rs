@@ -247,7 +247,7 @@ impl Library {
     /// let err = libm.function::<(f32,), f32>("sqrt").unwrap_err();
     /// assert_eq!(
     ///     err.to_string(),
-    ///     "'sqrt': the Rust signature fn(f32) -> f32 does not match the C declaration double(double)"
+    ///     "'sqrt': the Rust signature fn(f32) -> f32 does not match the C declaration double sqrt(double)"
     /// );
     /// # Ok::<(), rffi::Error>(())
     /// ```
@@ -259,7 +259,7 @@ impl Library {
             Err(SafeError::Signature { rust, c }) => Err(Error::Signature {
                 name: name.to_string(),
                 rust,
-                c,
+                c: self.ffi.declaration_text(name).unwrap_or(c),
                 reason: crate::function::why_no_signature(&types, bound.plan()),
             }),
             Err(e) => Err(e.into()),

@@ -60,6 +60,16 @@ pub enum Value {
     Struct(StructValue),
 }
 
+// SAFETY: the only field that is not Send and Sync is the raw pointer of
+// `Value::Pointer`, which is an address and nothing more: this crate never
+// dereferences it, and code that does needs `unsafe` of its own, where
+// threads are its concern as for any raw pointer.
+#[allow(unsafe_code)]
+unsafe impl Send for Value {}
+// SAFETY: as above; a `&Value` only reads the address.
+#[allow(unsafe_code)]
+unsafe impl Sync for Value {}
+
 /// The bytes of a struct or union value, with its type.
 ///
 /// Struct results of calls arrive as these; to make one, fill C memory of the

@@ -3,53 +3,12 @@
 //! callbacks, globals, errno and the error cases.
 
 use std::ffi::c_void;
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::OnceLock;
 
 use rffi::{Arg, CData, Callback, Error, Ffi, Library, LocalCallback, Value};
 
-/// libtestlib.so built once per test process; `None` (with the reason
-/// printed) when there is no C compiler.
-fn testlib_path() -> Option<&'static PathBuf> {
-    static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rffi-facade-tests");
-        std::fs::create_dir_all(&out).ok()?;
-        let lib = out.join(format!("libtestlib-{}.so", std::process::id()));
-        let status = Command::new("cc")
-            .args(["-shared", "-fPIC", "-O2", "-o"])
-            .arg(&lib)
-            .arg(root.join("tests/c/testlib.c"))
-            .arg("-lm")
-            .status();
-        match status {
-            Ok(s) if s.success() => Some(lib),
-            Ok(s) => panic!("cc failed to build testlib: {s}"),
-            Err(e) => {
-                println!("skipped: no C compiler (cc: {e})");
-                None
-            }
-        }
-    })
-    .as_ref()
-}
+mod support;
 
-fn header() -> String {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    std::fs::read_to_string(root.join("tests/c/testlib.h")).unwrap()
-}
-
-/// A context with testlib.h declared, and the library; `None` to skip.
-fn setup() -> Option<(Ffi, Library)> {
-    let path = testlib_path()?;
-    let ffi = Ffi::new();
-    ffi.cdef(&header()).unwrap();
-    // SAFETY: testlib.h is the library's own header.
-    let lib = unsafe { ffi.dlopen(path) }.unwrap();
-    Some((ffi, lib))
-}
+use support::{setup, testlib_path};
 
 /// Calls through `call_unchecked`, for functions with pointers as for the
 /// others: the tests pass pointers from [`addr`] to memory they keep alive
@@ -684,7 +643,7 @@ fn mistakes_are_errors_that_say_what_and_where() {
     ));
     assert_eq!(
         msg(lib.function::<(f64,), i32>("id_int").unwrap_err()),
-        "'id_int': the Rust signature fn(f64) -> i32 does not match the C declaration int(int)"
+        "'id_int': the Rust signature fn(f64) -> i32 does not match the C declaration int id_int(int x)"
     );
     assert!(matches!(
         lib.function::<(u32,), u32>("id_int"),
