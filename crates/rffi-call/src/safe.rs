@@ -411,6 +411,39 @@ impl BoundFn {
     }
 }
 
+impl BoundFn {
+    /// Calls the function through registers, without libffi, when its plan
+    /// has a [`Direct`](crate::Direct) layout (`None` otherwise), with the
+    /// arguments in `regs` at the layout's registers. Refused with
+    /// [`SafeError::PassesPointers`] if the plan passes a pointer.
+    pub fn call_direct(&self, regs: &crate::Regs) -> Option<Result<crate::Returned, SafeError>> {
+        if self.plan.passes_pointers() {
+            return Some(Err(SafeError::PassesPointers));
+        }
+        // SAFETY: no argument is a pointer; `new` vouched for the rest.
+        unsafe { self.call_direct_unchecked(regs) }
+    }
+
+    /// [`call_direct`](Self::call_direct) for any plan, pointers included.
+    ///
+    /// # Safety
+    /// As for [`call_unchecked`](Self::call_unchecked), for the pointers in
+    /// `regs`.
+    pub unsafe fn call_direct_unchecked(
+        &self,
+        regs: &crate::Regs,
+    ) -> Option<Result<crate::Returned, SafeError>> {
+        let direct = self.plan.direct()?;
+        // SAFETY: the plan is the function's type (vouched by `new`), and
+        // `direct` is its register layout; the caller vouches for pointers.
+        let r = unsafe { direct.call(self.addr.as_ptr(), regs) };
+        Some(match take_callback_panic() {
+            Some(p) => Err(SafeError::CallbackPanicked(panic_message(&*p))),
+            None => Ok(r),
+        })
+    }
+}
+
 mod sealed {
     pub trait Scalar {}
     pub trait Args {}

@@ -1,6 +1,6 @@
 //! The one error type of the crate.
 
-use rffi_call::safe::{panic_message, SafeError};
+use rffi_call::safe::SafeError;
 use rffi_call::CallError;
 use rffi_types::{ErrorKind, TypeError};
 
@@ -230,15 +230,6 @@ impl From<SafeError> for Error {
             SafeError::CallbackPanicked(message) => Error::CallbackPanicked { message },
             SafeError::Call(e) => e.into(),
             e @ SafeError::Mismatch(_) => Error::Libffi(e.to_string()),
-        }
-    }
-}
-
-impl Error {
-    /// The error for a panic payload taken from a callback.
-    pub(crate) fn callback_panic(payload: &(dyn std::any::Any + Send)) -> Error {
-        Error::CallbackPanicked {
-            message: panic_message(payload),
         }
     }
 }

@@ -4,10 +4,9 @@
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use rffi_call::safe::{
-    take_callback_panic, BoundFn, CArgs, CResult, PointerFree, SafeResult, TypedFn,
-};
-use rffi_call::{CallPlan, Frame};
+use rffi_call::memory::Value as Raw;
+use rffi_call::safe::{BoundFn, CArgs, CResult, PointerFree, SafeResult, TypedFn};
+use rffi_call::{CallPlan, Frame, Regs, Returned, Scalar};
 use rffi_types::{variadic_promotion, Prim, Type, TypeId, Types};
 
 use crate::context::Ffi;
@@ -242,6 +241,9 @@ impl DynFunction {
         }
         check_count(&self.name, self.bound.plan(), args.len())?;
         let plan = self.bound.plan();
+        if let Some(direct) = plan.direct() {
+            return self.dispatch_direct(direct, args, vouched);
+        }
         let mut frame = plan.frame();
         for (i, ((slot, conv), v)) in plan.args().iter().zip(&*self.params).zip(args).enumerate() {
             let place = || place_of(&self.name, i);
@@ -256,9 +258,64 @@ impl DynFunction {
         self.reader.read(&mut result)
     }
 
+    /// A call through registers, without libffi: for scalar signatures.
+    #[allow(unsafe_code)]
+    fn dispatch_direct<T: AsRef<Value>>(
+        &self,
+        direct: &rffi_call::Direct,
+        args: &[T],
+        vouched: Option<Vouched>,
+    ) -> Result<Value> {
+        let mut regs = Regs::default();
+        let slots = direct.args().iter().zip(&*self.params).zip(args);
+        for (i, ((&reg, conv), v)) in slots.enumerate() {
+            let place = || place_of(&self.name, i);
+            match conv.store(self.ffi.id(), v.as_ref(), &place)? {
+                Stored::Scalar(_, Raw::Int(x)) => regs.set_int(reg, x),
+                Stored::Scalar(_, Raw::Pointer(p)) => regs.set_int(reg, p as i128),
+                Stored::Scalar(_, Raw::Float(x)) => regs.set_float(reg, x),
+                Stored::Scalar(_, Raw::Complex(..)) | Stored::Bytes(_) => {
+                    unreachable!("a direct layout has only integer and float registers")
+                }
+            }
+        }
+        let returned = match vouched {
+            None => self.bound.call_direct(&regs),
+            // SAFETY: `Vouched` is only made by this crate's unsafe fns,
+            // whose callers vouch for every pointer.
+            Some(Vouched(())) => unsafe { self.bound.call_direct_unchecked(&regs) },
+        };
+        let returned = match returned {
+            Some(r) => r.map_err(|e| self.named(e.into()))?,
+            None => unreachable!("the plan has a direct layout"),
+        };
+        Ok(match (&self.reader, returned) {
+            (Reader::Scalar(conv), Returned::Int(x)) if conv.scalar() == Some(Scalar::Pointer) => {
+                from_c(conv, Raw::Pointer(x as usize))
+            }
+            (Reader::Scalar(conv), Returned::Int(x)) => from_c(conv, Raw::Int(x)),
+            (Reader::Scalar(conv), Returned::Float(x)) => from_c(conv, Raw::Float(x)),
+            _ => Value::Void,
+        })
+    }
+
+    /// An error of a call, with this function's name where it has one.
+    fn named(&self, e: Error) -> Error {
+        match e {
+            Error::PassesPointers { .. } => Error::PassesPointers {
+                function: self.name.to_string(),
+            },
+            other => other,
+        }
+    }
+
     /// The function's address.
     pub fn as_ptr(&self) -> *const c_void {
         self.bound.addr()
+    }
+
+    pub(crate) fn bound(&self) -> &Arc<BoundFn> {
+        &self.bound
     }
 }
 
@@ -298,23 +355,15 @@ fn invoke(
     result: &mut Frame,
     vouched: Option<Vouched>,
 ) -> Result<()> {
-    let done = match vouched {
-        None if bound.plan().passes_pointers() => {
-            return Err(Error::PassesPointers {
-                function: name.to_string(),
-            })
-        }
-        None => bound.call(frame, result),
+    match vouched {
+        None if bound.plan().passes_pointers() => Err(Error::PassesPointers {
+            function: name.to_string(),
+        }),
+        None => Ok(bound.call(frame, result)?),
         // SAFETY: `Vouched` is only made by this crate's unsafe fns
         // (`call_unchecked`), whose callers vouch for every pointer.
-        Some(Vouched(())) => unsafe { bound.call_unchecked(frame, result) },
-    };
-    // A panic a callback left without a call of ours (a C thread) is not
-    // this call's; `call` took any of this call's own.
-    if let Some(p) = take_callback_panic() {
-        return Err(Error::callback_panic(&*p));
+        Some(Vouched(())) => Ok(unsafe { bound.call_unchecked(frame, result) }?),
     }
-    Ok(done?)
 }
 
 /// The natural C type of a variadic value before C's promotions.

@@ -81,7 +81,9 @@ impl std::ops::BitOr for OpenFlags {
 pub struct Library {
     ffi: Ffi,
     lib: Arc<rffi_call::Library>,
-    bound: Mutex<HashMap<String, (TypeId, Arc<BoundFn>)>>,
+    /// Functions prepared by name, for `call`: remade when a later `cdef`
+    /// (with `override`) gives a name another type.
+    prepared: Mutex<HashMap<String, (TypeId, DynFunction)>>,
 }
 
 impl std::fmt::Debug for Library {
@@ -115,7 +117,7 @@ impl Library {
         Ok(Library {
             ffi,
             lib: Arc::new(lib),
-            bound: Mutex::new(HashMap::new()),
+            prepared: Mutex::new(HashMap::new()),
         })
     }
 
@@ -124,29 +126,42 @@ impl Library {
         self.lib.name()
     }
 
-    /// The declared function `name` bound to this library, made once.
-    #[allow(unsafe_code)]
-    fn bound(&self, name: &str) -> Result<(TypeId, Arc<BoundFn>)> {
-        let types = self.ffi.types();
-        let Some(Symbol::Function(fn_type)) = types.symbol(name) else {
-            return Err(Error::NotDeclared {
-                name: name.to_string(),
-                expected: "function",
-            });
+    /// The declared function `name` of this library, prepared once per
+    /// declared type.
+    fn prepared(&self, name: &str) -> Result<DynFunction> {
+        let fn_type = {
+            let types = self.ffi.types();
+            match types.symbol(name) {
+                Some(Symbol::Function(fn_type)) => *fn_type,
+                _ => {
+                    return Err(Error::NotDeclared {
+                        name: name.to_string(),
+                        expected: "function",
+                    })
+                }
+            }
         };
-        let fn_type = *fn_type;
-        let mut bound = self.bound.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((ty, f)) = bound.get(name) {
+        let mut prepared = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((ty, f)) = prepared.get(name) {
             if *ty == fn_type {
-                return Ok((fn_type, f.clone()));
+                return Ok(f.clone());
             }
         }
-        let plan = self.ffi.plan(&types, fn_type, &[])?;
+        let bound = self.bind(name, fn_type)?;
+        let f = DynFunction::new(self.ffi.clone(), bound, fn_type, name)?;
+        prepared.insert(name.to_string(), (fn_type, f.clone()));
+        Ok(f)
+    }
+
+    /// The function `name` of the declared type `fn_type`, bound to this library.
+    #[allow(unsafe_code)]
+    fn bind(&self, name: &str, fn_type: TypeId) -> Result<Arc<BoundFn>> {
+        let plan = self.ffi.plan(&self.ffi.types(), fn_type, &[])?;
         // SAFETY: this library was opened by `Ffi::dlopen*`, an unsafe fn
         // whose caller vouched that the Ffi's declarations describe it.
-        let f = Arc::new(unsafe { BoundFn::new(self.lib.clone(), name, plan) }?);
-        bound.insert(name.to_string(), (fn_type, f.clone()));
-        Ok((fn_type, f))
+        Ok(Arc::new(unsafe {
+            BoundFn::new(self.lib.clone(), name, plan)
+        }?))
     }
 
     /// A prepared handle on the declared function `name`, for dynamic calls
@@ -163,8 +178,7 @@ impl Library {
     /// # Ok::<(), rffi::Error>(())
     /// ```
     pub fn prepare(&self, name: &str) -> Result<DynFunction> {
-        let (fn_type, bound) = self.bound(name)?;
-        DynFunction::new(self.ffi.clone(), bound, fn_type, name)
+        self.prepared(name)
     }
 
     /// [`prepare`](Library::prepare), or `None` when the library does not
@@ -203,8 +217,7 @@ impl Library {
     /// # Ok::<(), rffi::Error>(())
     /// ```
     pub fn call(&self, name: &str, args: &[Value]) -> Result<Value> {
-        let (fn_type, bound) = self.bound(name)?;
-        crate::function::call_dynamic(&self.ffi, &bound, fn_type, name, args, None)
+        self.prepared(name)?.call(args)
     }
 
     /// [`call`](Library::call) for functions that take pointers: the
@@ -221,9 +234,8 @@ impl Library {
     /// that long). Raw [`Value::Pointer`]s must point where C may use them.
     #[allow(unsafe_code)]
     pub unsafe fn call_unchecked(&self, name: &str, args: &[Arg<'_>]) -> Result<Value> {
-        let (fn_type, bound) = self.bound(name)?;
-        let vouched = crate::function::Vouched(());
-        crate::function::call_dynamic(&self.ffi, &bound, fn_type, name, args, Some(vouched))
+        // SAFETY: passed on to this function's caller.
+        unsafe { self.prepared(name)?.call_unchecked(args) }
     }
 
     /// A typed handle on the declared function `name`, called as a Rust
@@ -252,7 +264,7 @@ impl Library {
     /// # Ok::<(), rffi::Error>(())
     /// ```
     pub fn function<A: CArgs, R: CResult>(&self, name: &str) -> Result<Function<A, R>> {
-        let (_, bound) = self.bound(name)?;
+        let bound = self.prepared(name)?.bound().clone();
         let types = self.ffi.types();
         match TypedFn::new(&types, &bound) {
             Ok(f) => Ok(Function::new(f)),
