@@ -9,14 +9,30 @@ use libloading::os::windows::Library as Handle;
 
 use crate::error::CallError;
 
-#[cfg(any(target_os = "linux", target_os = "android", target_env = "gnu"))]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub use libc::RTLD_DEEPBIND;
 #[cfg(unix)]
 pub use libc::{RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NODELETE, RTLD_NOLOAD, RTLD_NOW};
-/// `dlopen`'s flags do not exist on Windows; `LoadLibraryExW` flags are
-/// passed instead, and 0 means the default search.
+/// glibc's `RTLD_DEEPBIND` exists nowhere else; 0 here, a flag that
+/// changes nothing (as cffi exports it only where it exists).
+#[cfg(all(unix, not(all(target_os = "linux", target_env = "gnu"))))]
+pub const RTLD_DEEPBIND: i32 = 0;
+
+/// `dlopen`'s flags do not exist on Windows, where `LoadLibraryExW` flags
+/// are passed instead: 0, the default search, for each of them.
 #[cfg(windows)]
-pub const RTLD_NOW: i32 = 0;
+pub use self::windows_flags::*;
+#[cfg(windows)]
+#[allow(missing_docs)]
+mod windows_flags {
+    pub const RTLD_NOW: i32 = 0;
+    pub const RTLD_LAZY: i32 = 0;
+    pub const RTLD_GLOBAL: i32 = 0;
+    pub const RTLD_LOCAL: i32 = 0;
+    pub const RTLD_NODELETE: i32 = 0;
+    pub const RTLD_NOLOAD: i32 = 0;
+    pub const RTLD_DEEPBIND: i32 = 0;
+}
 
 /// An opened shared library (or the running process, for `None`).
 #[derive(Debug)]
@@ -71,7 +87,7 @@ impl Library {
     pub unsafe fn from_handle(handle: *mut c_void) -> Library {
         Library {
             // SAFETY: the caller vouches for the handle.
-            handle: Some(unsafe { Handle::from_raw(handle) }),
+            handle: Some(unsafe { Handle::from_raw(raw_handle(handle)) }),
             name: format!("{handle:p}"),
             borrowed: true,
         }
@@ -105,7 +121,7 @@ impl Library {
         // or dereferenced here; typing it is the call plan's job.
         let sym = unsafe { handle.get::<*mut c_void>(symbol.as_bytes()) }
             .map_err(|e| not_found(describe(&e)))?;
-        Ok(sym.into_raw())
+        Ok(symbol_address(sym.into_raw()))
     }
 
     /// `dlclose`. Later lookups fail with [`CallError::Closed`].
@@ -118,6 +134,27 @@ impl Library {
             None => Err(CallError::Closed(self.name.clone())),
         }
     }
+}
+
+#[cfg(unix)]
+fn raw_handle(handle: *mut c_void) -> *mut c_void {
+    handle
+}
+
+#[cfg(windows)]
+fn raw_handle(handle: *mut c_void) -> isize {
+    handle as isize
+}
+
+#[cfg(unix)]
+fn symbol_address(raw: *mut c_void) -> *mut c_void {
+    raw
+}
+
+/// `GetProcAddress` gives a function pointer (or none); rffi wants the address.
+#[cfg(windows)]
+fn symbol_address(raw: Option<unsafe extern "system" fn() -> isize>) -> *mut c_void {
+    raw.map_or(std::ptr::null_mut(), |f| f as *mut c_void)
 }
 
 #[cfg(unix)]

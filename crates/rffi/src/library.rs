@@ -15,12 +15,13 @@ use crate::search;
 use crate::value::{Arg, Value};
 
 /// How [`Ffi::dlopen_with`](crate::Ffi::dlopen_with) opens a library: the
-/// `RTLD_*` flags of `dlopen` on Unix (combine them with `|`), the flags of
-/// `LoadLibraryExW` on Windows. The default is [`OpenFlags::NOW`].
+/// `RTLD_*` flags of `dlopen` on Unix (combine them with `|`). On Windows
+/// they are all 0, the default of `LoadLibraryExW`, whose own flags
+/// [`from_bits`](OpenFlags::from_bits) takes. The default is
+/// [`OpenFlags::NOW`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct OpenFlags(i32);
 
-#[cfg(unix)]
 impl OpenFlags {
     /// `RTLD_NOW`: resolve every symbol at load time.
     pub const NOW: OpenFlags = OpenFlags(rffi_call::RTLD_NOW);
@@ -34,12 +35,6 @@ impl OpenFlags {
     pub const NODELETE: OpenFlags = OpenFlags(rffi_call::RTLD_NODELETE);
     /// `RTLD_NOLOAD`: only succeed if the library is already loaded.
     pub const NOLOAD: OpenFlags = OpenFlags(rffi_call::RTLD_NOLOAD);
-}
-
-#[cfg(windows)]
-impl OpenFlags {
-    /// The default search of `LoadLibraryExW` (flags 0).
-    pub const NOW: OpenFlags = OpenFlags(0);
 }
 
 impl OpenFlags {
