@@ -34,7 +34,7 @@ use rffi_types::{BitField, PrimClass, Type, TypeId, Types};
 
 use crate::error::CallError;
 use crate::memory::{self, Value};
-use crate::plan::{CallPlan, Frame};
+use crate::plan::{ArgSlot, CallPlan, Frame};
 use crate::{Callback, Library, Scalar};
 
 /// What the checked operations refuse.
@@ -250,6 +250,16 @@ impl Frame {
         let p = self.slot(offset, memory::scalar_size(s))?;
         // SAFETY: the bytes lie inside the frame.
         unsafe { memory::write(p, s, v) };
+        Ok(())
+    }
+
+    /// Writes the bytes of a Rust value at `offset` (C reads them as the
+    /// plan's type of the slot: any bytes are a value of a pointer-free
+    /// type, and a plan with pointers needs an unsafe call).
+    pub fn put_value<T: Copy>(&mut self, offset: usize, v: T) -> Result<(), SafeError> {
+        let p = self.slot(offset, size_of::<T>())?;
+        // SAFETY: the bytes lie inside the frame.
+        unsafe { std::ptr::write_unaligned(p.cast::<T>(), v) };
         Ok(())
     }
 
@@ -666,6 +676,9 @@ pub trait CArgs: 'static + sealed::Args {
     fn call_with<R: CResult>(self, f: &Checked) -> R;
     #[doc(hidden)]
     fn read_args(args: &[*const u8], token: &Checked) -> Self;
+    /// Writes the arguments at the first slots of `slots` in `frame`.
+    #[doc(hidden)]
+    fn write_frame(self, slots: &[ArgSlot], frame: &mut Frame) -> Result<(), SafeError>;
 }
 
 macro_rules! scalars {
@@ -787,6 +800,15 @@ macro_rules! tuples {
                 // SafeResult, whose from_raw takes any value) and
                 // `TypedFn::call_unchecked`, whose caller vouches for R.
                 unsafe { R::from_raw(fun($(self.$idx),*)) }
+            }
+
+            #[allow(unused_variables)]
+            fn write_frame(self, slots: &[ArgSlot], frame: &mut Frame) -> Result<(), SafeError> {
+                if slots.len() < Self::KINDS.len() {
+                    return Err(SafeError::Mismatch("fewer slots than arguments".into()));
+                }
+                $(frame.put_value(slots[$idx].offset, self.$idx)?;)*
+                Ok(())
             }
 
             #[allow(unused_variables, unused_unsafe, clippy::unused_unit)]
@@ -977,6 +999,97 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "(a panic payload that is not a string)".to_string()
+    }
+}
+
+/// A variadic function whose fixed parameters and result are typed as
+/// `fn(A, ...) -> R`; the extra arguments of each call are written to a
+/// frame of a plan for them ([`BoundFn::with_variadic_plan`]).
+pub struct TypedVariadic<A, R> {
+    bound: Arc<BoundFn>,
+    _signature: PhantomData<fn(A) -> R>,
+}
+
+impl<A, R> Clone for TypedVariadic<A, R> {
+    fn clone(&self) -> Self {
+        TypedVariadic {
+            bound: self.bound.clone(),
+            _signature: PhantomData,
+        }
+    }
+}
+
+impl<A: CArgs, R: CResult> TypedVariadic<A, R> {
+    /// The variadic function of `bound` typed as `fn(A, ...) -> R`, if `A`
+    /// passes exactly as its fixed parameters and `R` as its result.
+    pub fn new(types: &Types, bound: Arc<BoundFn>) -> Result<TypedVariadic<A, R>, SafeError> {
+        let plan = &bound.plan;
+        let fixed = &plan.args()[..plan.fixed_args()];
+        let params_match = fixed.len() == A::KINDS.len()
+            && fixed
+                .iter()
+                .zip(A::KINDS)
+                .all(|(slot, kind)| kind.matches(types, slot.ty));
+        let ret_matches = match R::KIND {
+            None => plan.ret_is_void(),
+            Some(kind) => kind.matches(types, plan.ret()),
+        };
+        if !(plan.is_variadic() && params_match && ret_matches) {
+            let rust = rust_signature::<A, R>().replacen(')', ", ...)", 1);
+            return Err(SafeError::Signature {
+                rust,
+                c: c_signature(types, plan),
+            });
+        }
+        Ok(TypedVariadic {
+            bound,
+            _signature: PhantomData,
+        })
+    }
+
+    /// The function with its declared (fixed) plan.
+    pub fn bound(&self) -> &Arc<BoundFn> {
+        &self.bound
+    }
+
+    /// Calls `call`, a plan of this function for one list of extra
+    /// arguments, already in `frame` at their slots, with `fixed` written
+    /// to the slots of the fixed parameters; reads the result as `R`.
+    ///
+    /// # Safety
+    /// As for [`BoundFn::call_unchecked`]; a string result as for
+    /// [`TypedFn::call_unchecked`].
+    pub unsafe fn call_unchecked(
+        &self,
+        call: &BoundFn,
+        fixed: A,
+        frame: &mut Frame,
+        result: &mut Frame,
+    ) -> Result<R, SafeError> {
+        if call.addr != self.bound.addr || call.plan.fixed_args() != A::KINDS.len() {
+            return Err(SafeError::Mismatch(
+                "the plan is not a call of this function".into(),
+            ));
+        }
+        fixed.write_frame(call.plan.args(), frame)?;
+        // SAFETY: passed on to this function's caller.
+        unsafe { call.call_unchecked(frame, result) }?;
+        if result.capacity() < size_of::<R::Raw>().max(8) {
+            return Err(SafeError::Mismatch("result buffer too small".into()));
+        }
+        // libffi widens integer results narrower than a register to one;
+        // their bytes come last on a big-endian target.
+        let size = size_of::<R::Raw>();
+        let narrow = matches!(R::KIND, Some(RustKind::Int { .. } | RustKind::Bool)) && size < 8;
+        let at = if cfg!(target_endian = "big") && narrow {
+            8 - size
+        } else {
+            0
+        };
+        // SAFETY: the result buffer (at least 16 bytes, checked above to
+        // hold R::Raw) holds the C result of the checked type at `at`; the
+        // caller vouches for a string result.
+        Ok(unsafe { R::from_raw(std::ptr::read_unaligned(result.as_mut_ptr().add(at).cast())) })
     }
 }
 

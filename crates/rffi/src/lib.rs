@@ -143,7 +143,7 @@ mod value;
 pub use callback::{Callback, LocalCallback};
 pub use context::{CType, Ffi, TypeName};
 pub use error::{Error, Result};
-pub use function::{DynFunction, Function};
+pub use function::{DynFunction, Function, VariadicFunction};
 pub use library::{Library, OpenFlags};
 pub use memory::CData;
 pub use rffi_call::c_struct;

@@ -4,12 +4,12 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::sync::{Arc, Mutex};
 
-use rffi_call::safe::{BoundFn, CArgs, CResult, SafeError, TypedFn};
+use rffi_call::safe::{BoundFn, CArgs, CResult, SafeError, TypedFn, TypedVariadic};
 use rffi_types::{Symbol, TypeId};
 
 use crate::context::Ffi;
 use crate::error::{Error, Result};
-use crate::function::{DynFunction, Function};
+use crate::function::{DynFunction, Function, VariadicFunction};
 use crate::memory::CData;
 use crate::search;
 use crate::value::{Arg, Value};
@@ -268,6 +268,28 @@ impl Library {
                 rust,
                 c: self.ffi.declaration_text(name).unwrap_or(c),
                 reason: crate::function::why_no_signature(&types, bound.plan()),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A handle on the declared variadic function `name` whose fixed
+    /// parameters and result are typed, `fn(A, ...) -> R`, checked once as
+    /// for [`function`](Library::function); see [`VariadicFunction`].
+    pub fn variadic<A: CArgs, R: CResult>(&self, name: &str) -> Result<VariadicFunction<A, R>> {
+        let bound = self.prepared(name)?.bound().clone();
+        let types = self.ffi.types();
+        let fn_type = match types.symbol(name) {
+            Some(Symbol::Function(t)) => *t,
+            _ => unreachable!("prepared above as a function"),
+        };
+        match TypedVariadic::new(&types, bound) {
+            Ok(f) => Ok(VariadicFunction::new(self.ffi.clone(), f, fn_type, name)),
+            Err(SafeError::Signature { rust, c }) => Err(Error::Signature {
+                name: name.to_string(),
+                rust,
+                c: self.ffi.declaration_text(name).unwrap_or(c),
+                reason: None,
             }),
             Err(e) => Err(e.into()),
         }

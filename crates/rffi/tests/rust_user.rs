@@ -299,6 +299,52 @@ fn more_than_eight_arguments_through_typed_handles() {
 }
 
 #[test]
+fn variadic_functions_with_a_typed_fixed_part() {
+    let Some((_ffi, lib)) = setup() else { return };
+    let sum = lib.variadic::<(i32,), i32>("sum_var").unwrap();
+    // Extra arguments are promoted: i8 and i16 travel as int.
+    let extra = [Value::I32(1), Value::I8(2), Value::I16(3)];
+    assert_eq!(sum.call((3,), &extra), Ok(6));
+    let sum_d = lib.variadic::<(i32,), f64>("sum_var_d").unwrap();
+    assert_eq!(
+        sum_d.call((2,), &[Value::F32(0.5), Value::F64(0.25)]),
+        Ok(0.75)
+    );
+    // Pointers among the extras need the unsafe call.
+    assert!(matches!(
+        sum.call((1,), &[Value::Pointer(std::ptr::null_mut())]),
+        Err(Error::PassesPointers { .. })
+    ));
+    // The fixed part is checked once, with the declaration as written.
+    assert_eq!(
+        lib.variadic::<(i64,), i32>("sum_var")
+            .unwrap_err()
+            .to_string(),
+        "'sum_var': the Rust signature fn(i64, ...) -> i32 does not match the C declaration \
+         int sum_var(int n, ...)"
+    );
+    assert!(matches!(
+        lib.variadic::<(i32,), i32>("id_int"),
+        Err(Error::Signature { .. })
+    ));
+    // snprintf-like, with a pointer prefix.
+    let format = lib
+        .variadic::<(*mut u8, u64, *const u8), i32>("format_into")
+        .unwrap();
+    let mut buf = [0u8; 16];
+    // SAFETY: format_into writes at most 16 bytes; "%s=%d" reads a string
+    // and an int.
+    let n = unsafe {
+        format.call_unchecked(
+            (buf.as_mut_ptr(), 16, c"%s=%d".as_ptr().cast()),
+            &[c"k".into(), 7.into()],
+        )
+    };
+    assert_eq!(n, Ok(3));
+    assert_eq!(&buf[..4], b"k=7\0");
+}
+
+#[test]
 fn libraries_open_by_path_with_flags_probe_and_close() {
     let Some(path) = testlib_path() else { return };
     let ffi = Ffi::new();
