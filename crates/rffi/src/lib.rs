@@ -158,3 +158,8 @@ pub use value::{Arg, StructValue, Value};
 pub fn errno() -> i32 {
     rffi_call::errno::saved()
 }
+
+/// The README's example runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -78,7 +78,7 @@ pub struct Library {
     lib: Arc<rffi_call::Library>,
     /// Functions prepared by name, for `call`: remade when a later `cdef`
     /// (with `override`) gives a name another type.
-    prepared: Mutex<HashMap<String, (TypeId, DynFunction)>>,
+    prepared: Mutex<HashMap<String, (TypeId, Arc<DynFunction>)>>,
 }
 
 impl std::fmt::Debug for Library {
@@ -123,7 +123,7 @@ impl Library {
 
     /// The declared function `name` of this library, prepared once per
     /// declared type.
-    fn prepared(&self, name: &str) -> Result<DynFunction> {
+    fn prepared(&self, name: &str) -> Result<Arc<DynFunction>> {
         let fn_type = {
             let types = self.ffi.types();
             match types.symbol(name) {
@@ -143,7 +143,7 @@ impl Library {
             }
         }
         let bound = self.bind(name, fn_type)?;
-        let f = DynFunction::new(self.ffi.clone(), bound, fn_type, name)?;
+        let f = Arc::new(DynFunction::new(self.ffi.clone(), bound, fn_type, name)?);
         prepared.insert(name.to_string(), (fn_type, f.clone()));
         Ok(f)
     }
@@ -173,7 +173,7 @@ impl Library {
     /// # Ok::<(), rffi::Error>(())
     /// ```
     pub fn prepare(&self, name: &str) -> Result<DynFunction> {
-        self.prepared(name)
+        self.prepared(name).map(|f| (*f).clone())
     }
 
     /// [`prepare`](Library::prepare), or `None` when the library does not
