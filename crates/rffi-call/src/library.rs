@@ -58,15 +58,25 @@ impl Drop for Library {
 impl Library {
     /// Opens `path`, or the process itself with everything already loaded
     /// when `path` is `None`. `flags` are `RTLD_*`; 0 means `RTLD_NOW`.
-    pub fn open(path: Option<&str>, flags: i32) -> Result<Library, CallError> {
-        Library::open_os(path.map(OsStr::new), flags)
+    ///
+    /// # Safety
+    /// Loading a library runs its initialisers (and unloading it, its
+    /// finalisers), which must be sound to run, as for `dlopen` itself and
+    /// libloading's `Library::new`.
+    pub unsafe fn open(path: Option<&str>, flags: i32) -> Result<Library, CallError> {
+        // SAFETY: passed on to this function's caller.
+        unsafe { Library::open_os(path.map(OsStr::new), flags) }
     }
 
     /// [`open`](Library::open) for any file name the system accepts. On
     /// Windows `flags` are `LoadLibraryExW`'s, and `None` is the program.
-    pub fn open_os(path: Option<&OsStr>, flags: i32) -> Result<Library, CallError> {
+    ///
+    /// # Safety
+    /// As for [`open`](Library::open).
+    pub unsafe fn open_os(path: Option<&OsStr>, flags: i32) -> Result<Library, CallError> {
         let name = path.map_or("<None>".into(), |p| p.to_string_lossy().into_owned());
-        let handle = open_handle(path, flags).map_err(|e| CallError::Open {
+        // SAFETY: passed on to this function's caller.
+        let handle = unsafe { open_handle(path, flags) }.map_err(|e| CallError::Open {
             name: name.clone(),
             reason: describe(&e),
         })?;
@@ -157,19 +167,23 @@ fn symbol_address(raw: Option<unsafe extern "system" fn() -> isize>) -> *mut c_v
     raw.map_or(std::ptr::null_mut(), |f| f as *mut c_void)
 }
 
+/// # Safety
+/// As for [`Library::open`].
 #[cfg(unix)]
-fn open_handle(path: Option<&OsStr>, flags: i32) -> Result<Handle, libloading::Error> {
+unsafe fn open_handle(path: Option<&OsStr>, flags: i32) -> Result<Handle, libloading::Error> {
     let flags = if flags == 0 { RTLD_NOW } else { flags };
-    // SAFETY: loading a library runs its initialisers; choosing which
-    // library to trust is the caller's decision, as with dlopen itself.
+    // SAFETY: loading runs the library's initialisers, which this
+    // function's caller vouches for.
     unsafe { Handle::open(path, flags) }
 }
 
+/// # Safety
+/// As for [`Library::open`].
 #[cfg(windows)]
-fn open_handle(path: Option<&OsStr>, flags: i32) -> Result<Handle, libloading::Error> {
+unsafe fn open_handle(path: Option<&OsStr>, flags: i32) -> Result<Handle, libloading::Error> {
     match path {
         None => Handle::this(),
-        // SAFETY: as for dlopen: loading runs DllMain, the caller's choice.
+        // SAFETY: loading runs DllMain, which this function's caller vouches for.
         Some(path) => unsafe { Handle::load_with_flags(path, flags as u32) },
     }
 }
@@ -188,7 +202,8 @@ mod tests {
 
     #[test]
     fn the_process_exports_libc() {
-        let lib = Library::open(None, 0).unwrap();
+        // SAFETY: the process is already loaded.
+        let lib = unsafe { Library::open(None, 0) }.unwrap();
         assert!(!lib.symbol("strlen").unwrap().is_null());
         let err = lib.symbol("no_such_symbol_rffi").unwrap_err();
         assert!(err
@@ -198,7 +213,8 @@ mod tests {
 
     #[test]
     fn missing_library_is_an_error_naming_it() {
-        let err = Library::open(Some("/nonexistent/libnothing.so"), 0).unwrap_err();
+        // SAFETY: nothing is loaded.
+        let err = unsafe { Library::open(Some("/nonexistent/libnothing.so"), 0) }.unwrap_err();
         assert!(
             err.to_string().contains("/nonexistent/libnothing.so"),
             "{err}"
@@ -207,7 +223,8 @@ mod tests {
 
     #[test]
     fn closed_library_refuses_lookups() {
-        let mut lib = Library::open(Some("libm.so.6"), 0).unwrap();
+        // SAFETY: libm's initialisers are sound.
+        let mut lib = unsafe { Library::open(Some("libm.so.6"), 0) }.unwrap();
         assert!(lib.symbol("cos").is_ok());
         lib.close().unwrap();
         assert!(lib.is_closed());

@@ -1209,7 +1209,8 @@ mod tests {
             panic!()
         };
         let plan = Arc::new(CallPlan::new(&types, f).unwrap());
-        let lib = Arc::new(Library::open(Some("libm.so.6"), 0).unwrap());
+        // SAFETY: libm's initialisers are sound.
+        let lib = Arc::new(unsafe { Library::open(Some("libm.so.6"), 0) }.unwrap());
         // SAFETY: the tests declare libm's functions with their real types.
         let bound = unsafe { BoundFn::new(lib, name, plan) }.unwrap();
         (types, bound)

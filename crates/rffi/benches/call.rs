@@ -58,7 +58,8 @@ fn calls(c: &mut Criterion) {
     let typed = lib.function::<(f64, f64, f64), f64>("nop").unwrap();
     let prepared = lib.prepare("nop").unwrap();
 
-    let raw = rffi_call::Library::open(Some(path), 0).unwrap();
+    // SAFETY: as above.
+    let raw = unsafe { rffi_call::Library::open(Some(path), 0) }.unwrap();
     let addr: *mut c_void = raw.symbol("nop").unwrap();
     // SAFETY: testlib defines `double nop(double, double, double)`.
     let direct =

@@ -176,7 +176,8 @@ impl Ffi {
     ///   vouched for one by one, with `call_unchecked`).
     #[allow(unsafe_code)]
     pub unsafe fn dlopen(&self, name: impl AsRef<OsStr>) -> Result<Library> {
-        Library::open(self.clone(), Some(name.as_ref()), OpenFlags::default())
+        // SAFETY: passed on to this function's caller.
+        unsafe { Library::open(self.clone(), Some(name.as_ref()), OpenFlags::default()) }
     }
 
     /// [`dlopen`](Ffi::dlopen) of the running process itself: the program
@@ -186,7 +187,8 @@ impl Ffi {
     /// As for [`dlopen`](Ffi::dlopen), for every symbol the process exports.
     #[allow(unsafe_code)]
     pub unsafe fn dlopen_process(&self) -> Result<Library> {
-        Library::open(self.clone(), None, OpenFlags::default())
+        // SAFETY: passed on to this function's caller.
+        unsafe { Library::open(self.clone(), None, OpenFlags::default()) }
     }
 
     /// [`dlopen`](Ffi::dlopen) with flags (`RTLD_*` on Unix), `None` for the
@@ -205,7 +207,8 @@ impl Ffi {
     /// As for [`dlopen`](Ffi::dlopen).
     #[allow(unsafe_code)]
     pub unsafe fn dlopen_with(&self, name: Option<&OsStr>, flags: OpenFlags) -> Result<Library> {
-        Library::open(self.clone(), name, flags)
+        // SAFETY: passed on to this function's caller.
+        unsafe { Library::open(self.clone(), name, flags) }
     }
 
     /// The type a type string names, for repeated use.

@@ -87,7 +87,8 @@ impl<A: CArgs, R: CResult> Function<A, R> {
     /// says (a buffer as long as the size passed beside it, a string up to
     /// its NUL), for as long as it keeps the pointer; a
     /// [`Callback`](crate::Callback)'s pointer must outlive every call C
-    /// makes of it. A string result must stay valid for as long as it is
+    /// makes of it, and pointers a callback returns to C must be valid for
+    /// what C does with them. A string result must stay valid for as long as it is
     /// used (`'static`: static storage, such as `zlibVersion()`'s).
     #[inline]
     #[allow(unsafe_code)]

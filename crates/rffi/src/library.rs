@@ -97,15 +97,21 @@ fn missing(e: &Error) -> bool {
 impl Library {
     /// Opens `name` (see [`Ffi::dlopen`](crate::Ffi::dlopen)): as given
     /// first, then by the platform's naming rules for a short name.
-    pub(crate) fn open(ffi: Ffi, name: Option<&OsStr>, flags: OpenFlags) -> Result<Library> {
+    ///
+    /// # Safety
+    /// As for [`Ffi::dlopen`](crate::Ffi::dlopen), for every file tried.
+    #[allow(unsafe_code)]
+    pub(crate) unsafe fn open(ffi: Ffi, name: Option<&OsStr>, flags: OpenFlags) -> Result<Library> {
         let flags = flags.bits();
+        // SAFETY: passed on to this function's caller (`Ffi::dlopen*`).
+        let open = |path: Option<&OsStr>| unsafe { rffi_call::Library::open_os(path, flags) };
         let lib = match name {
-            None => rffi_call::Library::open_os(None, flags)?,
-            Some(name) => match rffi_call::Library::open_os(Some(name), flags) {
+            None => open(None)?,
+            Some(name) => match open(Some(name)) {
                 Ok(lib) => lib,
                 Err(first) => search::candidates(name)
                     .into_iter()
-                    .find_map(|c| rffi_call::Library::open_os(Some(c.as_ref()), flags).ok())
+                    .find_map(|c| open(Some(c.as_ref())).ok())
                     .ok_or(first)?,
             },
         };
@@ -226,7 +232,8 @@ impl Library {
     /// through it (a buffer as long as the size passed beside it, a string
     /// NUL-terminated), and for as long as C keeps the pointer (past the
     /// call only if the memory, or the [`Callback`](crate::Callback), lives
-    /// that long). Raw [`Value::Pointer`]s must point where C may use them.
+    /// that long). Raw [`Value::Pointer`]s must point where C may use them,
+    /// and so must the pointers a callback returns to C.
     #[allow(unsafe_code)]
     pub unsafe fn call_unchecked(&self, name: &str, args: &[Arg<'_>]) -> Result<Value> {
         // SAFETY: passed on to this function's caller.
