@@ -26,12 +26,22 @@ pub enum Error {
     /// A declaration or type string was refused; the message carries the
     /// line, column and text of the offending declaration when it came from
     /// [`Ffi::cdef`](crate::Ffi::cdef).
+    ///
+    /// ```
+    /// let ffi = rffi::Ffi::new();
+    /// let err = ffi.cdef("int f(int);\nint g(int;").unwrap_err();
+    /// assert!(matches!(err, rffi::Error::Declaration { line: Some(2), column: Some(10), .. }));
+    /// ```
     #[error("{message}")]
     Declaration {
         /// What kind of mistake it is.
         kind: ErrorKind,
         /// The description, with its position.
         message: String,
+        /// The line of the source text, from 1, when known.
+        line: Option<usize>,
+        /// The column (in characters, from 1), when known.
+        column: Option<usize>,
     },
     /// A library could not be opened.
     #[error("cannot load library '{library}': {reason}")]
@@ -178,9 +188,12 @@ pub enum Error {
 
 impl From<TypeError> for Error {
     fn from(e: TypeError) -> Error {
+        let (line, column) = crate::hint::position(&e.message).unzip();
         Error::Declaration {
             kind: e.kind,
             message: e.message,
+            line,
+            column,
         }
     }
 }

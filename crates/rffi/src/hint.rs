@@ -43,11 +43,7 @@ pub(crate) fn unknown_type(
     message: &str,
     mut is_type: impl FnMut(&str) -> bool,
 ) -> Option<String> {
-    let at = message.rfind("at line ")?;
-    let rest = &message[at + "at line ".len()..];
-    let (line, rest) = rest.split_once(", column ")?;
-    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let (line, column): (usize, usize) = (line.parse().ok()?, column.parse().ok()?);
+    let (line, column) = position(message)?;
     let text: Vec<char> = source.lines().nth(line.checked_sub(1)?)?.chars().collect();
     let here = *text.get(column.checked_sub(1)?)?;
     if !(is_ident(here) || here == '*') {
@@ -64,6 +60,15 @@ pub(crate) fn unknown_type(
         && !word.starts_with(|c: char| c.is_ascii_digit())
         && !KEYWORDS.contains(&word.as_str());
     (plausible && !is_type(&word)).then(|| format!("unknown type name '{word}'"))
+}
+
+/// The line and column of a message that ends in "at line L, column C...".
+pub(crate) fn position(message: &str) -> Option<(usize, usize)> {
+    let at = message.rfind("at line ")?;
+    let rest = &message[at + "at line ".len()..];
+    let (line, rest) = rest.split_once(", column ")?;
+    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((line.parse().ok()?, column.parse().ok()?))
 }
 
 /// The text of the declaration of function `name` in `source`, from the

@@ -5,7 +5,8 @@
 //! `cdef` (the Python side of rffi accepts the same text): give them to an
 //! [`Ffi`], open a [`Library`], and call its functions either dynamically
 //! with [`Value`]s, through prepared [`DynFunction`]s, or through typed
-//! [`Function`] handles checked once against a Rust signature. C memory of
+//! [`Function`] handles checked once against a Rust signature (and
+//! [`VariadicFunction`]s, whose fixed part is typed). C memory of
 //! declared types is a [`CData`]; `#[repr(C)]` Rust structs declared with
 //! [`c_struct!`] pass by value through typed handles; Rust closures become
 //! C function pointers as [`Callback`]s. Everything that can fail returns an
