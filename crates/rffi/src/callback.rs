@@ -24,7 +24,10 @@ use crate::value::Arg;
 /// zero result, the callback returns zero without running until the call
 /// that led into C returns, and that call then reports the panic: a dynamic
 /// call returns [`Error::CallbackPanicked`], a typed [`Function`](crate::Function)
-/// call resumes the panic in its caller.
+/// call resumes the panic in its caller. On a thread that C made itself,
+/// where no call of rffi's led into C, nothing takes the panic: take it with
+/// [`take_callback_panic`](crate::take_callback_panic), or the callback keeps
+/// returning zero on that thread.
 pub struct Callback {
     inner: rffi_call::Callback,
 }

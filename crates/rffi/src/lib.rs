@@ -148,6 +148,7 @@ pub use function::{DynFunction, Function, VariadicFunction};
 pub use library::{Library, OpenFlags};
 pub use memory::CData;
 pub use rffi_call::c_struct;
+pub use rffi_call::safe::take_callback_panic;
 pub use rffi_call::safe::{
     CArgs, CResult, CScalar, CStruct, PointerFree, RustKind, SafeResult, StructField, StructLayout,
 };
