@@ -41,6 +41,13 @@
 //! assert_eq!(div_t.field("quot")?.get()?, Value::I32(3));
 //! assert_eq!(div_t.field("rem")?.get()?, Value::I32(2));
 //!
+//! // Or as a `#[repr(C)]` Rust struct, checked once against the declared
+//! // layout and then passed directly.
+//! rffi::c_struct! { struct DivT { quot: i32, rem: i32 } }
+//! let div = libc.function::<(i32, i32), DivT>("div")?;
+//! let DivT { quot, rem } = div.call((17, 5));
+//! assert_eq!((quot, rem), (3, 2));
+//!
 //! // A function that takes pointers is called with `unsafe`: Rust buffers
 //! // and C strings are lent to C for the call, and variadic arguments are
 //! // promoted as C promotes them.
