@@ -140,6 +140,7 @@
 
 mod callback;
 mod context;
+mod dynamic;
 mod error;
 mod function;
 mod hint;
@@ -147,11 +148,13 @@ mod library;
 mod memory;
 mod search;
 mod value;
+mod variadic;
 
 pub use callback::{Callback, LocalCallback};
 pub use context::{CType, Ffi, TypeName};
+pub use dynamic::DynFunction;
 pub use error::{Error, Result};
-pub use function::{DynFunction, Function, VariadicFunction};
+pub use function::Function;
 pub use library::{Library, OpenFlags};
 pub use memory::CData;
 pub use rffi_call::c_struct;
@@ -161,6 +164,7 @@ pub use rffi_call::safe::{
 };
 pub use rffi_types::{CdefOptions, ErrorKind};
 pub use value::{Arg, StructValue, Value};
+pub use variadic::VariadicFunction;
 
 /// The `errno` that the last dynamic call ([`Library::call`]) on this thread
 /// left, saved right after the call as cffi does.

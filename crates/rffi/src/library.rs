@@ -8,11 +8,13 @@ use rffi_call::safe::{BoundFn, CArgs, CResult, SafeError, TypedFn, TypedVariadic
 use rffi_types::{Symbol, TypeId};
 
 use crate::context::Ffi;
+use crate::dynamic::DynFunction;
 use crate::error::{Error, Result};
-use crate::function::{DynFunction, Function, VariadicFunction};
+use crate::function::Function;
 use crate::memory::CData;
 use crate::search;
 use crate::value::{Arg, Value};
+use crate::variadic::VariadicFunction;
 
 /// How [`Ffi::dlopen_with`](crate::Ffi::dlopen_with) opens a library: the
 /// `RTLD_*` flags of `dlopen` on Unix (combine them with `|`). On Windows
