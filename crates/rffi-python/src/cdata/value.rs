@@ -231,6 +231,7 @@ impl CData {
         })
     }
 
+    #[inline]
     pub fn shape(&self) -> Shape {
         self.shape
     }
@@ -323,7 +324,7 @@ impl CData {
     /// Refuses access to memory at `addr` when it lies in the NULL page.
     /// Also refuses released memory: every dereference passes here.
     /// Inlined into the read paths; the message is built out of line.
-    #[inline]
+    #[inline(always)]
     pub fn refuse_null(&self, addr: usize) -> PyResult<()> {
         self.live()?;
         if self.addr < NULL_PAGE || addr < NULL_PAGE {

@@ -147,6 +147,7 @@ fn raise<R>(py: Python<'_>, e: PyErr, error: R) -> Option<R> {
 ///
 /// # Safety
 /// `obj` and `name` are live objects borrowed for the call; the GIL is held.
+#[inline(always)]
 pub unsafe fn member_read(
     obj: *mut ffi::PyObject,
     name: *mut ffi::PyObject,
@@ -168,6 +169,7 @@ pub unsafe fn member_read(
 /// # Safety
 /// `obj`, `name` and `value` are live objects borrowed for the call; the
 /// GIL is held.
+#[inline(always)]
 pub unsafe fn member_write(
     obj: *mut ffi::PyObject,
     name: *mut ffi::PyObject,
@@ -188,6 +190,7 @@ pub unsafe fn member_write(
 ///
 /// # Safety
 /// `obj` and `key` are live objects borrowed for the call; the GIL is held.
+#[inline(always)]
 pub unsafe fn item_read(
     obj: *mut ffi::PyObject,
     key: *mut ffi::PyObject,
@@ -209,6 +212,7 @@ pub unsafe fn item_read(
 /// # Safety
 /// `obj`, `key` and `value` are live objects borrowed for the call; the GIL
 /// is held.
+#[inline(always)]
 pub unsafe fn item_write(
     obj: *mut ffi::PyObject,
     key: *mut ffi::PyObject,
