@@ -153,6 +153,10 @@ impl ArgConv {
                 }
                 ArgConv::General { ty, shape } => {
                     return Python::attach(|py| {
+                        // `p` holds the argument, per this function's
+                        // contract. A record argument becomes a cdata over
+                        // libffi's copy with no owner, which is valid only
+                        // during the call, as in cffi.
                         convert::read_shaped(py, reg, ty, shape, p as usize, &Owner::None)
                             .map(Py::into_ptr)
                             .map_err(|e| raise(py, e))
@@ -511,11 +515,20 @@ struct Target {
 }
 
 impl Target {
-    fn run(&self, args: &[*const u8], result: *mut u8) {
+    /// One call from C: the body of the libffi closure.
+    ///
+    /// # Safety
+    /// As libffi calls a closure handler for this signature: `args` has one
+    /// pointer per parameter, each to a readable value of its type, and
+    /// `result` has writable room for a value of the result type (at least
+    /// `ret_size` bytes), all valid until this returns.
+    unsafe fn run(&self, args: &[*const u8], result: *mut u8) {
         // SAFETY: always safe to call.
         if unsafe { ffi::Py_IsInitialized() } == 0 {
             // Nothing can run once Python is gone: C gets the error value.
-            self.write_error_value(result);
+            // SAFETY: `result` has room for the result, per this function's
+            // contract.
+            unsafe { self.write_error_value(result) };
             return;
         }
         let _gil = Gil::ensure();
@@ -524,11 +537,14 @@ impl Target {
         // would be deferred): values are raw references or `Bound`s, and the
         // slow paths run inside `Python::attach`.
         let py = unsafe { Python::assume_attached() };
-        // SAFETY: the GIL is held and libffi passed one pointer per parameter.
+        // SAFETY: the GIL is held; `args` and `result` are as `call` needs,
+        // per this function's contract.
         if let Err(stage) = unsafe { self.call(py, args, result) } {
             Python::attach(|py| {
                 let err = PyErr::fetch(py);
-                self.failed(py, err, stage, result);
+                // SAFETY: `result` has room for the result, per this
+                // function's contract.
+                unsafe { self.failed(py, err, stage, result) };
             });
         }
     }
@@ -645,11 +661,24 @@ impl Target {
             }
             RetConv::Void | RetConv::General => {}
         }
-        Python::attach(|py| self.store(py, value, result).map_err(|e| raise(py, e)))
+        Python::attach(|py| {
+            // SAFETY: `result` has room for the result, per this function's
+            // contract.
+            unsafe { self.store(py, value, result) }.map_err(|e| raise(py, e))
+        })
     }
 
     /// The general conversion of a result (or of what `onerror` returned).
-    fn store(&self, py: Python<'_>, value: &Bound<'_, PyAny>, result: *mut u8) -> PyResult<()> {
+    ///
+    /// # Safety
+    /// `result` has writable room for a value of the result type, valid
+    /// until this returns (libffi's result buffer during the call).
+    unsafe fn store(
+        &self,
+        py: Python<'_>,
+        value: &Bound<'_, PyAny>,
+        result: *mut u8,
+    ) -> PyResult<()> {
         if matches!(self.ret_conv, RetConv::Void) {
             if value.is_none() {
                 return Ok(());
@@ -658,22 +687,29 @@ impl Target {
                 "callback with the return type 'void' must return None",
             ));
         }
-        convert::write(py, &self.reg, self.ret, result as usize, value)
+        // SAFETY: `result` has room for a value of `self.ret`, per this
+        // function's contract; libffi keeps it while the callback runs.
+        unsafe { convert::write(py, &self.reg, self.ret, result as usize, value) }
     }
 
     /// cffi's behaviour when the Python side raised: give C the `error`
     /// value and report the exception, or hand it to `onerror`, whose result
     /// (unless None) is given to C instead. When `onerror` fails too, both
     /// exceptions are reported, the second as raised while handling the first.
-    fn failed(&self, py: Python<'_>, err: PyErr, stage: Stage, result: *mut u8) {
-        self.write_error_value(result);
+    ///
+    /// # Safety
+    /// As for [`store`](Self::store).
+    unsafe fn failed(&self, py: Python<'_>, err: PyErr, stage: Stage, result: *mut u8) {
+        // SAFETY: per this function's contract.
+        unsafe { self.write_error_value(result) };
         let Some(onerror) = &self.onerror else {
             self.report(py, err, stage);
             return;
         };
         let args = (err.get_type(py), err.value(py).clone(), err.traceback(py));
         let second = match onerror.bind(py).call1(args) {
-            Ok(v) if !v.is_none() => self.store(py, &v, result).err(),
+            // SAFETY: per this function's contract.
+            Ok(v) if !v.is_none() => unsafe { self.store(py, &v, result) }.err(),
             Ok(_) => None,
             Err(e) => Some(e),
         };
@@ -700,15 +736,21 @@ impl Target {
         report_unraisable(py, err, &header);
     }
 
-    fn write_error_value(&self, result: *mut u8) {
+    /// Gives C the result for a call that failed: `error`, or zeroes.
+    ///
+    /// # Safety
+    /// `result` has `ret_size` writable bytes.
+    unsafe fn write_error_value(&self, result: *mut u8) {
         let size = self.ret_size;
         match &self.error {
-            // SAFETY: the result buffer holds a value of the result type,
-            // `size` bytes, and the error cell was made for that type.
+            // SAFETY: `result` has `size` writable bytes, per this function's
+            // contract; the error cell was made for the result type (`size`
+            // bytes) and is our own memory, apart from libffi's buffer.
             Some(mem) => unsafe {
                 std::ptr::copy_nonoverlapping(mem.addr() as *const u8, result, size)
             },
-            // SAFETY: as above.
+            // SAFETY: `result` has `size` writable bytes, per this function's
+            // contract.
             None => unsafe { std::ptr::write_bytes(result, 0, size) },
         }
     }
@@ -814,7 +856,8 @@ pub fn make(
         Some(e) => {
             let (size, align) = reg.with(|t| t.size_align(sig.ret)).py()?;
             let mem = Memory::zeroed(size, align)?;
-            convert::write(py, reg, sig.ret, mem.addr(), e)?;
+            // SAFETY: `mem`, new and held here, has the result type's size.
+            unsafe { convert::write(py, reg, sig.ret, mem.addr(), e)? };
             Some(mem)
         }
         None => None,
@@ -843,8 +886,12 @@ pub fn make(
     };
     let target = Arc::new(target);
     let runs = target.clone();
-    let callback =
-        Callback::new(plan, Box::new(move |args, result| runs.run(args, result))).py()?;
+    // SAFETY: rffi-call runs this handler only from the
+    // libffi closure it made with `plan`, the plan of this signature, which
+    // passes one pointer per parameter to its value and `result` with room
+    // for the result (`ret_size` bytes, at least a register's worth).
+    let handler = move |args: &[*const u8], result: *mut u8| unsafe { runs.run(args, result) };
+    let callback = Callback::new(plan, Box::new(handler)).py()?;
     let code = callback.code();
     let callback = Held {
         _callback: callback,

@@ -631,12 +631,17 @@ impl CData {
 impl CData {
     /// A new owning cdata holding a copy of the value of type `ty` at `src`
     /// (struct results of calls).
-    pub fn owned_copy(reg: &Arc<Registry>, ty: TypeId, src: usize) -> PyResult<CData> {
+    ///
+    /// # Safety
+    /// `src` starts the readable bytes of a complete value of type `ty`
+    /// (`size_of(ty)` of them, any alignment).
+    pub unsafe fn owned_copy(reg: &Arc<Registry>, ty: TypeId, src: usize) -> PyResult<CData> {
         let (size, align) = reg
             .with(|t| t.size_align(ty))
             .map_err(crate::base::errors::type_error)?;
         let mem = Memory::zeroed(size, align)?;
-        // SAFETY: `src` holds a value of `ty`, `size` bytes, and `mem` is new.
+        // SAFETY: `src` holds a value of `ty`, `size` readable bytes, per this
+        // function's contract, and `mem` is new, so they do not overlap.
         unsafe { std::ptr::copy_nonoverlapping(src as *const u8, mem.addr() as *mut u8, size) };
         Ok(new_owned(reg, ty, reg.shape(ty), mem, None, Origin::Owning))
     }
