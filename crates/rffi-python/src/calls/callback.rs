@@ -219,6 +219,36 @@ fn layout() -> Option<Layout> {
 /// Each argument has its own spare, only ever holding cdata that argument
 /// made with `CData::shaped(reg, ty, shape, addr, Owner::None)`: they differ
 /// in `addr` alone (see [`retarget`]).
+///
+/// Why a reference count of 1 is a sound uniqueness test here, CPython 3.14
+/// included. Since 3.14 the interpreter pushes some locals onto its operand
+/// stack as *borrowed* references (`LOAD_FAST_BORROW`), which do not count:
+/// an object that a C function receives as an argument may show a count of
+/// 1 while the caller's frame still uses it, so "`Py_REFCNT(arg) == 1` means
+/// the argument is a temporary I may reuse" (numpy's elision of temporaries)
+/// broke, and CPython added `PyUnstable_Object_IsUniqueReferencedTemporary`
+/// for that question (gh-133164). The test here asks a different question:
+/// the object is one this module made, and the count is taken on a strong
+/// reference this module owns (the argument array of the call, later the
+/// slot). A borrowed stack reference always borrows from a strong reference
+/// that outlives it (a local of the running frame, which holds a counted
+/// reference: a Python function's parameters are new references, taken when
+/// its frame is set up and given back when the frame is cleared), so while
+/// the count is 1 and that one count is ours, nothing else can refer to the
+/// object, borrowed or not. The test runs only when no Python frame that
+/// received the object is running: after `PyObject_Vectorcall` returned
+/// (a frame kept by a traceback, `sys._getframe()` or a generator holds its
+/// locals as counted references), and again when the slot is taken, before
+/// the object is handed out. This is the question CPython's
+/// `PyUnstable_Object_IsUniquelyReferenced` (3.14) answers, and on builds
+/// with the GIL that function is this same comparison.
+///
+/// This relies on the GIL: `retarget` writes to the object's contents, which
+/// is sound while the GIL (held through `PyGILState_Ensure`) keeps other
+/// threads out. On a free-threaded build (3.13t, 3.14t) the count is split
+/// between the owning thread and the others and is not a uniqueness test
+/// by itself; there spares would have to use
+/// `PyUnstable_Object_IsUniquelyReferenced` or be turned off.
 struct Spare {
     slot: AtomicPtr<ffi::PyObject>,
     /// `None` disables spares.
@@ -309,6 +339,8 @@ fn new_cdata(py: Python<'_>, value: CData) -> Result<*mut ffi::PyObject, Raised>
 }
 
 /// Whether only the caller refers to `obj`: one reference, no weak ones.
+/// (Why a count of 1 means that here, borrowed stack references of CPython
+/// 3.14 notwithstanding: see [`Spare`].)
 ///
 /// # Safety
 /// The GIL is held and `obj` is a live CData object the caller owns a
