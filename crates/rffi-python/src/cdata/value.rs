@@ -135,6 +135,9 @@ pub struct CData {
     /// Made by `ffi.new`, an allocator, `ffi.gc` or `ffi.from_buffer`: may be
     /// given to `ffi.release` and used with `with` (derived cdata may not).
     pub releasable: bool,
+    /// See the module's comment. For a primitive type this must be a cell
+    /// that `owner` keeps, holding a value of the type: `scalar_value` reads
+    /// it with no check (only `CData::value` and `ffi.gc` make such cdata).
     pub addr: usize,
     pub owner: Owner,
     /// `reg.shape(ty)`, kept so the hot paths need not ask.
@@ -260,7 +263,11 @@ impl CData {
             return None;
         }
         let s = shape.scalar()?;
-        // SAFETY: primitive cdata own a cell holding a value of their type.
+        // SAFETY: a cdata of a primitive type is made only by `CData::value`,
+        // whose `addr` is a 16-byte cell of its own memory holding a value of
+        // the type, kept by `owner` (never released: such a cdata is not
+        // releasable), or by `ffi.gc` of one (`lifetime::gc`), whose owner
+        // keeps the original cdata, and so its cell, even after a release.
         Some(unsafe { memory::read(self.addr as *const u8, s) })
     }
 
