@@ -18,6 +18,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
+use pyo3::IntoPyObjectExt;
 use rffi_call::{CallPlan, Callback};
 use rffi_types::{Type, TypeId};
 
@@ -154,12 +155,24 @@ impl ArgConv {
                 ArgConv::General { ty, shape } => {
                     return Python::attach(|py| {
                         // `p` holds the argument, per this function's
-                        // contract. A record argument becomes a cdata over
-                        // libffi's copy with no owner, which is valid only
-                        // during the call, as in cffi.
-                        convert::read_shaped(py, reg, ty, shape, p as usize, &Owner::None)
-                            .map(Py::into_ptr)
-                            .map_err(|e| raise(py, e))
+                        // contract. A record argument is copied into memory
+                        // of its own: libffi's copy is gone once the callback
+                        // returns, and a cdata kept from the call (cffi's
+                        // points there) would then read and write a dead
+                        // stack frame.
+                        let value = match shape {
+                            Shape::Record { .. } => CData::owned_copy(reg, ty, p as usize)
+                                .and_then(|c| {
+                                    let c = CData {
+                                        origin: Origin::Reference,
+                                        releasable: false,
+                                        ..c
+                                    };
+                                    c.into_py_any(py)
+                                }),
+                            _ => convert::read_shaped(py, reg, ty, shape, p as usize, &Owner::None),
+                        };
+                        value.map(Py::into_ptr).map_err(|e| raise(py, e))
                     });
                 }
             }
