@@ -443,8 +443,14 @@ pub trait CArgs: 'static + sealed::Args {
     fn names() -> Vec<&'static str>;
     #[doc(hidden)]
     fn call_with<R: CResult>(self, f: &Checked) -> R;
+    /// The arguments a callback was given.
+    ///
+    /// # Safety
+    /// `args` has one pointer per parameter, each to a readable value of
+    /// that parameter's C type (any alignment): what the trampoline of a
+    /// callback whose plan was checked against `Self` passes.
     #[doc(hidden)]
-    fn read_args(args: &[*const u8], token: &Checked) -> Self;
+    unsafe fn read_args(args: &[*const u8], token: &Checked) -> Self;
 }
 
 macro_rules! scalars {
@@ -523,10 +529,10 @@ macro_rules! tuples {
             }
 
             #[allow(unused_variables, unused_unsafe, clippy::unused_unit)]
-            fn read_args(args: &[*const u8], _: &Checked) -> Self {
-                // SAFETY: the callback's plan was checked against these types
-                // and libffi passes one pointer per parameter, each to a value
-                // of the parameter's C type (maybe unaligned for us).
+            unsafe fn read_args(args: &[*const u8], _: &Checked) -> Self {
+                // SAFETY: per this function's contract, one pointer per
+                // parameter, each to a value of the parameter's C type (maybe
+                // unaligned for us).
                 unsafe { ($(std::ptr::read_unaligned(args[$idx].cast::<$name>()),)*) }
             }
         }
@@ -647,7 +653,12 @@ fn handler<A: CArgs, R: CResult>(f: impl Fn(A) -> R) -> impl Fn(&[*const u8], *m
         let token = Checked {
             addr: NonNull::dangling(),
         };
-        let r = f(A::read_args(args, &token));
+        // SAFETY: this closure runs only as the handler of a callback whose
+        // plan was checked against `fn(A) -> R` (`typed_callback` and
+        // `typed_local_callback` check it before making one), and
+        // its trampoline passes one pointer per parameter, each to a value
+        // of the parameter's C type.
+        let r = f(unsafe { A::read_args(args, &token) });
         // SAFETY: the trampoline gives a result buffer of at least 16 bytes
         // (or libffi's, as large as the result type), and R is the declared
         // result type, at most 8 bytes here.
