@@ -22,7 +22,7 @@ CLIB_FLAGS := -shared -fPIC -O2 -Wall
 # `make demo BACKEND=cffi` runs the examples on cffi instead of rffi.
 BACKEND ?= rffi
 
-.PHONY: all venv build clibs demo test bench lint clean distclean compat realpkgs fuzz valgrind \
+.PHONY: all venv build clibs demo test bench lint check-platforms clean distclean compat realpkgs fuzz valgrind \
 	valgrind-quick
 
 all: build clibs
@@ -120,6 +120,15 @@ lint: venv
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
 	$(VPY) -m ruff check python tests docs/examples tools
 	$(VPY) tools/check_layers.py
+
+# The Rust crates (not the Python extension) for Windows and macOS: clippy
+# only, with the system's libffi so that no C cross compiler is needed.
+# `rustup target add x86_64-pc-windows-gnu x86_64-apple-darwin aarch64-apple-darwin` first.
+PLATFORMS := x86_64-pc-windows-gnu x86_64-apple-darwin aarch64-apple-darwin
+check-platforms:
+	set -e; for t in $(PLATFORMS); do \
+	  cargo clippy -p rffi-types -p rffi-call -p rffi --features libffi/system \
+	    --target $$t --all-targets -- -D warnings; done
 
 # Keeps .venv (slow to recreate) and cargo's target/ (use distclean for both).
 clean:

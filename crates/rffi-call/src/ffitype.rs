@@ -70,8 +70,16 @@ fn scalar_type(s: Scalar) -> FfiType {
         Scalar::F32 => FfiType::f32(),
         Scalar::F64 => FfiType::f64(),
         Scalar::LongDouble => FfiType::longdouble(),
+        #[cfg(not(windows))]
         Scalar::C32 => FfiType::c32(),
+        #[cfg(not(windows))]
         Scalar::C64 => FfiType::c64(),
+        // libffi has no complex types on Windows; GCC passes and returns
+        // `_Complex` values there as a struct of the two parts.
+        #[cfg(windows)]
+        Scalar::C32 => FfiType::structure(vec![FfiType::f32(), FfiType::f32()]),
+        #[cfg(windows)]
+        Scalar::C64 => FfiType::structure(vec![FfiType::f64(), FfiType::f64()]),
         Scalar::Pointer => FfiType::pointer(),
     }
 }

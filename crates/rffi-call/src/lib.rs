@@ -14,7 +14,8 @@
 //! types.cdef("double cos(double);", &CdefOptions::default()).unwrap();
 //! let Some(rffi_types::Symbol::Function(cos_type)) = types.symbol("cos").cloned() else { panic!() };
 //! let plan = CallPlan::new(&types, cos_type).unwrap();
-//! let libm = Library::open(Some("libm.so.6"), 0).unwrap();
+//! // SAFETY: libm's initialisers are sound to run.
+//! let libm = unsafe { Library::open(Some("libm.so.6"), 0) }.unwrap();
 //! let cos = libm.symbol("cos").unwrap();
 //! let mut frame = plan.frame();
 //! let mut result = plan.result_buffer();
@@ -47,5 +48,5 @@ pub use error::CallError;
 pub use ffitype::Position;
 pub use library::*;
 pub use memory::Value;
-pub use plan::{ArgSlot, CallPlan, Frame};
+pub use plan::{holds_pointer, ArgSlot, CallPlan, Frame};
 pub use scalar::{Scalar, ShapeScalar};

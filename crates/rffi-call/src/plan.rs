@@ -31,6 +31,7 @@ pub struct CallPlan {
     frame_size: usize,
     fixed_args: usize,
     variadic: bool,
+    passes_pointers: bool,
     direct: Option<Direct>,
 }
 
@@ -140,6 +141,7 @@ impl CallPlan {
             ret_scalar: Scalar::of(types, ret),
             fixed_args: sig.params.len(),
             variadic: sig.variadic,
+            passes_pointers: all.iter().any(|&t| holds_pointer(types, t)),
             frame_size: offset,
             direct: {
                 let kinds: Vec<Option<Scalar>> =
@@ -181,6 +183,13 @@ impl CallPlan {
     /// Whether the function type ends in `...`.
     pub fn is_variadic(&self) -> bool {
         self.variadic
+    }
+
+    /// Whether any argument is a pointer or holds one (a struct or union by
+    /// value with a pointer member): what decides if a call hands C an
+    /// address to use.
+    pub fn passes_pointers(&self) -> bool {
+        self.passes_pointers
     }
 
     /// The result's size in bytes (0 for void).
@@ -253,6 +262,19 @@ impl CallPlan {
         unsafe {
             libffi::raw::ffi_call(cif, Some(*code.as_safe_fun()), ret, pointers.as_mut_ptr())
         };
+    }
+}
+
+/// Whether a value of `ty` is a pointer or contains one (as a member of a
+/// struct or union, or an item of an array member, at any depth).
+pub fn holds_pointer(types: &Types, ty: TypeId) -> bool {
+    match types.get(ty) {
+        Type::Pointer(_) | Type::Function(_) => true,
+        Type::Array(item, _) => holds_pointer(types, *item),
+        Type::Record(_) => types
+            .record_layout(ty)
+            .is_some_and(|l| l.fields.iter().any(|f| holds_pointer(types, f.ty))),
+        Type::Void | Type::Prim(_) | Type::Enum(_) => false,
     }
 }
 

@@ -20,7 +20,11 @@ const DECLS: &str = "
 fn setup() -> (Types, Library) {
     let mut types = Types::new();
     types.cdef(DECLS, &CdefOptions::default()).unwrap();
-    (types, Library::open(Some("libm.so.6"), 0).unwrap())
+    // SAFETY: libm's initialisers are sound.
+    (
+        types,
+        unsafe { Library::open(Some("libm.so.6"), 0) }.unwrap(),
+    )
 }
 
 fn function(types: &Types, name: &str) -> TypeId {
@@ -38,7 +42,8 @@ fn call(
     name: &str,
     args: &[(Scalar, Value)],
 ) -> Vec<u8> {
-    let libc = Library::open(None, 0).unwrap();
+    // SAFETY: the process is already loaded.
+    let libc = unsafe { Library::open(None, 0) }.unwrap();
     let f = lib.symbol(name).or_else(|_| libc.symbol(name)).unwrap();
     let mut frame = plan.frame();
     let mut result = plan.result_buffer();
@@ -231,7 +236,8 @@ fn opaque_structs_cannot_be_passed_by_value() {
 fn direct_calls_agree_with_libffi() {
     use rffi_call::{Regs, Returned};
     let (types, lib) = setup();
-    let libc = Library::open(None, 0).unwrap();
+    // SAFETY: the process is already loaded.
+    let libc = unsafe { Library::open(None, 0) }.unwrap();
     let cases: [(&str, Vec<(Scalar, Value)>); 4] = [
         ("cos", vec![(Scalar::F64, Value::Float(0.5))]),
         ("sqrtf", vec![(Scalar::F32, Value::Float(2.25))]),

@@ -26,6 +26,7 @@ mod model;
 fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    base::switches::read_environment();
     // First: the FFI class names the CData type among its attributes.
     glue::cdata_type::create(m)?;
     m.add_class::<classes::ffi_class::Ffi>()?;

@@ -42,6 +42,7 @@ mod shape;
 mod shared;
 pub mod target;
 mod unfinished;
+mod variadic;
 
 pub use consteval::truncate;
 pub use declare::CdefOptions;
@@ -53,3 +54,4 @@ pub use prim::{Prim, PrimClass, PrimInfo};
 pub use registry::{Symbol, Types};
 pub use rffi_parse::RecordKind;
 pub use shape::{shape_of, Shape};
+pub use variadic::variadic_promotion;

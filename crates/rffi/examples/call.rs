@@ -10,12 +10,18 @@
 //! parse as floating point numbers as `double`s, and anything else as a C
 //! string. `LIBRARY` may be `-` for the process itself (libc).
 //!
+//! The tool is `unsafe` by nature: whoever runs it vouches that the
+//! declarations describe the library and that the arguments are what the
+//! function expects, as a C programmer would.
+//!
 //! Floating results are printed as C's `%.15g` does: 15 significant digits,
 //! which every `double` survives a decimal round trip to, so that the noise
 //! of the last bit does not show: glibc's `cbrt(27)` is
 //! `3.0000000000000004`, printed `3`.
 
-use rffi::{Ffi, Value};
+use std::ffi::CString;
+
+use rffi::{Arg, Ffi, Value};
 
 /// `x` as C's `printf("%.15g", x)` prints it.
 pub fn format_g15(x: f64) -> String {
@@ -65,24 +71,37 @@ pub fn run(args: &[String]) -> Result<String, String> {
     };
     let ffi = Ffi::new();
     ffi.cdef(declarations).map_err(|e| e.to_string())?;
-    let name = (library != "-").then_some(library.as_str());
-    let lib = ffi.dlopen(name).map_err(|e| e.to_string())?;
-    // Strings live in C memory until the call is over.
-    let mut strings = Vec::new();
-    let mut values = Vec::new();
-    for text in rest {
-        values.push(if let Ok(i) = text.parse::<i64>() {
-            Value::I64(i)
-        } else if let Ok(f) = text.parse::<f64>() {
-            Value::F64(f)
-        } else {
-            let s = ffi.alloc_string(text).map_err(|e| e.to_string())?;
-            let v = Value::from(&s);
-            strings.push(s);
-            v
-        });
+    // SAFETY: the person running the tool vouches for the library and the
+    // declarations they typed.
+    let lib = unsafe {
+        match library.as_str() {
+            "-" => ffi.dlopen_process(),
+            name => ffi.dlopen(name),
+        }
     }
-    let result = lib.call(function, &values).map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?;
+    // The strings are made first, so that the arguments can borrow them.
+    let strings: Vec<Option<CString>> = rest
+        .iter()
+        .map(|text| {
+            let number = text.parse::<i64>().is_ok() || text.parse::<f64>().is_ok();
+            (!number).then(|| CString::new(text.as_str()).unwrap_or_default())
+        })
+        .collect();
+    let args: Vec<Arg<'_>> = rest
+        .iter()
+        .zip(&strings)
+        .map(
+            |(text, string)| match (text.parse::<i64>(), text.parse::<f64>(), string) {
+                (Ok(i), _, _) => i.into(),
+                (_, Ok(f), _) => f.into(),
+                (_, _, Some(s)) => s.as_c_str().into(),
+                (_, _, None) => unreachable!("a string was made for every non-number"),
+            },
+        )
+        .collect();
+    // SAFETY: as above, for the arguments: strings are lent for the call.
+    let result = unsafe { lib.call_unchecked(function, &args) }.map_err(|e| e.to_string())?;
     Ok(show(&result))
 }
 

@@ -8,7 +8,9 @@ use rffi::{Ffi, Value};
 pub fn run() -> Result<String, rffi::Error> {
     let ffi = Ffi::new();
     ffi.cdef("double sqrt(double); double cos(double);")?;
-    let libm = ffi.dlopen(Some("m"))?;
+    // SAFETY: libm is sound to load, and both functions are declared as
+    // math.h declares them.
+    let libm = unsafe { ffi.dlopen("m") }?;
 
     // Checked once against `double sqrt(double)`, then called directly.
     let sqrt = libm.function::<(f64,), f64>("sqrt")?;

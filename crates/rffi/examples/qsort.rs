@@ -11,7 +11,8 @@ use rffi::{Ffi, Value};
 pub fn sort(values: &[i32]) -> Result<Vec<i32>, rffi::Error> {
     let ffi = Ffi::new();
     ffi.cdef("void qsort(void *base, size_t n, size_t size, int (*compare)(const void *, const void *));")?;
-    let libc = ffi.dlopen(None)?;
+    // SAFETY: the process has libc loaded; qsort is declared as stdlib.h does.
+    let libc = unsafe { ffi.dlopen_process() }?;
 
     let items = ffi.alloc_array("int", values.len())?;
     for (i, v) in values.iter().enumerate() {
@@ -31,15 +32,20 @@ pub fn sort(values: &[i32]) -> Result<Vec<i32>, rffi::Error> {
         },
     )?;
     let size = ffi.size_of("int")? as u64;
-    libc.call(
-        "qsort",
-        &[
-            (&items).into(),
-            Value::U64(values.len() as u64),
-            Value::U64(size),
-            (&compare).into(),
-        ],
-    )?;
+    // SAFETY: qsort reads and writes `values.len()` items of `size` bytes
+    // from the start of `items`, which holds exactly that many, and calls
+    // `compare` (alive until the end of this function) only during the call.
+    unsafe {
+        libc.call_unchecked(
+            "qsort",
+            &[
+                (&items).into(),
+                (values.len() as u64).into(),
+                size.into(),
+                (&compare).into(),
+            ],
+        )
+    }?;
     (0..values.len())
         .map(|i| match items.index(i)?.get()? {
             Value::I32(v) => Ok(v),

@@ -2,28 +2,43 @@
 
 use std::ffi::c_void;
 
-use rffi_call::safe::{
-    typed_callback, typed_local_callback, CArgs, CResult, LocalCallback, SafeError,
-};
+use rffi_call::safe::{typed_callback, typed_local_callback, CArgs, CResult, SafeError};
 
 use crate::context::Ffi;
 use crate::error::{Error, Result};
-use crate::value::Value;
+use crate::value::Arg;
 
-/// A C function pointer that runs a Rust closure, from [`Ffi::callback`] or
-/// [`Ffi::local_callback`].
+/// A C function pointer that runs a `Send + Sync` Rust closure, from
+/// [`Ffi::callback`]. It may be called by C on any thread, and sent to and
+/// shared between threads itself.
 ///
-/// The pointer is valid while the `Callback` lives: keep it alive for as long
-/// as C may call it. A panic in the closure is caught before it can unwind
-/// into C; the C caller then receives a zero result. A `Callback` stays on
-/// the thread that made it (it may own a closure that is not `Send`).
+/// The pointer reaches C only through an `unsafe` call
+/// ([`Library::call_unchecked`](crate::Library::call_unchecked) with
+/// `(&callback).into()`, or a typed handle's `call_unchecked` with
+/// [`as_ptr`](Callback::as_ptr)), whose caller vouches that C does not call
+/// it after the `Callback` is dropped. A `Callback` that C keeps for the
+/// rest of the program (`atexit`, a signal handler, a registry of the
+/// library) is [`leak`](Callback::leak)ed, so that it is never freed.
+///
+/// A panic in the closure is caught before it can unwind into C. C gets a
+/// zero result, the callback returns zero without running until the call
+/// that led into C returns, and that call then reports the panic: a dynamic
+/// call returns [`Error::CallbackPanicked`], a typed [`Function`](crate::Function)
+/// call resumes the panic in its caller. On a thread that C made itself,
+/// where no call of rffi's led into C, nothing takes the panic: take it with
+/// [`take_callback_panic`](crate::take_callback_panic), or the callback keeps
+/// returning zero on that thread.
 pub struct Callback {
-    inner: Inner,
+    inner: rffi_call::Callback,
 }
 
-enum Inner {
-    Shared(rffi_call::Callback),
-    Local(LocalCallback),
+/// A C function pointer that runs a Rust closure that need not be `Send`
+/// or `Sync`, from [`Ffi::local_callback`]. It only runs on the thread that
+/// made it, and stays there (it is neither `Send` nor `Sync`); called by C
+/// on another thread, it returns zero without running. Otherwise as
+/// [`Callback`].
+pub struct LocalCallback {
+    inner: rffi_call::safe::LocalCallback,
 }
 
 impl std::fmt::Debug for Callback {
@@ -34,21 +49,50 @@ impl std::fmt::Debug for Callback {
     }
 }
 
-impl Callback {
-    /// The C function pointer, to pass to C.
-    pub fn as_ptr(&self) -> *const c_void {
-        let code = match &self.inner {
-            Inner::Shared(c) => c.code(),
-            Inner::Local(c) => c.code(),
-        };
-        std::ptr::with_exposed_provenance(code)
+impl std::fmt::Debug for LocalCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalCallback")
+            .field("addr", &self.as_ptr())
+            .finish()
     }
 }
 
-impl From<&Callback> for Value {
-    /// The C function pointer.
-    fn from(cb: &Callback) -> Value {
-        Value::Pointer(cb.as_ptr().cast_mut())
+impl Callback {
+    /// The C function pointer, valid while this `Callback` lives.
+    pub fn as_ptr(&self) -> *const c_void {
+        std::ptr::with_exposed_provenance(self.inner.code())
+    }
+
+    /// Keeps the callback for the rest of the program: its pointer stays
+    /// valid forever, for C that keeps it (`atexit`, handlers).
+    pub fn leak(self) -> &'static Callback {
+        Box::leak(Box::new(self))
+    }
+}
+
+impl LocalCallback {
+    /// The C function pointer, valid while this `LocalCallback` lives.
+    pub fn as_ptr(&self) -> *const c_void {
+        std::ptr::with_exposed_provenance(self.inner.code())
+    }
+
+    /// Keeps the callback for the rest of the program, as [`Callback::leak`].
+    pub fn leak(self) -> &'static LocalCallback {
+        Box::leak(Box::new(self))
+    }
+}
+
+impl<'a> From<&'a Callback> for Arg<'a> {
+    /// The C function pointer, lent for the call.
+    fn from(cb: &'a Callback) -> Arg<'a> {
+        Arg::lent(cb.as_ptr().cast_mut())
+    }
+}
+
+impl<'a> From<&'a LocalCallback> for Arg<'a> {
+    /// The C function pointer, lent for the call.
+    fn from(cb: &'a LocalCallback) -> Arg<'a> {
+        Arg::lent(cb.as_ptr().cast_mut())
     }
 }
 
@@ -65,6 +109,9 @@ impl Ffi {
     /// assert!(!twice.as_ptr().is_null());
     /// // `long` is not `int`: refused with both signatures.
     /// assert!(ffi.callback("int(*)(int)", |(x,): (i64,)| x).is_err());
+    /// // A callback can leave the thread that made it.
+    /// let twice = std::thread::spawn(move || twice).join().unwrap();
+    /// # drop(twice);
     /// # Ok::<(), rffi::Error>(())
     /// ```
     pub fn callback<A, R, F>(&self, ty: &str, f: F) -> Result<Callback>
@@ -73,9 +120,8 @@ impl Ffi {
         R: CResult,
         F: Fn(A) -> R + Send + Sync + 'static,
     {
-        self.make_callback(ty, |types, plan| {
-            typed_callback(types, plan, f).map(Inner::Shared)
-        })
+        let inner = self.make_callback(ty, |types, plan| typed_callback(types, plan, f))?;
+        Ok(Callback { inner })
     }
 
     /// A callback like [`callback`](Ffi::callback) whose closure need not be
@@ -100,33 +146,37 @@ impl Ffi {
     ///         get(a).as_int().cmp(&get(b).as_int()) as i32
     ///     },
     /// )?;
-    /// let libc = ffi.dlopen(None)?;
-    /// libc.call("qsort", &[(&items).into(), 4u64.into(), 4u64.into(), (&by_value).into()])?;
+    /// // SAFETY: the process exports libc's qsort, declared as C declares it.
+    /// let libc = unsafe { ffi.dlopen_process() }?;
+    /// // SAFETY: qsort sorts 4 items of 4 bytes inside `items` and calls
+    /// // `by_value` only during the call.
+    /// unsafe {
+    ///     libc.call_unchecked("qsort", &[(&items).into(), 4u64.into(), 4u64.into(), (&by_value).into()])
+    /// }?;
     /// let sorted: Vec<i128> = (0..4)
     ///     .map(|i| items.index(i)?.get().map(|v| v.as_int().unwrap()))
     ///     .collect::<Result<_, _>>()?;
     /// assert_eq!(sorted, [10, 20, 30, 40]);
     /// # Ok::<(), rffi::Error>(())
     /// ```
-    pub fn local_callback<A, R, F>(&self, ty: &str, f: F) -> Result<Callback>
+    pub fn local_callback<A, R, F>(&self, ty: &str, f: F) -> Result<LocalCallback>
     where
         A: CArgs,
         R: CResult,
         F: Fn(A) -> R + 'static,
     {
-        self.make_callback(ty, |types, plan| {
-            typed_local_callback(types, plan, f).map(Inner::Local)
-        })
+        let inner = self.make_callback(ty, |types, plan| typed_local_callback(types, plan, f))?;
+        Ok(LocalCallback { inner })
     }
 
-    fn make_callback(
+    fn make_callback<T>(
         &self,
         ty: &str,
         make: impl FnOnce(
             &rffi_types::Types,
             std::sync::Arc<rffi_call::CallPlan>,
-        ) -> std::result::Result<Inner, SafeError>,
-    ) -> Result<Callback> {
+        ) -> std::result::Result<T, SafeError>,
+    ) -> Result<T> {
         let id = self.types_mut().parse_type(ty)?;
         let types = self.types();
         if types.function(id).is_none() {
@@ -136,12 +186,14 @@ impl Ffi {
             });
         }
         let plan = self.plan(&types, id, &[])?;
+        let why = crate::function::why_no_signature(&types, &plan);
         match make(&types, plan) {
-            Ok(inner) => Ok(Callback { inner }),
+            Ok(inner) => Ok(inner),
             Err(SafeError::Signature { rust, c }) => Err(Error::Signature {
                 name: ty.to_string(),
                 rust,
                 c,
+                reason: why,
             }),
             Err(e) => Err(e.into()),
         }

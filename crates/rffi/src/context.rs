@@ -5,10 +5,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rffi_call::CallPlan;
-use rffi_types::{CdefOptions, Prim, Symbol, TypeId, Types};
+use std::ffi::OsStr;
+
+use rffi_types::{CdefOptions, Symbol, TypeId, Types};
 
 use crate::error::{Error, Result};
-use crate::library::Library;
+use crate::library::{Library, OpenFlags};
 use crate::memory::CData;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -39,34 +41,22 @@ impl TypeName for CType {
     }
 }
 
-/// The types the variadic part of a call is promoted to.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Promoted {
-    pub int: TypeId,
-    pub uint: TypeId,
-    pub long: TypeId,
-    pub ulong: TypeId,
-    pub double: TypeId,
-    pub long_double: TypeId,
-    pub float_complex: TypeId,
-    pub double_complex: TypeId,
-    pub pointer: TypeId,
-}
-
 type PlanKey = (TypeId, Vec<TypeId>);
 
 struct Shared {
     id: u64,
     types: RwLock<Types>,
     plans: Mutex<HashMap<PlanKey, Arc<CallPlan>>>,
-    promoted: Promoted,
+    /// The text given to `cdef`, for quoting declarations in errors.
+    sources: Mutex<Vec<Arc<str>>>,
 }
 
 /// An FFI context: the C declarations given to [`cdef`](Ffi::cdef), and
 /// the libraries, memory and callbacks that use them.
 ///
 /// Cloning is cheap and shares the declarations; libraries opened from an
-/// `Ffi` see declarations added after they were opened.
+/// `Ffi` see declarations added after they were opened. An `Ffi` is `Send`
+/// and `Sync`: its declarations sit behind a lock.
 #[derive(Clone)]
 pub struct Ffi {
     shared: Arc<Shared>,
@@ -84,33 +74,16 @@ impl Default for Ffi {
     }
 }
 
-fn prim(types: &mut Types, name: &str) -> TypeId {
-    let p = Prim::from_name(name).unwrap_or(Prim::INT);
-    types.prim(p)
-}
-
 impl Ffi {
     /// An empty context.
     pub fn new() -> Ffi {
-        let mut types = Types::new();
-        let void = types.void();
-        let promoted = Promoted {
-            int: prim(&mut types, "int"),
-            uint: prim(&mut types, "unsigned int"),
-            long: prim(&mut types, "long"),
-            ulong: prim(&mut types, "unsigned long"),
-            double: prim(&mut types, "double"),
-            long_double: prim(&mut types, "long double"),
-            float_complex: prim(&mut types, "float _Complex"),
-            double_complex: prim(&mut types, "double _Complex"),
-            pointer: types.pointer_to(void),
-        };
+        let types = Types::new();
         Ffi {
             shared: Arc::new(Shared {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 types: RwLock::new(types),
                 plans: Mutex::new(HashMap::new()),
-                promoted,
+                sources: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -128,16 +101,114 @@ impl Ffi {
     }
 
     /// [`cdef`](Ffi::cdef) with cffi's options: `packed`, `pack`, `override`.
+    ///
+    /// ```
+    /// let ffi = rffi::Ffi::new();
+    /// let err = ffi.cdef("int g(foo_t x);").unwrap_err();
+    /// assert!(err.to_string().ends_with("(unknown type name 'foo_t')"), "{err}");
+    /// ```
     pub fn cdef_with(&self, source: &str, options: &CdefOptions) -> Result<()> {
-        Ok(self.types_mut().cdef(source, options)?)
+        let mut types = self.types_mut();
+        match types.cdef(source, options) {
+            Ok(()) => {
+                drop(types);
+                let mut sources = self
+                    .shared
+                    .sources
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                sources.push(source.into());
+                Ok(())
+            }
+            Err(mut e) => {
+                if e.kind == rffi_types::ErrorKind::Parse {
+                    let is_type = |w: &str| types.parse_type(w).is_ok();
+                    if let Some(hint) = crate::hint::unknown_type(source, &e.message, is_type) {
+                        e.message = format!("{} ({hint})", e.message);
+                    }
+                }
+                Err(e.into())
+            }
+        }
     }
 
-    /// Opens a shared library: a path (`"./libfoo.so"`), a file name found
-    /// by the dynamic loader (`"libm.so.6"`), a short name (`"m"`, tried as
-    /// `libm.so` and then as the versioned files of the usual library
-    /// directories), or `None` for the running process itself.
-    pub fn dlopen(&self, name: Option<&str>) -> Result<Library> {
-        Library::open(self.clone(), name)
+    /// The declaration of function `name` as the user wrote it, latest first.
+    pub(crate) fn declaration_text(&self, name: &str) -> Option<String> {
+        let sources = self
+            .shared
+            .sources
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        sources
+            .iter()
+            .rev()
+            .find_map(|s| crate::hint::declaration_text(s, name))
+    }
+
+    /// Opens a shared library whose symbols this `Ffi` declares: a path
+    /// (`"./libfoo.so"`, a [`Path`](std::path::Path)), a file name found by
+    /// the dynamic loader (`"libm.so.6"`), or a short name (`"m"`, tried as
+    /// the platform names it: `libm.so` and then the versioned files of the
+    /// usual directories on Linux, `libm.dylib` on macOS, `m.dll` and
+    /// `libm.dll` on Windows).
+    ///
+    /// ```
+    /// let ffi = rffi::Ffi::new();
+    /// ffi.cdef("double cos(double);")?;
+    /// // SAFETY: libm's initialisers are sound to run, and cos is declared
+    /// // with its real type.
+    /// let libm = unsafe { ffi.dlopen("m") }?;
+    /// assert_eq!(libm.function::<(f64,), f64>("cos")?.call((0.0,)), 1.0);
+    /// assert!(matches!(unsafe { ffi.dlopen("no_such_rffi_lib") }, Err(rffi::Error::Open { .. })));
+    /// # Ok::<(), rffi::Error>(())
+    /// ```
+    ///
+    /// # Safety
+    /// This is where the program vouches for C code (see the
+    /// [crate's safety model](crate#safety-model)):
+    /// - loading the library runs its initialisers (and unloading its
+    ///   finalisers), which must be sound to run;
+    /// - every declaration of this `Ffi` that names one of the library's
+    ///   symbols, now or after this call, must describe it: a function's
+    ///   type, a variable's type (so its size) and constness;
+    /// - every declared function must be sound to call with any values of
+    ///   its parameter types that hold no pointer (calls with pointers are
+    ///   vouched for one by one, with `call_unchecked`).
+    #[allow(unsafe_code)]
+    pub unsafe fn dlopen(&self, name: impl AsRef<OsStr>) -> Result<Library> {
+        // SAFETY: passed on to this function's caller.
+        unsafe { Library::open(self.clone(), Some(name.as_ref()), OpenFlags::default()) }
+    }
+
+    /// [`dlopen`](Ffi::dlopen) of the running process itself: the program
+    /// and every library already loaded, such as the C library.
+    ///
+    /// # Safety
+    /// As for [`dlopen`](Ffi::dlopen), for every symbol the process exports.
+    #[allow(unsafe_code)]
+    pub unsafe fn dlopen_process(&self) -> Result<Library> {
+        // SAFETY: passed on to this function's caller.
+        unsafe { Library::open(self.clone(), None, OpenFlags::default()) }
+    }
+
+    /// [`dlopen`](Ffi::dlopen) with flags (`RTLD_*` on Unix), `None` for the
+    /// process.
+    ///
+    /// ```
+    /// use rffi::OpenFlags;
+    /// let ffi = rffi::Ffi::new();
+    /// // SAFETY: nothing is declared; libm's initialisers are sound to run.
+    /// let libm = unsafe { ffi.dlopen_with(Some("m".as_ref()), OpenFlags::LAZY | OpenFlags::LOCAL) }?;
+    /// assert!(libm.name().contains('m'));
+    /// # Ok::<(), rffi::Error>(())
+    /// ```
+    ///
+    /// # Safety
+    /// As for [`dlopen`](Ffi::dlopen).
+    #[allow(unsafe_code)]
+    pub unsafe fn dlopen_with(&self, name: Option<&OsStr>, flags: OpenFlags) -> Result<Library> {
+        // SAFETY: passed on to this function's caller.
+        unsafe { Library::open(self.clone(), name, flags) }
     }
 
     /// The type a type string names, for repeated use.
@@ -215,12 +286,10 @@ impl Ffi {
         if ty.ffi == self.shared.id {
             Ok(ty.id)
         } else {
-            Err(Error::ForeignType)
+            Err(Error::ForeignType {
+                what: "a type".into(),
+            })
         }
-    }
-
-    pub(crate) fn promoted(&self) -> Promoted {
-        self.shared.promoted
     }
 
     pub(crate) fn types(&self) -> RwLockReadGuard<'_, Types> {

@@ -1,14 +1,10 @@
-//! Calling functions: typed handles, and dynamic calls with [`Value`]s.
+//! Typed handles: C functions called as Rust functions of a checked type.
 
 use std::ffi::c_void;
 
-use rffi_call::safe::{BoundFn, CArgs, CResult, TypedFn};
-use rffi_call::Scalar;
-use rffi_types::{Type, TypeId, Types};
-
-use crate::context::Ffi;
-use crate::error::{Error, Result};
-use crate::value::{from_c, to_c, Stored, StructValue, Value};
+use rffi_call::safe::{CArgs, CResult, PointerFree, SafeResult, TypedFn};
+use rffi_call::CallPlan;
+use rffi_types::{Type, Types};
 
 /// A C function checked once against a Rust signature `fn(A) -> R`, from
 /// [`Library::function`](crate::Library::function).
@@ -16,6 +12,29 @@ use crate::value::{from_c, to_c, Stored, StructValue, Value};
 /// A call goes straight through a Rust function pointer of that type: no
 /// lookups, no allocation, no locks. `errno` is not saved; read
 /// `std::io::Error::last_os_error()` right after the call when needed.
+///
+/// [`call`](Function::call) is safe when no argument is a pointer;
+/// [`call_unchecked`](Function::call_unchecked) takes raw pointers and is
+/// `unsafe`:
+///
+/// ```compile_fail
+/// let ffi = rffi::Ffi::new();
+/// ffi.cdef("size_t strlen(const char *);").unwrap();
+/// let libc = unsafe { ffi.dlopen_process() }.unwrap();
+/// let strlen = libc.function::<(*const u8,), usize>("strlen").unwrap();
+/// strlen.call((0x10 as *const u8,)); // a raw pointer: only call_unchecked
+/// ```
+///
+/// ```
+/// let ffi = rffi::Ffi::new();
+/// ffi.cdef("size_t strlen(const char *);")?;
+/// // SAFETY: the process exports libc's strlen, declared as C declares it.
+/// let libc = unsafe { ffi.dlopen_process() }?;
+/// let strlen = libc.function::<(*const u8,), usize>("strlen")?;
+/// // SAFETY: a NUL-terminated string, alive during the call.
+/// assert_eq!(unsafe { strlen.call_unchecked((c"four".as_ptr().cast(),)) }, 4);
+/// # Ok::<(), rffi::Error>(())
+/// ```
 pub struct Function<A, R> {
     inner: TypedFn<A, R>,
 }
@@ -39,10 +58,36 @@ impl<A: CArgs, R: CResult> Function<A, R> {
         Function { inner }
     }
 
-    /// Calls the function with a tuple of arguments.
+    /// Calls the function with a tuple of arguments that hold no pointers.
+    ///
+    /// A panic of a Rust [`Callback`](crate::Callback) that C ran during the
+    /// call continues here once C has returned (C itself saw a zero result).
     #[inline]
-    pub fn call(&self, args: A) -> R {
+    pub fn call(&self, args: A) -> R
+    where
+        A: PointerFree,
+        R: SafeResult,
+    {
         self.inner.call(args)
+    }
+
+    /// Calls the function with any arguments, raw pointers included, or a
+    /// result that borrows C memory (`Option<&'static CStr>`).
+    ///
+    /// # Safety
+    /// Every pointer argument must be valid for what the function does with
+    /// it: C may read and write the memory behind it as far as its contract
+    /// says (a buffer as long as the size passed beside it, a string up to
+    /// its NUL), for as long as it keeps the pointer; a
+    /// [`Callback`](crate::Callback)'s pointer must outlive every call C
+    /// makes of it, and pointers a callback returns to C must be valid for
+    /// what C does with them. A string result must stay valid for as long as it is
+    /// used (`'static`: static storage, such as `zlibVersion()`'s).
+    #[inline]
+    #[allow(unsafe_code)]
+    pub unsafe fn call_unchecked(&self, args: A) -> R {
+        // SAFETY: passed on to this function's caller.
+        unsafe { self.inner.call_unchecked(args) }
     }
 
     /// The function's address, for passing it to C as a function pointer.
@@ -51,106 +96,24 @@ impl<A: CArgs, R: CResult> Function<A, R> {
     }
 }
 
-/// How to read a call's result, worked out while the types are locked.
-enum ResultReader {
-    Void,
-    Scalar(TypeId, Scalar),
-    Bytes(TypeId, usize),
-}
-
-/// The type a variadic argument travels as, after C's default promotions.
-fn promoted_type(ffi: &Ffi, v: &Value, place: &dyn Fn() -> String) -> Result<TypeId> {
-    let p = ffi.promoted();
-    Ok(match v {
-        Value::Bool(_)
-        | Value::I8(_)
-        | Value::U8(_)
-        | Value::I16(_)
-        | Value::U16(_)
-        | Value::I32(_) => p.int,
-        Value::U32(_) => p.uint,
-        Value::I64(_) => p.long,
-        Value::U64(_) => p.ulong,
-        Value::F32(_) | Value::F64(_) => p.double,
-        Value::LongDouble(_) => p.long_double,
-        Value::Complex32(..) => p.float_complex,
-        Value::Complex64(..) => p.double_complex,
-        Value::Pointer(_) => p.pointer,
-        Value::Struct(s) => ffi.own(s.ty)?,
-        Value::Void => {
-            return Err(Error::WrongType {
-                place: place(),
-                ctype: "...".into(),
-                got: "Void".into(),
-            })
-        }
-    })
-}
-
-fn result_reader(types: &Types, ty: TypeId) -> Result<ResultReader> {
-    if matches!(types.get(ty), Type::Void) {
-        return Ok(ResultReader::Void);
+/// Why no Rust signature matches a C function type, when that is so.
+pub(crate) fn why_no_signature(types: &Types, plan: &CallPlan) -> Option<String> {
+    if plan.is_variadic() {
+        return Some(
+            "a variadic function has no Rust signature: type its fixed part with \
+             Library::variadic, or call it with Library::call or a DynFunction"
+                .into(),
+        );
     }
-    match Scalar::of(types, ty) {
-        Some(s) => Ok(ResultReader::Scalar(ty, s)),
-        None => Ok(ResultReader::Bytes(ty, types.size_of(ty)?)),
-    }
-}
-
-/// Checks and converts `args`, calls `bound`, and reads its result.
-pub(crate) fn call_dynamic(
-    ffi: &Ffi,
-    bound: &BoundFn,
-    fn_type: TypeId,
-    name: &str,
-    args: &[Value],
-) -> Result<Value> {
-    let types = ffi.types();
-    let fixed = bound.plan().fixed_args();
-    let variadic = bound.plan().is_variadic();
-    if args.len() < fixed || (!variadic && args.len() != fixed) {
-        return Err(Error::ArgumentCount {
-            function: name.to_string(),
-            expected: fixed,
-            got: args.len(),
-        });
-    }
-    let place = |i: usize| move || format!("argument {} of {name}()", i + 1);
-    let variadic_bound;
-    let bound = if args.len() > fixed {
-        let extra = args[fixed..]
-            .iter()
-            .enumerate()
-            .map(|(i, v)| promoted_type(ffi, v, &place(fixed + i)))
-            .collect::<Result<Vec<_>>>()?;
-        let plan = ffi.plan(&types, fn_type, &extra)?;
-        variadic_bound = bound.with_variadic_plan(plan)?;
-        &variadic_bound
-    } else {
-        bound
-    };
-    let plan = bound.plan();
-    let mut frame = plan.frame();
-    for (i, (slot, v)) in plan.args().iter().zip(args).enumerate() {
-        match to_c(&types, ffi.id(), slot.ty, v, &place(i))? {
-            Stored::Scalar(s, raw) => frame.put(slot.offset, s, raw)?,
-            Stored::Bytes(bytes) => frame.put_bytes(slot.offset, bytes)?,
-        }
-    }
-    let reader = result_reader(&types, plan.ret())?;
-    // A callback run by this call may use the Ffi: the types stay unlocked.
-    drop(types);
-    let mut result = plan.result_buffer();
-    bound.call(&mut frame, &mut result)?;
-    Ok(match reader {
-        ResultReader::Void => Value::Void,
-        ResultReader::Scalar(ty, s) => {
-            let raw = result.get(0, s)?;
-            from_c(&ffi.types(), ty, s, raw)
-        }
-        ResultReader::Bytes(ty, size) => Value::Struct(StructValue {
-            ty: ffi.ctype(ty),
-            bytes: result.get_bytes(0, size)?,
-        }),
+    let by_value = plan.args()[..plan.fixed_args()]
+        .iter()
+        .map(|a| a.ty)
+        .chain((!plan.ret_is_void()).then(|| plan.ret()))
+        .find(|&t| matches!(types.get(t), Type::Record(_)));
+    by_value.map(|t| {
+        format!(
+            "'{}' is passed by value: use a #[repr(C)] struct through rffi::c_struct!, or a dynamic call",
+            types.cname(t)
+        )
     })
 }

@@ -4,10 +4,13 @@
 //! This is the Rust face of rffi. Declarations use the dialect of cffi's
 //! `cdef` (the Python side of rffi accepts the same text): give them to an
 //! [`Ffi`], open a [`Library`], and call its functions either dynamically
-//! with [`Value`]s or through typed [`Function`] handles checked once against
-//! a Rust signature. C memory of declared types is a [`CData`]; Rust closures
-//! become C function pointers as [`Callback`]s. Everything that can fail
-//! returns an [`Error`] that says what and where.
+//! with [`Value`]s, through prepared [`DynFunction`]s, or through typed
+//! [`Function`] handles checked once against a Rust signature (and
+//! [`VariadicFunction`]s, whose fixed part is typed). C memory of
+//! declared types is a [`CData`]; `#[repr(C)]` Rust structs declared with
+//! [`c_struct!`] pass by value through typed handles; Rust closures become
+//! C function pointers as [`Callback`]s. Everything that can fail returns an
+//! [`Error`] that says what and where.
 //!
 //! ```
 //! use rffi::{Ffi, Value};
@@ -18,11 +21,11 @@
 //!     typedef struct { int quot; int rem; } div_t;
 //!     div_t div(int, int);
 //!     int snprintf(char *buf, size_t n, const char *fmt, ...);
-//!     void qsort(void *base, size_t n, size_t size,
-//!                int (*compare)(const void *, const void *));
 //! ")?;
-//! let libm = ffi.dlopen(Some("m"))?;
-//! let libc = ffi.dlopen(None)?; // the process: libc is already loaded
+//! // SAFETY: libm and the process's libc are sound to load, and the
+//! // declarations above are the C library's own.
+//! let libm = unsafe { ffi.dlopen("m") }?;
+//! let libc = unsafe { ffi.dlopen_process() }?;
 //!
 //! // Dynamic calls: checked values in, a value of the declared type out.
 //! assert_eq!(libm.call("cos", &[Value::F64(0.0)])?, Value::F64(1.0));
@@ -38,86 +41,138 @@
 //! assert_eq!(div_t.field("quot")?.get()?, Value::I32(3));
 //! assert_eq!(div_t.field("rem")?.get()?, Value::I32(2));
 //!
-//! // Memory for C to fill, and variadic calls.
-//! let buf = ffi.alloc_array("char", 32)?;
-//! let fmt = ffi.alloc_string("%d|%.1f")?;
-//! let n = libc.call(
-//!     "snprintf",
-//!     &[(&buf).into(), Value::U64(32), (&fmt).into(), Value::I32(42), Value::F64(2.5)],
-//! )?;
-//! assert_eq!(n, Value::I32(6));
-//! assert_eq!(&buf.to_bytes()?[..7], b"42|2.5\0");
+//! // Or as a `#[repr(C)]` Rust struct, checked once against the declared
+//! // layout and then passed directly.
+//! rffi::c_struct! { struct DivT { quot: i32, rem: i32 } }
+//! let div = libc.function::<(i32, i32), DivT>("div")?;
+//! let DivT { quot, rem } = div.call((17, 5));
+//! assert_eq!((quot, rem), (3, 2));
 //!
-//! // A closure as a C callback: sort C ints with a Rust comparator. `at` reads
-//! // the items qsort points to, checked to lie inside `items`.
-//! let items = ffi.alloc_array("int", 3)?;
-//! for (i, v) in [3, 1, 2].into_iter().enumerate() {
-//!     items.index(i)?.set(v)?;
-//! }
-//! let view = items.clone();
-//! let compare = ffi.local_callback(
-//!     "int(*)(const void *, const void *)",
-//!     move |(a, b): (*const std::ffi::c_void, *const std::ffi::c_void)| {
-//!         let get = |p| view.at(p, "int").and_then(|d| d.get()).unwrap().as_int();
-//!         get(a).cmp(&get(b)) as i32
-//!     },
-//! )?;
-//! libc.call(
-//!     "qsort",
-//!     &[(&items).into(), Value::U64(3), Value::U64(4), (&compare).into()],
-//! )?;
-//! assert_eq!(items.to_bytes()?, [1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]);
+//! // A function that takes pointers is called with `unsafe`: Rust buffers
+//! // and C strings are lent to C for the call, and variadic arguments are
+//! // promoted as C promotes them.
+//! let mut buf = [0u8; 32];
+//! // SAFETY: snprintf writes at most 32 bytes to `buf`, and the format asks
+//! // for an int and a double, which follow it.
+//! let n = unsafe {
+//!     libc.call_unchecked(
+//!         "snprintf",
+//!         &[(&mut buf[..]).into(), 32u64.into(), c"%d|%.1f".into(), 42.into(), 2.5.into()],
+//!     )
+//! }?;
+//! assert_eq!(n, Value::I32(6));
+//! assert_eq!(&buf[..7], b"42|2.5\0");
 //! # Ok::<(), rffi::Error>(())
 //! ```
+//!
+//! # Safety model
+//!
+//! Rust cannot check C code. rffi asks its user to vouch for C in two
+//! places, both `unsafe fn`s, and checks everything else:
+//!
+//! 1. **Opening a library** ([`Ffi::dlopen`], [`Ffi::dlopen_process`],
+//!    [`Ffi::dlopen_with`]): loading runs the library's initialisers, and
+//!    the `Ffi`'s declarations of its symbols are trusted to be true: the
+//!    type of each function, the type (so the size) and constness of each
+//!    variable, and that each function is sound to call with any values of
+//!    its parameter types that hold no pointer. (This is libloading's
+//!    `Library::new` and `get`, dlopen2's `load`.)
+//! 2. **Handing C a pointer** ([`Library::call_unchecked`],
+//!    [`DynFunction::call_unchecked`], [`Function::call_unchecked`],
+//!    [`Library::global_unchecked`]): what C does with an address is known
+//!    only from its documentation, so the caller vouches that the memory is
+//!    valid for what C reads and writes, for as long as C keeps it. That
+//!    includes a [`Callback`]'s pointer, which C must not call after the
+//!    `Callback` is dropped ([`Callback::leak`] keeps one forever). (This is
+//!    libffi-rs's `Cif::call`.) [`Arg`] lends `&CStr`, slices, `&mut`
+//!    out-parameters, [`CData`] and callbacks with a lifetime, so they are
+//!    borrowed until the call returns.
+//!
+//! The rest of the API is safe: with both vouches true, no safe code can
+//! cause undefined behaviour. Concretely, a safe call ([`Library::call`],
+//! [`DynFunction::call`], [`Function::call`]) passes no pointer at all: a
+//! function with a pointer parameter (or a struct by value holding one)
+//! is refused with [`Error::PassesPointers`], and a typed handle's `call`
+//! does not compile with raw pointer arguments:
+//!
+//! ```compile_fail
+//! let ffi = rffi::Ffi::new();
+//! ffi.cdef("size_t strlen(const char *);").unwrap();
+//! let libc = unsafe { ffi.dlopen_process() }.unwrap();
+//! let strlen = libc.function::<(*const u8,), usize>("strlen").unwrap();
+//! strlen.call((0x10 as *const u8,)); // only `unsafe { strlen.call_unchecked(..) }`
+//! ```
+//!
+//! [`CData`] memory is bounds-checked on every access and freed only when
+//! its last handle goes; library globals keep their library loaded, refuse
+//! writes when declared `const`, and refuse pointer writes unless opened
+//! with [`Library::global_unchecked`]. Typed handles and callbacks only
+//! exist for Rust signatures that pass exactly as their C declarations do.
+//! Raw pointers that C returns are plain values: this crate never
+//! dereferences a pointer it did not allocate or look up itself. A panic in
+//! a callback never unwinds into C; it reaches the Rust code that called
+//! into C (see [`Callback`]). Handles that a [`Library`] gave out keep it
+//! mapped after [`Library::close`], so no call reaches unloaded code.
+//!
+//! # Threads
+//!
+//! [`Ffi`], [`Library`], [`Function`], [`DynFunction`], [`Callback`],
+//! [`CType`], [`Value`] and [`Error`] are `Send` and `Sync`. [`CData`] is
+//! neither (its clones share memory that they access without locks), and
+//! neither is [`LocalCallback`] (it runs a closure that may not be `Send`,
+//! on its own thread only).
 //!
 //! # Performance
 //!
 //! A typed [`Function`] is checked once at lookup and then called through a
 //! Rust function pointer of the checked type: it costs what a direct call
-//! costs (about 3 ns for `nop(double, double, double)`). A dynamic
-//! [`Library::call`] looks the declaration up, checks and converts every
-//! value and goes through libffi (a few hundred ns). The comparison lives in
-//! `crates/rffi-call/benches/call.rs`, because its baselines need `unsafe`.
-//!
-//! # Safety model
-//!
-//! The crate has no `unsafe` code and its API is safe to the extent that an
-//! FFI can be: **the C declarations are trusted.** A function declared with
-//! the wrong type, a global declared larger than it is, or a pointer passed
-//! to C that C then uses beyond what it points to (or after the [`CData`] or
-//! [`Callback`] behind it is dropped) is undefined behaviour, as in any FFI.
-//! Everything else is checked and reported as an [`Error`]: argument counts
-//! and types, integer ranges, memory bounds, writes to `const` globals, and
-//! Rust signatures of typed handles and callbacks, which must match their C
-//! declarations exactly. Panics in callbacks never unwind into C.
-//!
-//! Raw pointers are plain values here: C functions may return them and
-//! accept them, but this crate never dereferences a pointer it did not
-//! allocate or look up itself.
+//! costs (a few ns), also with `#[repr(C)]` structs by value. A prepared
+//! [`DynFunction`] converts its checked values with conversions worked out
+//! once and calls through libffi; [`Library::call`] first looks the
+//! function up by name. `crates/rffi/benches/call.rs` compares them with a
+//! direct call and with libffi's prepared `Cif`.
 
-#![forbid(unsafe_code)]
+// `unsafe` here only marks the trust points above (`unsafe fn`) and
+// forwards their callers' word to rffi-call; each item that does is
+// `#[allow(unsafe_code)]` with a SAFETY note.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 mod callback;
 mod context;
+mod dynamic;
 mod error;
 mod function;
+mod hint;
 mod library;
 mod memory;
+mod search;
 mod value;
+mod variadic;
 
-pub use callback::Callback;
+pub use callback::{Callback, LocalCallback};
 pub use context::{CType, Ffi, TypeName};
+pub use dynamic::DynFunction;
 pub use error::{Error, Result};
 pub use function::Function;
-pub use library::Library;
+pub use library::{Library, OpenFlags};
 pub use memory::CData;
-pub use rffi_call::safe::{CArgs, CResult, CScalar};
+pub use rffi_call::c_struct;
+pub use rffi_call::safe::take_callback_panic;
+pub use rffi_call::safe::{
+    CArgs, CResult, CScalar, CStruct, PointerFree, RustKind, SafeResult, StructField, StructLayout,
+};
 pub use rffi_types::{CdefOptions, ErrorKind};
-pub use value::{StructValue, Value};
+pub use value::{Arg, StructValue, Value};
+pub use variadic::VariadicFunction;
 
 /// The `errno` that the last dynamic call ([`Library::call`]) on this thread
 /// left, saved right after the call as cffi does.
 pub fn errno() -> i32 {
     rffi_call::errno::saved()
 }
+
+/// The README's example runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

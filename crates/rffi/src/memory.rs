@@ -5,12 +5,11 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use rffi_call::safe::Region;
-use rffi_call::Scalar;
 use rffi_types::{BitField, Type, TypeId, Types};
 
 use crate::context::{CType, Ffi, TypeName};
 use crate::error::{Error, Result};
-use crate::value::{from_c, to_c, Stored, StructValue, Value};
+use crate::value::{from_c, Conv, Stored, StructValue, Value};
 
 /// A place in C memory holding a value of a C type: what
 /// [`Ffi::alloc`] returns, what [`Library::global`](crate::Library::global)
@@ -36,6 +35,11 @@ use crate::value::{from_c, to_c, Stored, StructValue, Value};
 /// assert_eq!(ints.index(1)?.get()?, rffi::Value::I32(7));
 /// # Ok::<(), rffi::Error>(())
 /// ```
+///
+/// A `CData` is neither `Send` nor `Sync`: its clones share one block of
+/// memory that they read and write without locks, so they must stay on one
+/// thread (copy the bytes out with [`to_bytes`](CData::to_bytes) to move a
+/// value to another).
 #[derive(Clone)]
 pub struct CData {
     ffi: Ffi,
@@ -43,6 +47,9 @@ pub struct CData {
     ty: TypeId,
     offset: usize,
     bits: Option<BitField>,
+    /// Set for a library global whose type holds a pointer, opened without
+    /// [`Library::global_unchecked`](crate::Library::global_unchecked).
+    pointer_guard: bool,
 }
 
 impl std::fmt::Debug for CData {
@@ -68,10 +75,19 @@ impl CData {
             ty,
             offset: 0,
             bits: None,
+            pointer_guard: false,
         }
     }
 
-    pub(crate) fn global(ffi: Ffi, lib: Arc<rffi_call::Library>, name: &str) -> Result<CData> {
+    /// The global `name`; `pointers_vouched` when the caller of an unsafe fn
+    /// vouched for pointers written to it.
+    #[allow(unsafe_code)]
+    pub(crate) fn global(
+        ffi: Ffi,
+        lib: Arc<rffi_call::Library>,
+        name: &str,
+        pointers_vouched: bool,
+    ) -> Result<CData> {
         let (ty, is_const) = match ffi.types().symbol(name) {
             Some(rffi_types::Symbol::Variable { ty, is_const }) => (*ty, *is_const),
             _ => {
@@ -82,8 +98,15 @@ impl CData {
             }
         };
         let size = ffi.types().size_of(ty)?;
-        let region = Region::symbol(lib, name, size, !is_const)?;
-        Ok(CData::whole(ffi, region, ty))
+        let holds_pointer = rffi_call::holds_pointer(&ffi.types(), ty);
+        // SAFETY: the library was opened by an unsafe `Ffi::dlopen*`, whose
+        // caller vouched that the declaration (type, so size, and constness)
+        // describes the variable; pointers are only written to it when
+        // `global_unchecked`'s caller vouched for them (`pointer_guard`).
+        let region = unsafe { Region::symbol(lib, name, size, !is_const) }?;
+        let mut data = CData::whole(ffi, region, ty);
+        data.pointer_guard = holds_pointer && !pointers_vouched;
+        Ok(data)
     }
 
     fn derived(&self, ty: TypeId, offset: usize, bits: Option<BitField>) -> CData {
@@ -93,7 +116,19 @@ impl CData {
             ty,
             offset,
             bits,
+            pointer_guard: self.pointer_guard,
         }
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        if self.pointer_guard {
+            return Err(Error::ReadOnly {
+                reason: "a library global holding pointers: writing it hands C a pointer; \
+                         see Library::global_unchecked"
+                    .into(),
+            });
+        }
+        Ok(())
     }
 
     fn unsupported(&self, types: &Types, reason: impl Into<String>) -> Error {
@@ -207,12 +242,13 @@ impl CData {
         if let Some(bf) = self.bits {
             let signed = types.integer_prim(self.ty).is_some_and(|p| p.is_signed());
             let raw = self.region.read_bits(self.offset, bf, signed)?;
-            let s = Scalar::of(&types, self.ty).unwrap_or(Scalar::Int { size: 8, signed });
-            return Ok(from_c(&types, self.ty, s, rffi_call::Value::Int(raw)));
+            let conv = Conv::of(&types, self.ty);
+            return Ok(from_c(&conv, rffi_call::Value::Int(raw)));
         }
-        if let Some(s) = Scalar::of(&types, self.ty) {
+        let conv = Conv::of(&types, self.ty);
+        if let Some(s) = conv.scalar() {
             let raw = self.region.read(self.offset, s)?;
-            return Ok(from_c(&types, self.ty, s, raw));
+            return Ok(from_c(&conv, raw));
         }
         match types.get(self.ty) {
             Type::Record(_) => {
@@ -229,6 +265,7 @@ impl CData {
     /// Stores a value, checked against the type as a call argument is.
     pub fn set(&self, value: impl Into<Value>) -> Result<()> {
         let value = value.into();
+        self.check_writable()?;
         let types = self.ffi.types();
         let place = || "assignment".to_string();
         if let Some(bf) = self.bits {
@@ -252,7 +289,7 @@ impl CData {
             }
             return Ok(self.region.write_bits(self.offset, bf, v)?);
         }
-        match to_c(&types, self.ffi.id(), self.ty, &value, &place)? {
+        match Conv::of(&types, self.ty).store(self.ffi.id(), &value, &place)? {
             Stored::Scalar(s, raw) => self.region.write(self.offset, s, raw)?,
             Stored::Bytes(bytes) => self.region.write_bytes(self.offset, bytes)?,
         }
@@ -269,8 +306,28 @@ impl CData {
         Ok(self.region.read_bytes(self.offset, size)?)
     }
 
+    /// The bytes of the value up to its first NUL (all of them if it has
+    /// none), as cffi's `ffi.string` reads a `char` array: for text that C
+    /// wrote into memory of this crate.
+    ///
+    /// ```
+    /// let ffi = rffi::Ffi::new();
+    /// let buf = ffi.alloc_array("char", 8)?;
+    /// buf.write_bytes(b"abc\0def\0")?;
+    /// assert_eq!(buf.to_cstring()?.as_bytes(), b"abc");
+    /// # Ok::<(), rffi::Error>(())
+    /// ```
+    pub fn to_cstring(&self) -> Result<std::ffi::CString> {
+        let mut bytes = self.to_bytes()?;
+        if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+            bytes.truncate(nul);
+        }
+        Ok(std::ffi::CString::new(bytes).unwrap_or_default())
+    }
+
     /// Overwrites the value with `bytes`, which must be exactly its size.
     pub fn write_bytes(&self, bytes: &[u8]) -> Result<()> {
+        self.check_writable()?;
         let types = self.ffi.types();
         let size = types.size_of(self.ty)?;
         if self.bits.is_some() || bytes.len() != size {

@@ -1,11 +1,13 @@
 //! Dynamic C values, and their conversion to and from the bytes of C types.
 
-use std::ffi::c_void;
+use std::ffi::{c_void, CStr};
 use std::fmt;
+use std::marker::PhantomData;
 
 use rffi_call::memory::Value as Raw;
 use rffi_call::Scalar;
 use rffi_types::{PrimClass, Type, TypeId, Types};
+use std::sync::Arc;
 
 use crate::context::CType;
 use crate::error::{Error, Result};
@@ -57,6 +59,16 @@ pub enum Value {
     /// A struct or union by value.
     Struct(StructValue),
 }
+
+// SAFETY: the only field that is not Send and Sync is the raw pointer of
+// `Value::Pointer`, which is an address and nothing more: this crate never
+// dereferences it, and code that does needs `unsafe` of its own, where
+// threads are its concern as for any raw pointer.
+#[allow(unsafe_code)]
+unsafe impl Send for Value {}
+// SAFETY: as above; a `&Value` only reads the address.
+#[allow(unsafe_code)]
+unsafe impl Sync for Value {}
 
 /// The bytes of a struct or union value, with its type.
 ///
@@ -135,7 +147,7 @@ impl fmt::Display for Value {
             Value::F64(v) | Value::LongDouble(v) => write!(f, "{v}"),
             Value::Complex32(re, im) => write!(f, "{re}{im:+}j"),
             Value::Complex64(re, im) => write!(f, "{re}{im:+}j"),
-            Value::Pointer(p) => write!(f, "{p:p}"),
+            Value::Pointer(p) => write!(f, "{:p}", *p),
             Value::Struct(s) => write!(f, "<struct of {} bytes>", s.bytes.len()),
             other => write!(f, "{}", other.as_int().unwrap_or_default()),
         }
@@ -164,10 +176,128 @@ impl From<*const c_void> for Value {
     }
 }
 
-impl From<&CData> for Value {
+/// An argument of [`Library::call_unchecked`](crate::Library::call_unchecked):
+/// a [`Value`], or memory lent to C for the call. The lifetime `'a` keeps
+/// what is lent (a `&CStr`, a slice, a [`CData`], a [`Callback`](crate::Callback))
+/// alive and borrowed until the call returns; `&mut` slices and scalars are
+/// lent for C to write to.
+///
+/// ```
+/// use std::ffi::CStr;
+/// let ffi = rffi::Ffi::new();
+/// ffi.cdef("int snprintf(char *buf, size_t n, const char *fmt, ...);")?;
+/// // SAFETY: the process exports libc's snprintf, declared as C declares it.
+/// let libc = unsafe { ffi.dlopen_process() }?;
+/// let mut buf = [0u8; 16];
+/// let n = buf.len() as u64;
+/// // SAFETY: snprintf writes at most `n` bytes to `buf` and reads `fmt`,
+/// // a C string, and an int for its `%d`.
+/// unsafe {
+///     libc.call_unchecked("snprintf", &[(&mut buf[..]).into(), n.into(), c"<%d>".into(), 42.into()])
+/// }?;
+/// assert_eq!(CStr::from_bytes_until_nul(&buf).unwrap(), c"<42>");
+/// # Ok::<(), rffi::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arg<'a> {
+    value: Value,
+    _lent: PhantomData<&'a mut [u8]>,
+}
+
+impl Arg<'_> {
+    /// The value passed: for lent memory, a [`Value::Pointer`] to it.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    pub(crate) fn lent(p: *mut c_void) -> Self {
+        Arg {
+            value: Value::Pointer(p),
+            _lent: PhantomData,
+        }
+    }
+}
+
+impl From<Value> for Arg<'_> {
+    fn from(value: Value) -> Self {
+        Arg {
+            value,
+            _lent: PhantomData,
+        }
+    }
+}
+
+impl<'a> From<&'a CStr> for Arg<'a> {
+    /// The string's first byte, NUL-terminated: a `const char *`.
+    fn from(s: &'a CStr) -> Self {
+        Arg::lent(s.as_ptr().cast_mut().cast())
+    }
+}
+
+impl<'a> From<&'a CData> for Arg<'a> {
     /// A pointer to the memory.
-    fn from(data: &CData) -> Value {
-        Value::Pointer(data.as_ptr())
+    fn from(data: &'a CData) -> Self {
+        Arg::lent(data.as_ptr())
+    }
+}
+
+impl AsRef<Value> for Value {
+    fn as_ref(&self) -> &Value {
+        self
+    }
+}
+
+impl AsRef<Value> for Arg<'_> {
+    fn as_ref(&self) -> &Value {
+        &self.value
+    }
+}
+
+macro_rules! lend {
+    ($($t:ty),* $(,)?) => {$(
+        impl From<$t> for Arg<'_> {
+            fn from(v: $t) -> Self {
+                Value::from(v).into()
+            }
+        }
+        impl<'a> From<&'a [$t]> for Arg<'a> {
+            /// A pointer to the first item, for C to read.
+            fn from(items: &'a [$t]) -> Self {
+                Arg::lent(items.as_ptr().cast_mut().cast())
+            }
+        }
+        impl<'a> From<&'a mut [$t]> for Arg<'a> {
+            /// A pointer to the first item, for C to read and write.
+            fn from(items: &'a mut [$t]) -> Self {
+                Arg::lent(items.as_mut_ptr().cast())
+            }
+        }
+        impl<'a> From<&'a mut $t> for Arg<'a> {
+            /// A pointer to the value, for C to write (an out parameter).
+            fn from(item: &'a mut $t) -> Self {
+                Arg::lent(std::ptr::from_mut(item).cast())
+            }
+        }
+    )*};
+}
+
+lend!(bool, i8, u8, i16, u16, i32, u32, i64, u64, f32, f64);
+
+impl From<*mut c_void> for Arg<'_> {
+    fn from(p: *mut c_void) -> Self {
+        Value::Pointer(p).into()
+    }
+}
+
+impl From<*const c_void> for Arg<'_> {
+    fn from(p: *const c_void) -> Self {
+        Value::Pointer(p.cast_mut()).into()
+    }
+}
+
+impl From<StructValue> for Arg<'_> {
+    fn from(v: StructValue) -> Self {
+        Value::Struct(v).into()
     }
 }
 
@@ -186,74 +316,148 @@ fn int_range(size: u8, signed: bool) -> (i128, i128) {
     }
 }
 
-/// Checks `v` against the C type `ty` and gives what to store. `place`
-/// names the destination for errors.
-pub(crate) fn to_c<'a>(
-    types: &Types,
-    ffi: u64,
+/// What storing a value as one C type takes, worked out once per type (a
+/// prepared function keeps one per parameter): no type lookups per value.
+#[derive(Clone, Debug)]
+pub(crate) struct Conv {
+    kind: ConvKind,
     ty: TypeId,
-    v: &'a Value,
-    place: &dyn Fn() -> String,
-) -> Result<Stored<'a>> {
-    let wrong = || Error::WrongType {
-        place: place(),
-        ctype: types.cname(ty),
-        got: format!("{v:?}"),
-    };
-    if let Some(s) = Scalar::of(types, ty) {
+    /// The C spelling, for errors.
+    cname: Arc<str>,
+}
+
+#[derive(Clone, Debug)]
+enum ConvKind {
+    Int {
+        s: Scalar,
+        lo: i128,
+        hi: i128,
+        is_bool: bool,
+    },
+    Float(Scalar),
+    Complex(Scalar),
+    Pointer,
+    Record {
+        size: Option<usize>,
+    },
+    Other,
+}
+
+impl Conv {
+    pub(crate) fn of(types: &Types, ty: TypeId) -> Conv {
         let class = match types.get(ty) {
             Type::Prim(p) => Some(p.class()),
             _ => None,
         };
-        let raw = match s {
-            Scalar::Int { size, signed } => {
-                let i = v.as_int().ok_or_else(wrong)?;
+        let kind = match Scalar::of(types, ty) {
+            Some(s @ Scalar::Int { size, signed }) => {
                 let (lo, hi) = match class {
                     Some(PrimClass::Bool) => (0, 1),
                     Some(PrimClass::Char) => (-128, 255),
                     _ => int_range(size, signed),
                 };
+                ConvKind::Int {
+                    s,
+                    lo,
+                    hi,
+                    is_bool: class == Some(PrimClass::Bool),
+                }
+            }
+            Some(s @ (Scalar::F32 | Scalar::F64 | Scalar::LongDouble)) => ConvKind::Float(s),
+            Some(s @ (Scalar::C32 | Scalar::C64)) => ConvKind::Complex(s),
+            Some(Scalar::Pointer) => ConvKind::Pointer,
+            None if matches!(types.get(ty), Type::Record(_)) => ConvKind::Record {
+                size: types.size_of(ty).ok(),
+            },
+            None => ConvKind::Other,
+        };
+        Conv {
+            kind,
+            ty,
+            cname: types.cname(ty).into(),
+        }
+    }
+
+    /// How the type is stored when it is a scalar.
+    pub(crate) fn scalar(&self) -> Option<Scalar> {
+        match self.kind {
+            ConvKind::Int { s, .. } | ConvKind::Float(s) | ConvKind::Complex(s) => Some(s),
+            ConvKind::Pointer => Some(Scalar::Pointer),
+            ConvKind::Record { .. } | ConvKind::Other => None,
+        }
+    }
+
+    /// Checks `v` against the type and gives what to store. `place` names
+    /// the destination for errors; `ffi` is the id of the context.
+    pub(crate) fn store<'a>(
+        &self,
+        ffi: u64,
+        v: &'a Value,
+        place: &dyn Fn() -> String,
+    ) -> Result<Stored<'a>> {
+        let wrong = || Error::WrongType {
+            place: place(),
+            ctype: self.cname.to_string(),
+            got: format!("{v:?}"),
+        };
+        let stored = match self.kind {
+            ConvKind::Int { s, lo, hi, .. } => {
+                let i = v.as_int().ok_or_else(wrong)?;
                 if i < lo || i > hi {
                     return Err(Error::Overflow {
                         place: place(),
-                        ctype: types.cname(ty),
+                        ctype: self.cname.to_string(),
                         value: i.to_string(),
                     });
                 }
-                Raw::Int(i)
+                return Ok(Stored::Scalar(s, Raw::Int(i)));
             }
-            Scalar::F32 | Scalar::F64 | Scalar::LongDouble => match v.as_f64() {
-                Some(f) => Raw::Float(f),
-                None => Raw::Float(v.as_int().ok_or_else(wrong)? as f64),
-            },
-            Scalar::C32 | Scalar::C64 => match *v {
-                Value::Complex32(re, im) => Raw::Complex(re.into(), im.into()),
-                Value::Complex64(re, im) => Raw::Complex(re, im),
-                _ => Raw::Complex(v.as_f64().ok_or_else(wrong)?, 0.0),
-            },
-            Scalar::Pointer => Raw::Pointer(v.as_ptr().ok_or_else(wrong)?.expose_provenance()),
+            ConvKind::Float(s) => {
+                let f = match v.as_f64() {
+                    Some(f) => f,
+                    None => v.as_int().ok_or_else(wrong)? as f64,
+                };
+                return Ok(Stored::Scalar(s, Raw::Float(f)));
+            }
+            ConvKind::Complex(s) => {
+                let (re, im) = match *v {
+                    Value::Complex32(re, im) => (re.into(), im.into()),
+                    Value::Complex64(re, im) => (re, im),
+                    _ => (v.as_f64().ok_or_else(wrong)?, 0.0),
+                };
+                Stored::Scalar(s, Raw::Complex(re, im))
+            }
+            ConvKind::Pointer => {
+                let p = v.as_ptr().ok_or_else(wrong)?;
+                Stored::Scalar(Scalar::Pointer, Raw::Pointer(p.expose_provenance()))
+            }
+            ConvKind::Record { size } => {
+                let Value::Struct(sv) = v else {
+                    return Err(wrong());
+                };
+                if sv.ty.ffi != ffi {
+                    return Err(Error::ForeignType { what: place() });
+                }
+                if sv.ty.id != self.ty || Some(sv.bytes.len()) != size {
+                    return Err(wrong());
+                }
+                return Ok(Stored::Bytes(&sv.bytes));
+            }
+            ConvKind::Other => {
+                return Err(Error::Unsupported {
+                    ctype: self.cname.to_string(),
+                    reason: format!("{} has no value that can be stored", place()),
+                })
+            }
         };
-        return Ok(Stored::Scalar(s, raw));
-    }
-    match (types.get(ty), v) {
-        (Type::Record(_), Value::Struct(sv)) => {
-            let same = sv.ty.ffi == ffi && sv.ty.id == ty;
-            if !same || Some(sv.bytes.len()) != types.size_of(ty).ok() {
-                return Err(wrong());
-            }
-            Ok(Stored::Bytes(&sv.bytes))
-        }
-        (Type::Record(_), _) => Err(wrong()),
-        _ => Err(Error::Unsupported {
-            ctype: types.cname(ty),
-            reason: format!("{} has no value that can be stored", place()),
-        }),
+        Ok(stored)
     }
 }
 
-/// The [`Value`] of a scalar of type `ty` read as `raw`.
-pub(crate) fn from_c(types: &Types, ty: TypeId, s: Scalar, raw: Raw) -> Value {
-    let is_bool = matches!(types.get(ty), Type::Prim(p) if p.class() == PrimClass::Bool);
+/// The [`Value`] of a scalar of the type of `conv` read as `raw`.
+pub(crate) fn from_c(conv: &Conv, raw: Raw) -> Value {
+    let is_bool = matches!(conv.kind, ConvKind::Int { is_bool: true, .. });
+    let s = conv.scalar().unwrap_or(Scalar::Pointer);
     match (s, raw) {
         (Scalar::Int { .. }, Raw::Int(i)) if is_bool => Value::Bool(i != 0),
         (Scalar::Int { size, signed }, Raw::Int(i)) => match (size, signed) {

@@ -3,56 +3,44 @@
 //! callbacks, globals, errno and the error cases.
 
 use std::ffi::c_void;
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::OnceLock;
 
-use rffi::{Error, Ffi, Library, Value};
+use rffi::{Arg, CData, Callback, Error, Ffi, Library, LocalCallback, Value};
 
-/// libtestlib.so built once per test process; `None` (with the reason
-/// printed) when there is no C compiler.
-fn testlib_path() -> Option<&'static PathBuf> {
-    static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rffi-facade-tests");
-        std::fs::create_dir_all(&out).ok()?;
-        let lib = out.join(format!("libtestlib-{}.so", std::process::id()));
-        let status = Command::new("cc")
-            .args(["-shared", "-fPIC", "-O2", "-o"])
-            .arg(&lib)
-            .arg(root.join("tests/c/testlib.c"))
-            .arg("-lm")
-            .status();
-        match status {
-            Ok(s) if s.success() => Some(lib),
-            Ok(s) => panic!("cc failed to build testlib: {s}"),
-            Err(e) => {
-                println!("skipped: no C compiler (cc: {e})");
-                None
-            }
-        }
-    })
-    .as_ref()
-}
+mod support;
 
-fn header() -> String {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    std::fs::read_to_string(root.join("tests/c/testlib.h")).unwrap()
-}
+use support::{setup, testlib_path};
 
-/// A context with testlib.h declared, and the library; `None` to skip.
-fn setup() -> Option<(Ffi, Library)> {
-    let path = testlib_path()?;
-    let ffi = Ffi::new();
-    ffi.cdef(&header()).unwrap();
-    let lib = ffi.dlopen(Some(path.to_str().unwrap())).unwrap();
-    Some((ffi, lib))
-}
-
+/// Calls through `call_unchecked`, for functions with pointers as for the
+/// others: the tests pass pointers from [`addr`] to memory they keep alive
+/// past the call, large enough for what testlib.c does with it.
 fn call(lib: &Library, name: &str, args: &[Value]) -> Value {
-    lib.call(name, args)
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    let args: Vec<Arg<'_>> = args.iter().cloned().map(Arg::from).collect();
+    // SAFETY: as above; testlib's functions use their pointers as testlib.c
+    // documents, and keep none past the call.
+    unsafe { lib.call_unchecked(name, &args) }.unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The address of memory or code, as a raw pointer value.
+trait Addr {
+    fn addr(&self) -> Value;
+}
+
+impl Addr for CData {
+    fn addr(&self) -> Value {
+        Value::Pointer(self.as_ptr())
+    }
+}
+
+impl Addr for Callback {
+    fn addr(&self) -> Value {
+        Value::Pointer(self.as_ptr().cast_mut())
+    }
+}
+
+impl Addr for LocalCallback {
+    fn addr(&self) -> Value {
+        Value::Pointer(self.as_ptr().cast_mut())
+    }
 }
 
 #[test]
@@ -203,7 +191,8 @@ fn typed_handles_cover_every_scalar_kind() {
         .unwrap();
     assert_eq!(many.call((1, 1, 1, 1, 1, 1, 1, 1)), 36);
     let is_null = lib.function::<(*const c_void,), i32>("is_null").unwrap();
-    assert_eq!(is_null.call((std::ptr::null(),)), 1);
+    // SAFETY: is_null only compares its argument with NULL.
+    assert_eq!(unsafe { is_null.call_unchecked((std::ptr::null(),)) }, 1);
     // An enum travels as its integer type.
     let next = lib.function::<(i32,), i32>("next_color").unwrap();
     assert_eq!(next.call((0,)), 5);
@@ -217,7 +206,7 @@ fn pointers_to_owned_memory() {
     call(
         &lib,
         "divmod",
-        &[Value::I32(17), Value::I32(5), (&q).into(), (&r).into()],
+        &[Value::I32(17), Value::I32(5), q.addr(), r.addr()],
     );
     assert_eq!(
         (q.get().unwrap(), r.get().unwrap()),
@@ -229,7 +218,7 @@ fn pointers_to_owned_memory() {
         values.index(i).unwrap().set(i as i32 * 10).unwrap();
     }
     assert_eq!(
-        call(&lib, "sum_ints", &[(&values).into(), Value::I32(4)]),
+        call(&lib, "sum_ints", &[values.addr(), Value::I32(4)]),
         Value::I32(60)
     );
 
@@ -238,7 +227,7 @@ fn pointers_to_owned_memory() {
         &lib,
         "fill_doubles",
         &[
-            (&doubles).into(),
+            doubles.addr(),
             Value::I32(3),
             Value::F64(1.0),
             Value::F64(0.5),
@@ -246,23 +235,23 @@ fn pointers_to_owned_memory() {
     );
     assert_eq!(doubles.index(2).unwrap().get().unwrap(), Value::F64(2.0));
     assert_eq!(
-        call(&lib, "sum_doubles", &[(&doubles).into(), Value::U64(3)]),
+        call(&lib, "sum_doubles", &[doubles.addr(), Value::U64(3)]),
         Value::F64(4.5)
     );
 
     let text = ffi.alloc_string("Hello").unwrap();
-    assert_eq!(call(&lib, "my_strlen", &[(&text).into()]), Value::U64(5));
-    call(&lib, "to_upper", &[(&text).into()]);
+    assert_eq!(call(&lib, "my_strlen", &[text.addr()]), Value::U64(5));
+    call(&lib, "to_upper", &[text.addr()]);
     assert_eq!(text.to_bytes().unwrap(), b"HELLO\0");
     assert_eq!(
-        call(&lib, "count_char", &[(&text).into(), Value::I8(b'L' as i8)]),
+        call(&lib, "count_char", &[text.addr(), Value::I8(b'L' as i8)]),
         Value::I32(2)
     );
 
     // A pointer returned by C is a value: compare it, pass it back.
     let p = call(&lib, "static_int_ptr", &[]);
     let out = ffi.alloc("int *").unwrap();
-    call(&lib, "get_static_int_ptr", &[(&out).into()]);
+    call(&lib, "get_static_int_ptr", &[out.addr()]);
     assert_eq!(out.get().unwrap(), p);
     assert_eq!(
         call(&lib, "is_null", &[Value::Pointer(std::ptr::null_mut())]),
@@ -287,7 +276,7 @@ fn structs_by_value_and_in_memory() {
     call(
         &lib,
         "point_translate",
-        &[(&cell).into(), Value::I32(1), Value::I32(-1)],
+        &[cell.addr(), Value::I32(1), Value::I32(-1)],
     );
     assert_eq!(cell.field("x").unwrap().get().unwrap(), Value::I32(7));
 
@@ -330,10 +319,7 @@ fn structs_by_value_and_in_memory() {
         .unwrap()
         .set(5)
         .unwrap();
-    assert_eq!(
-        call(&lib, "rect_area_ptr", &[(&rect).into()]),
-        Value::I32(20)
-    );
+    assert_eq!(call(&lib, "rect_area_ptr", &[rect.addr()]), Value::I32(20));
     assert_eq!(
         call(&lib, "rect_area", &[rect.get().unwrap()]),
         Value::I32(20)
@@ -359,14 +345,14 @@ fn structs_by_value_and_in_memory() {
     flags.field("d").unwrap().set(1000).unwrap();
     let packed = 1 | 5 << 1 | (-2 & 0xf) << 4 | 1000 << 8;
     assert_eq!(
-        call(&lib, "flags_pack", &[(&flags).into()]),
+        call(&lib, "flags_pack", &[flags.addr()]),
         Value::I32(packed)
     );
     call(
         &lib,
         "flags_set",
         &[
-            (&flags).into(),
+            flags.addr(),
             Value::U32(0),
             Value::U32(7),
             Value::I32(-8),
@@ -401,7 +387,7 @@ fn variadic_calls_promote_their_extra_arguments() {
     assert_eq!(call(&lib, "sum_var_d", &doubles), Value::F64(0.75));
     let spec = ffi.alloc_string("ild").unwrap();
     let mixed = [
-        (&spec).into(),
+        spec.addr(),
         Value::I32(1),
         Value::I64(1 << 40),
         Value::F64(2.9),
@@ -417,10 +403,10 @@ fn variadic_calls_promote_their_extra_arguments() {
         &lib,
         "format_into",
         &[
-            (&buf).into(),
+            buf.addr(),
             Value::U64(16),
-            (&fmt).into(),
-            (&key).into(),
+            fmt.addr(),
+            key.addr(),
             Value::I32(4),
         ],
     );
@@ -447,25 +433,26 @@ fn rust_closures_as_callbacks() {
     let Some((ffi, lib)) = setup() else { return };
     let square = ffi.callback("int(*)(int)", |(x,): (i32,)| x * x).unwrap();
     assert_eq!(
-        call(&lib, "apply", &[(&square).into(), Value::I32(7)]),
+        call(&lib, "apply", &[square.addr(), Value::I32(7)]),
         Value::I32(49)
     );
     assert_eq!(
         call(
             &lib,
             "apply_n",
-            &[(&square).into(), Value::I32(2), Value::I32(3)]
+            &[square.addr(), Value::I32(2), Value::I32(3)]
         ),
         Value::I32(256)
     );
     let apply = lib.function::<(*const c_void, i32), i32>("apply").unwrap();
-    assert_eq!(apply.call((square.as_ptr(), 3)), 9);
+    // SAFETY: `square` is an int(*)(int) that outlives the call.
+    assert_eq!(unsafe { apply.call_unchecked((square.as_ptr(), 3)) }, 9);
 
     let half = ffi
         .callback("double(double)", |(x,): (f64,)| x / 2.0)
         .unwrap();
     assert_eq!(
-        call(&lib, "apply_double", &[(&half).into(), Value::F64(3.0)]),
+        call(&lib, "apply_double", &[half.addr(), Value::F64(3.0)]),
         Value::F64(1.5)
     );
 
@@ -479,12 +466,7 @@ fn rust_closures_as_callbacks() {
     let folded = call(
         &lib,
         "fold_ints",
-        &[
-            (&values).into(),
-            Value::I32(3),
-            (&max).into(),
-            Value::I32(0),
-        ],
+        &[values.addr(), Value::I32(3), max.addr(), Value::I32(0)],
     );
     assert_eq!(folded, Value::I32(9));
 
@@ -501,7 +483,7 @@ fn rust_closures_as_callbacks() {
     call(
         &lib,
         "sort_ints",
-        &[(&values).into(), Value::U64(3), (&descending).into()],
+        &[values.addr(), Value::U64(3), descending.addr()],
     );
     let sorted: Vec<_> = (0..3)
         .map(|i| values.index(i).unwrap().get().unwrap())
@@ -519,7 +501,7 @@ fn rust_closures_as_callbacks() {
         &lib,
         "call_with_userdata",
         &[
-            (&record).into(),
+            record.addr(),
             Value::Pointer(std::ptr::null_mut()),
             Value::I32(11),
         ],
@@ -534,17 +516,27 @@ fn rust_closures_as_callbacks() {
         )
         .unwrap();
     assert_eq!(
-        call(&lib, "apply_many", &[(&many).into(), Value::I32(2)]),
+        call(&lib, "apply_many", &[many.addr(), Value::I32(2)]),
         Value::F64(2.0 + 1.0 + 2.0 + 0.5 + 2.0)
     );
 
-    // A panic stops at the boundary: C sees 0, the test goes on.
+    // A panic stops at the boundary: C sees 0, the caller gets an error.
     let boom = ffi
         .callback("int(*)(int)", |(_,): (i32,)| -> i32 { panic!("boom") })
         .unwrap();
+    // SAFETY: `boom` is an int(*)(int) that outlives the call.
+    let err = unsafe { lib.call_unchecked("apply", &[(&boom).into(), 1.into()]) }.unwrap_err();
     assert_eq!(
-        call(&lib, "apply", &[(&boom).into(), Value::I32(1)]),
-        Value::I32(0)
+        err,
+        Error::CallbackPanicked {
+            message: "boom".into()
+        }
+    );
+    assert_eq!(err.to_string(), "a callback panicked: boom");
+    // The next call is not affected.
+    assert_eq!(
+        call(&lib, "apply", &[square.addr(), Value::I32(1)]),
+        Value::I32(1)
     );
 }
 
@@ -567,12 +559,19 @@ fn globals_are_read_and_written_in_place() {
     origin.field("x").unwrap().set(10).unwrap();
     assert_eq!(call(&lib, "origin_sum", &[]), Value::I32(14));
 
-    let binop = lib.global("binop").unwrap();
+    // A function pointer: writable only through the unsafe global_unchecked.
+    assert!(matches!(
+        lib.global("binop").unwrap().set(original_binop(&lib)),
+        Err(Error::ReadOnly { .. })
+    ));
+    // SAFETY: only int(*)(int, int) callbacks that outlive their use, and
+    // the original value, are written to binop.
+    let binop = unsafe { lib.global_unchecked("binop") }.unwrap();
     let original = binop.get().unwrap();
     let mul = ffi
         .callback("int(*)(int, int)", |(a, b): (i32, i32)| a * b)
         .unwrap();
-    binop.set(&mul).unwrap();
+    binop.set(mul.as_ptr().cast_mut()).unwrap();
     assert_eq!(
         call(&lib, "call_binop", &[Value::I32(6), Value::I32(7)]),
         Value::I32(42)
@@ -594,6 +593,10 @@ fn globals_are_read_and_written_in_place() {
         .unwrap()
         .as_ptr()
         .is_some());
+}
+
+fn original_binop(lib: &Library) -> Value {
+    lib.global("binop").unwrap().get().unwrap()
 }
 
 #[test]
@@ -640,7 +643,7 @@ fn mistakes_are_errors_that_say_what_and_where() {
     ));
     assert_eq!(
         msg(lib.function::<(f64,), i32>("id_int").unwrap_err()),
-        "'id_int': the Rust signature fn(f64) -> i32 does not match the C declaration int(int)"
+        "'id_int': the Rust signature fn(f64) -> i32 does not match the C declaration int id_int(int x)"
     );
     assert!(matches!(
         lib.function::<(u32,), u32>("id_int"),
@@ -666,11 +669,9 @@ fn mistakes_are_errors_that_say_what_and_where() {
     let err = lib.call("declared_but_missing", &[]).unwrap_err();
     assert!(msg(err).contains("'declared_but_missing' not found in library"));
     assert!(matches!(lib.global("add"), Err(Error::NotDeclared { .. })));
-    assert!(ffi
-        .dlopen(Some("/nonexistent/libnothing.so"))
-        .unwrap_err()
-        .to_string()
-        .contains("libnothing"));
+    // SAFETY: the library does not exist, so nothing is loaded.
+    let err = unsafe { ffi.dlopen("/nonexistent/libnothing.so") }.unwrap_err();
+    assert!(matches!(&err, Error::Open { library, .. } if library.contains("libnothing")));
 
     let p = ffi.alloc("struct point").unwrap();
     assert_eq!(
@@ -694,13 +695,15 @@ fn mistakes_are_errors_that_say_what_and_where() {
     let other = Ffi::new();
     other.cdef("struct point { int x, y; };").unwrap();
     let foreign = other.alloc("struct point").unwrap().get().unwrap();
-    assert!(matches!(
+    assert_eq!(
         lib.call("point_sum", &[foreign]),
-        Err(Error::WrongType { .. })
-    ));
+        Err(Error::ForeignType {
+            what: "argument 1 of point_sum()".into()
+        })
+    );
     assert!(matches!(
         ffi.size_of(other.type_of("int").unwrap()),
-        Err(Error::ForeignType)
+        Err(Error::ForeignType { .. })
     ));
 }
 
@@ -708,7 +711,8 @@ fn mistakes_are_errors_that_say_what_and_where() {
 fn declarations_after_dlopen_are_seen() {
     let Some(path) = testlib_path() else { return };
     let ffi = Ffi::new();
-    let lib = ffi.dlopen(Some(path.to_str().unwrap())).unwrap();
+    // SAFETY: what is declared later is testlib.h's own.
+    let lib = unsafe { ffi.dlopen(path) }.unwrap();
     assert!(lib.call("add", &[Value::I32(1), Value::I32(2)]).is_err());
     ffi.cdef("int add(int, int);").unwrap();
     assert_eq!(

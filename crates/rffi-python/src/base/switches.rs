@@ -9,6 +9,7 @@
 //!   positional shortcut of `ffi.new` and `ffi.cast`): the general path
 //!   does everything, so the test suite run this way checks it alone.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 fn env_flag(name: &str) -> bool {
@@ -21,9 +22,19 @@ pub fn force_libffi() -> bool {
     *FORCE.get_or_init(|| env_flag("RFFI_FORCE_LIBFFI"))
 }
 
+/// Whether the fast paths are off: read from the environment once, by
+/// [`read_environment`] at import, then a plain load on every hot path.
+static NO_FAST_PATHS: AtomicBool = AtomicBool::new(false);
+
+/// Reads the switches from the environment; the module runs it first, at
+/// import.
+pub fn read_environment() {
+    NO_FAST_PATHS.store(env_flag("RFFI_NO_FAST_PATHS"), Ordering::Relaxed);
+    force_libffi();
+}
+
 /// Whether the fast paths are on (`RFFI_NO_FAST_PATHS` unset).
 #[inline(always)]
 pub fn fast_paths() -> bool {
-    static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| !env_flag("RFFI_NO_FAST_PATHS"))
+    !NO_FAST_PATHS.load(Ordering::Relaxed)
 }

@@ -4,7 +4,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
 use rffi_call::{CallPlan, Direct, Frame, Reg, Regs, Returned};
-use rffi_types::{Prim, PrimClass, Type, TypeId};
+use rffi_types::TypeId;
 use std::sync::Arc;
 
 use crate::base::errors::IntoPyResult;
@@ -209,7 +209,8 @@ pub fn result_of(py: Python<'_>, f: &CData, returned: Returned) -> PyResult<Py<P
 }
 
 /// The C types of the arguments in the variadic part: they must be cdata,
-/// promoted as C promotes them (float to double, small integers to int).
+/// promoted as C promotes them (`rffi_types::variadic_promotion`: float to
+/// double, small integers to int, arrays to pointers).
 fn variadic_types(f: &CData, args: Args<'_, '_>, fixed: usize) -> PyResult<Vec<TypeId>> {
     let reg = &f.reg;
     let mut out = Vec::new();
@@ -222,21 +223,11 @@ fn variadic_types(f: &CData, args: Args<'_, '_>, fixed: usize) -> PyResult<Vec<T
             )));
         };
         let ty = c.cdata().ty;
-        let promoted = reg.with(|t| match t.get(ty) {
-            Type::Prim(p) if p.class() == PrimClass::Float && p.size() < 8 => {
-                Some(t.prim(Prim::DOUBLE))
-            }
-            Type::Prim(p) if p.is_integer() && p.size() < Prim::INT.size() => {
-                Some(t.prim(if p.is_signed() || p.size() < Prim::INT.size() {
-                    Prim::INT
-                } else {
-                    Prim::UINT
-                }))
-            }
-            Type::Array(item, _) => Some(t.pointer_to(*item)),
-            _ => None,
-        });
-        out.push(promoted.unwrap_or(ty));
+        // C's default argument promotions, as rffi-types states them.
+        let promoted = reg
+            .with(|t| rffi_types::variadic_promotion(t, ty))
+            .map_err(crate::base::errors::type_error)?;
+        out.push(promoted);
     }
     Ok(out)
 }

@@ -3,7 +3,6 @@
 //! in `glue::cdata_type`.
 
 use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::OnceLock;
 
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -26,13 +25,14 @@ pub struct CDataObject {
 /// The type object, made once at import by `glue::cdata_type::create`.
 static TYPE: AtomicPtr<ffi::PyTypeObject> = AtomicPtr::new(std::ptr::null_mut());
 
-/// The vectorcall entry every cdata carries (`calls::entry`), set with the type.
-static ENTRY: OnceLock<ffi::vectorcallfunc> = OnceLock::new();
+/// The vectorcall entry every cdata carries (`calls::entry`), set with the
+/// type (NULL before): a plain load when a cdata is made.
+static ENTRY: AtomicPtr<std::ffi::c_void> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Records the CData type and the vectorcall entry of its objects; the
 /// type's maker calls it once, before any cdata is made.
 pub fn set_type(tp: *mut ffi::PyTypeObject, entry: ffi::vectorcallfunc) {
-    let _ = ENTRY.set(entry);
+    ENTRY.store(entry as *mut std::ffi::c_void, Ordering::Release);
     TYPE.store(tp, Ordering::Release);
 }
 
@@ -146,7 +146,11 @@ pub fn new(py: Python<'_>, value: CData) -> PyResult<Bound<'_, CData>> {
             return Err(PyErr::fetch(py));
         }
         let o = obj as *mut CDataObject;
-        std::ptr::addr_of_mut!((*o).vectorcall).write(ENTRY.get().copied());
+        let entry = ENTRY.load(Ordering::Relaxed);
+        // A non-NULL entry is the `vectorcallfunc` `set_type` stored.
+        let entry = (!entry.is_null())
+            .then(|| std::mem::transmute::<*mut std::ffi::c_void, ffi::vectorcallfunc>(entry));
+        std::ptr::addr_of_mut!((*o).vectorcall).write(entry);
         std::ptr::addr_of_mut!((*o).value).write(value);
         Ok(Bound::from_owned_ptr(py, obj).cast_into_unchecked())
     }

@@ -52,7 +52,9 @@ impl Lib {
                 "ctypes.util.find_library() did not manage to locate a library called ''",
             ));
         }
-        let lib = match Library::open(name, flags) {
+        // SAFETY: loading runs the library's initialisers; the program chose
+        // the library, as with cffi's dlopen.
+        let lib = match unsafe { Library::open(name, flags) } {
             Ok(lib) => lib,
             Err(first) => {
                 let found = match name {
@@ -60,7 +62,8 @@ impl Lib {
                     _ => None,
                 };
                 match found {
-                    Some(path) => Library::open(Some(&path), flags).py()?,
+                    // SAFETY: as above, for the file ctypes found.
+                    Some(path) => unsafe { Library::open(Some(&path), flags) }.py()?,
                     // cffi: a short name that ctypes cannot find is reported alone.
                     None if name.is_some_and(|n| !n.contains('/')) => {
                         return Err(PyOSError::new_err(format!(
