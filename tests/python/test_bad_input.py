@@ -179,6 +179,19 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("new-function-type", "ffi.new('int(int)')", ("TypeError", "CDefError")),
     ("array-of-void", "ffi.new('void[3]')", ("TypeError", "CDefError", "ValueError")),
     ("array-of-opaque", "ffi.new('counter_obj[2]')", ("TypeError", "CDefError", "ValueError")),
+    # writes past the memory that cffi makes (heap overflows)
+    (
+        "flexible-member-assign-too-long",
+        "ffi.cdef('struct fxa { int n; int d[]; };'); p = ffi.new('struct fxa *', [1, [1, 2, 3]]);"
+        " p.d = ffi.new('int[]', 1000)",
+        ("IndexError",),
+    ),
+    (
+        "flexible-member-in-list-argument",
+        "ffi.cdef('struct fxb { int n; int d[]; };');"
+        " ffi.callback('int(struct fxb *)', lambda p: p.n)([[7, [1, 2, 3]]])",
+        ("IndexError",),
+    ),
 ]
 
 # Malformed cdef sources: each must raise (CDefError mostly; FFIError for redeclarations;
@@ -295,4 +308,31 @@ def test_interpreter_survives_many_bad_inputs_in_one_process():
         f"try:\n    exec({c!r})\nexcept Exception:\n    pass" for _, c, _ in CASES
     )
     code += "\nassert lib.add(2, 3) == 5\n"
+    assert run_isolated(code) == {"ok": True}
+
+
+def test_global_write_keeps_the_library_mapped_while_the_value_converts():
+    # The conversion of the value runs Python code that closes the library: the write must
+    # still land in mapped memory (a copy of the library, so that closing really unmaps it).
+    code = textwrap.dedent(
+        """
+        import os, shutil, tempfile
+        path = os.path.join(tempfile.mkdtemp(), "libcopy.so")
+        shutil.copy(LIBPATH, path)
+        copy = ffi.dlopen(path)
+
+        class ClosesTheLibrary:
+            def __int__(self):
+                ffi.dlclose(copy)
+                return 5
+
+        copy.counter = ClosesTheLibrary()
+        try:
+            copy.counter
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("a closed library still reads")
+        """
+    )
     assert run_isolated(code) == {"ok": True}

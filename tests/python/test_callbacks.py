@@ -419,6 +419,29 @@ def test_struct_arguments_and_results(backend):
     assert (out.a, out.b) == (9, 3.0)
 
 
+def test_struct_argument_kept_after_the_callback_still_holds_its_value():
+    # cffi's struct argument points into libffi's copy on the stack, which is gone once the
+    # callback returns: a kept one then reads (and writes) a dead stack frame. rffi's holds a
+    # copy of its own, shown as the same reference type.
+    from rffi import FFI
+
+    ffi = FFI()
+    ffi.cdef("struct pt { int x, y; };")
+    kept = []
+
+    def keep(s):
+        kept.append(s)
+        s.x += 100
+        return s.x + s.y
+
+    cb = ffi.cast("int(*)(struct pt)", ffi.callback("int(struct pt)", keep))
+    assert [cb([3, 4]), cb([5, 6]), cb([7, 8])] == [107, 111, 115]
+    assert [(s.x, s.y) for s in kept] == [(103, 4), (105, 6), (107, 8)]
+    assert repr(kept[0]).startswith("<cdata 'struct pt &' 0x")
+    kept[0].y = 40
+    assert (kept[0].y, kept[1].y) == (40, 6)
+
+
 def test_exception_with_pointer_arguments_keeps_them_for_the_traceback(backend):
     ffi = backend()
     tracebacks = []

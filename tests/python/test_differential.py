@@ -730,6 +730,19 @@ for name, code in [
 ]:
     snippet(name, code)
 
+# ---- slices assigned from cdata, and pointer arguments given as lists: only an array of the
+# same item type is copied as bytes, and no temporary array is made of items of unknown size
+for name, code in [
+    ("slice-assign-same-items", "d = ffi.new('int[4]'); d[1:3] = ffi.new('int[2]', [5, 6]); list(d)"),
+    ("slice-assign-other-items", "d = ffi.new('int[4]'); d[0:4] = ffi.new('char[4]', b'abc'); list(d)"),
+    ("slice-assign-other-items-foreign", "b = ffi.new('char[64]', b'abcdefgh'); s = ffi.cast('char[4]', ffi.cast('void *', b)); d = ffi.new('int[4]'); d[0:4] = s"),
+    ("slice-assign-char-from-int-array", "d = ffi.new('char[2]'); d[0:2] = ffi.new('int[2]', [65, 66])"),
+    ("slice-assign-from-pointer", "d = ffi.new('int[2]'); d[0:2] = ffi.new('int *')"),
+    ("call-list-for-open-array-pointer", "ffi.callback('int(int(*)[])', lambda p: 0)([[1, 2, 3]])"),
+    ("call-list-for-opaque-pointer", "f = FFI(); f.cdef('struct opq;'); f.callback('int(struct opq *)', lambda p: 0)([1])"),
+]:
+    snippet(name, code)
+
 
 # ---------------------------------------------------------------------------------------------
 # Known differences: the exception type must match, its message may differ. Every entry says why.

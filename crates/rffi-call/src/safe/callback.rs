@@ -25,7 +25,13 @@ fn handler<A: CArgs, R: CResult>(f: impl Fn(A) -> R) -> impl Fn(&[*const u8], *m
         let token = Checked {
             addr: NonNull::dangling(),
         };
-        let run = std::panic::AssertUnwindSafe(|| f(A::read_args(args, &token)));
+        // SAFETY: this closure runs only as the handler of a callback whose
+        // plan was checked against `fn(A) -> R` (`typed_callback` and
+        // `typed_local_callback` check it before making one), and its
+        // trampoline passes one pointer per parameter, each to a value of
+        // the parameter's C type.
+        let read = || unsafe { A::read_args(args, &token) };
+        let run = std::panic::AssertUnwindSafe(|| f(read()));
         let r = match std::panic::catch_unwind(run) {
             Ok(r) => r,
             Err(payload) => {

@@ -231,8 +231,15 @@ pub trait CArgs: 'static + sealed::Args {
     fn names() -> Vec<&'static str>;
     #[doc(hidden)]
     fn call_with<R: CResult>(self, f: &Checked) -> R;
+    /// The arguments a callback was given.
+    ///
+    /// # Safety
+    /// `args` has one pointer per parameter, each to a readable value of
+    /// that parameter's C type (any alignment): what the trampoline of a
+    /// callback whose plan was checked against `Self` passes. (The token
+    /// proves nothing about `args`.)
     #[doc(hidden)]
-    fn read_args(args: &[*const u8], token: &Checked) -> Self;
+    unsafe fn read_args(args: &[*const u8], token: &Checked) -> Self;
     /// Writes the arguments at the first slots of `slots` in `frame`.
     #[doc(hidden)]
     fn write_frame(self, slots: &[ArgSlot], frame: &mut Frame) -> Result<(), SafeError>;
@@ -369,10 +376,10 @@ macro_rules! tuples {
             }
 
             #[allow(unused_variables, unused_unsafe, clippy::unused_unit)]
-            fn read_args(args: &[*const u8], _: &Checked) -> Self {
-                // SAFETY: the callback's plan was checked against these types
-                // and libffi passes one pointer per parameter, each to a value
-                // of the parameter's C type (maybe unaligned for us).
+            unsafe fn read_args(args: &[*const u8], _: &Checked) -> Self {
+                // SAFETY: per this function's contract, one pointer per
+                // parameter, each to a value of the parameter's C type (maybe
+                // unaligned for us).
                 unsafe { ($(std::ptr::read_unaligned(args[$idx].cast::<$name>()),)*) }
             }
         }

@@ -18,6 +18,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
+use pyo3::IntoPyObjectExt;
 use rffi_call::{CallPlan, Callback};
 use rffi_types::{Type, TypeId};
 
@@ -153,9 +154,25 @@ impl ArgConv {
                 }
                 ArgConv::General { ty, shape } => {
                     return Python::attach(|py| {
-                        convert::read_shaped(py, reg, ty, shape, p as usize, &Owner::None)
-                            .map(Py::into_ptr)
-                            .map_err(|e| raise(py, e))
+                        // `p` holds the argument, per this function's
+                        // contract. A record argument is copied into memory
+                        // of its own: libffi's copy is gone once the callback
+                        // returns, and a cdata kept from the call (cffi's
+                        // points there) would then read and write a dead
+                        // stack frame.
+                        let value = match shape {
+                            Shape::Record { .. } => CData::owned_copy(reg, ty, p as usize)
+                                .and_then(|c| {
+                                    let c = CData {
+                                        origin: Origin::Reference,
+                                        releasable: false,
+                                        ..c
+                                    };
+                                    c.into_py_any(py)
+                                }),
+                            _ => convert::read_shaped(py, reg, ty, shape, p as usize, &Owner::None),
+                        };
+                        value.map(Py::into_ptr).map_err(|e| raise(py, e))
                     });
                 }
             }
@@ -215,6 +232,36 @@ fn layout() -> Option<Layout> {
 /// Each argument has its own spare, only ever holding cdata that argument
 /// made with `CData::shaped(reg, ty, shape, addr, Owner::None)`: they differ
 /// in `addr` alone (see [`retarget`]).
+///
+/// Why a reference count of 1 is a sound uniqueness test here, CPython 3.14
+/// included. Since 3.14 the interpreter pushes some locals onto its operand
+/// stack as *borrowed* references (`LOAD_FAST_BORROW`), which do not count:
+/// an object that a C function receives as an argument may show a count of
+/// 1 while the caller's frame still uses it, so "`Py_REFCNT(arg) == 1` means
+/// the argument is a temporary I may reuse" (numpy's elision of temporaries)
+/// broke, and CPython added `PyUnstable_Object_IsUniqueReferencedTemporary`
+/// for that question (gh-133164). The test here asks a different question:
+/// the object is one this module made, and the count is taken on a strong
+/// reference this module owns (the argument array of the call, later the
+/// slot). A borrowed stack reference always borrows from a strong reference
+/// that outlives it (a local of the running frame, which holds a counted
+/// reference: a Python function's parameters are new references, taken when
+/// its frame is set up and given back when the frame is cleared), so while
+/// the count is 1 and that one count is ours, nothing else can refer to the
+/// object, borrowed or not. The test runs only when no Python frame that
+/// received the object is running: after `PyObject_Vectorcall` returned
+/// (a frame kept by a traceback, `sys._getframe()` or a generator holds its
+/// locals as counted references), and again when the slot is taken, before
+/// the object is handed out. This is the question CPython's
+/// `PyUnstable_Object_IsUniquelyReferenced` (3.14) answers, and on builds
+/// with the GIL that function is this same comparison.
+///
+/// This relies on the GIL: `retarget` writes to the object's contents, which
+/// is sound while the GIL (held through `PyGILState_Ensure`) keeps other
+/// threads out. On a free-threaded build (3.13t, 3.14t) the count is split
+/// between the owning thread and the others and is not a uniqueness test
+/// by itself; there spares would have to use
+/// `PyUnstable_Object_IsUniquelyReferenced` or be turned off.
 struct Spare {
     slot: AtomicPtr<ffi::PyObject>,
     /// `None` disables spares.
@@ -305,6 +352,8 @@ fn new_cdata(py: Python<'_>, value: CData) -> Result<*mut ffi::PyObject, Raised>
 }
 
 /// Whether only the caller refers to `obj`: one reference, no weak ones.
+/// (Why a count of 1 means that here, borrowed stack references of CPython
+/// 3.14 notwithstanding: see [`Spare`].)
 ///
 /// # Safety
 /// The GIL is held and `obj` is a live CData object the caller owns a
@@ -511,11 +560,20 @@ struct Target {
 }
 
 impl Target {
-    fn run(&self, args: &[*const u8], result: *mut u8) {
+    /// One call from C: the body of the libffi closure.
+    ///
+    /// # Safety
+    /// As libffi calls a closure handler for this signature: `args` has one
+    /// pointer per parameter, each to a readable value of its type, and
+    /// `result` has writable room for a value of the result type (at least
+    /// `ret_size` bytes), all valid until this returns.
+    unsafe fn run(&self, args: &[*const u8], result: *mut u8) {
         // SAFETY: always safe to call.
         if unsafe { ffi::Py_IsInitialized() } == 0 {
             // Nothing can run once Python is gone: C gets the error value.
-            self.write_error_value(result);
+            // SAFETY: `result` has room for the result, per this function's
+            // contract.
+            unsafe { self.write_error_value(result) };
             return;
         }
         let _gil = Gil::ensure();
@@ -524,11 +582,14 @@ impl Target {
         // would be deferred): values are raw references or `Bound`s, and the
         // slow paths run inside `Python::attach`.
         let py = unsafe { Python::assume_attached() };
-        // SAFETY: the GIL is held and libffi passed one pointer per parameter.
+        // SAFETY: the GIL is held; `args` and `result` are as `call` needs,
+        // per this function's contract.
         if let Err(stage) = unsafe { self.call(py, args, result) } {
             Python::attach(|py| {
                 let err = PyErr::fetch(py);
-                self.failed(py, err, stage, result);
+                // SAFETY: `result` has room for the result, per this
+                // function's contract.
+                unsafe { self.failed(py, err, stage, result) };
             });
         }
     }
@@ -645,11 +706,24 @@ impl Target {
             }
             RetConv::Void | RetConv::General => {}
         }
-        Python::attach(|py| self.store(py, value, result).map_err(|e| raise(py, e)))
+        Python::attach(|py| {
+            // SAFETY: `result` has room for the result, per this function's
+            // contract.
+            unsafe { self.store(py, value, result) }.map_err(|e| raise(py, e))
+        })
     }
 
     /// The general conversion of a result (or of what `onerror` returned).
-    fn store(&self, py: Python<'_>, value: &Bound<'_, PyAny>, result: *mut u8) -> PyResult<()> {
+    ///
+    /// # Safety
+    /// `result` has writable room for a value of the result type, valid
+    /// until this returns (libffi's result buffer during the call).
+    unsafe fn store(
+        &self,
+        py: Python<'_>,
+        value: &Bound<'_, PyAny>,
+        result: *mut u8,
+    ) -> PyResult<()> {
         if matches!(self.ret_conv, RetConv::Void) {
             if value.is_none() {
                 return Ok(());
@@ -658,22 +732,29 @@ impl Target {
                 "callback with the return type 'void' must return None",
             ));
         }
-        convert::write(py, &self.reg, self.ret, result as usize, value)
+        // SAFETY: `result` has room for a value of `self.ret`, per this
+        // function's contract; libffi keeps it while the callback runs.
+        unsafe { convert::write(py, &self.reg, self.ret, result as usize, value) }
     }
 
     /// cffi's behaviour when the Python side raised: give C the `error`
     /// value and report the exception, or hand it to `onerror`, whose result
     /// (unless None) is given to C instead. When `onerror` fails too, both
     /// exceptions are reported, the second as raised while handling the first.
-    fn failed(&self, py: Python<'_>, err: PyErr, stage: Stage, result: *mut u8) {
-        self.write_error_value(result);
+    ///
+    /// # Safety
+    /// As for [`store`](Self::store).
+    unsafe fn failed(&self, py: Python<'_>, err: PyErr, stage: Stage, result: *mut u8) {
+        // SAFETY: per this function's contract.
+        unsafe { self.write_error_value(result) };
         let Some(onerror) = &self.onerror else {
             self.report(py, err, stage);
             return;
         };
         let args = (err.get_type(py), err.value(py).clone(), err.traceback(py));
         let second = match onerror.bind(py).call1(args) {
-            Ok(v) if !v.is_none() => self.store(py, &v, result).err(),
+            // SAFETY: per this function's contract.
+            Ok(v) if !v.is_none() => unsafe { self.store(py, &v, result) }.err(),
             Ok(_) => None,
             Err(e) => Some(e),
         };
@@ -700,15 +781,21 @@ impl Target {
         report_unraisable(py, err, &header);
     }
 
-    fn write_error_value(&self, result: *mut u8) {
+    /// Gives C the result for a call that failed: `error`, or zeroes.
+    ///
+    /// # Safety
+    /// `result` has `ret_size` writable bytes.
+    unsafe fn write_error_value(&self, result: *mut u8) {
         let size = self.ret_size;
         match &self.error {
-            // SAFETY: the result buffer holds a value of the result type,
-            // `size` bytes, and the error cell was made for that type.
+            // SAFETY: `result` has `size` writable bytes, per this function's
+            // contract; the error cell was made for the result type (`size`
+            // bytes) and is our own memory, apart from libffi's buffer.
             Some(mem) => unsafe {
                 std::ptr::copy_nonoverlapping(mem.addr() as *const u8, result, size)
             },
-            // SAFETY: as above.
+            // SAFETY: `result` has `size` writable bytes, per this function's
+            // contract.
             None => unsafe { std::ptr::write_bytes(result, 0, size) },
         }
     }
@@ -814,7 +901,8 @@ pub fn make(
         Some(e) => {
             let (size, align) = reg.with(|t| t.size_align(sig.ret)).py()?;
             let mem = Memory::zeroed(size, align)?;
-            convert::write(py, reg, sig.ret, mem.addr(), e)?;
+            // SAFETY: `mem`, new and held here, has the result type's size.
+            unsafe { convert::write(py, reg, sig.ret, mem.addr(), e)? };
             Some(mem)
         }
         None => None,
@@ -843,8 +931,12 @@ pub fn make(
     };
     let target = Arc::new(target);
     let runs = target.clone();
-    let callback =
-        Callback::new(plan, Box::new(move |args, result| runs.run(args, result))).py()?;
+    // SAFETY: rffi-call runs this handler only from the
+    // libffi closure it made with `plan`, the plan of this signature, which
+    // passes one pointer per parameter to its value and `result` with room
+    // for the result (`ret_size` bytes, at least a register's worth).
+    let handler = move |args: &[*const u8], result: *mut u8| unsafe { runs.run(args, result) };
+    let callback = Callback::new(plan, Box::new(handler)).py()?;
     let code = callback.code();
     let callback = Held {
         _callback: callback,

@@ -121,7 +121,9 @@ pub fn call_with(py: Python<'_>, f: &CData, args: Args<'_, '_>) -> PyResult<Py<P
     let mut keep = Keep::default();
     let base = frame.as_mut_ptr() as usize;
     for (slot, arg) in plan.args().iter().zip(args.iter()) {
-        convert::write_arg(py, reg, slot.ty, base + slot.offset, &arg, &mut keep)?;
+        // SAFETY: the plan lays out `frame` (alive here) with a slot of
+        // `slot.ty`'s size at `slot.offset`.
+        unsafe { convert::write_arg(py, reg, slot.ty, base + slot.offset, &arg, &mut keep)? };
     }
     let mut result = plan.result_buffer();
     let code = SendPtr(f.addr as *const std::ffi::c_void);
@@ -141,9 +143,14 @@ pub fn call_with(py: Python<'_>, f: &CData, args: Args<'_, '_>) -> PyResult<Py<P
     let ret = plan.ret();
     let addr = result.as_mut_ptr() as usize;
     if let Shape::Record { .. } = reg.shape(ret) {
-        return CData::owned_copy(reg, ret, addr)?.into_py_any(py);
+        // SAFETY: the plan's result buffer (alive here) holds the record the
+        // call returned, of type `ret`.
+        return unsafe { CData::owned_copy(reg, ret, addr)? }.into_py_any(py);
     }
-    convert::read(py, reg, ret, addr, &owner)
+    // SAFETY: the plan's result buffer (alive here) holds the call's result
+    // of type `ret`, a scalar or a pointer (C returns no arrays), which is
+    // read here and not kept.
+    unsafe { convert::read(py, reg, ret, addr, &owner) }
 }
 
 /// A call through registers, for scalar signatures: arguments convert

@@ -135,6 +135,9 @@ pub struct CData {
     /// Made by `ffi.new`, an allocator, `ffi.gc` or `ffi.from_buffer`: may be
     /// given to `ffi.release` and used with `with` (derived cdata may not).
     pub releasable: bool,
+    /// See the module's comment. For a primitive type this must be a cell
+    /// that `owner` keeps, holding a value of the type: `scalar_value` reads
+    /// it with no check (only `CData::value` and `ffi.gc` make such cdata).
     pub addr: usize,
     pub owner: Owner,
     /// `reg.shape(ty)`, kept so the hot paths need not ask.
@@ -261,7 +264,11 @@ impl CData {
             return None;
         }
         let s = shape.scalar()?;
-        // SAFETY: primitive cdata own a cell holding a value of their type.
+        // SAFETY: a cdata of a primitive type is made only by `CData::value`,
+        // whose `addr` is a 16-byte cell of its own memory holding a value of
+        // the type, kept by `owner` (never released: such a cdata is not
+        // releasable), or by `ffi.gc` of one (`lifetime::gc`), whose owner
+        // keeps the original cdata, and so its cell, even after a release.
         Some(unsafe { memory::read(self.addr as *const u8, s) })
     }
 
@@ -632,12 +639,17 @@ impl CData {
 impl CData {
     /// A new owning cdata holding a copy of the value of type `ty` at `src`
     /// (struct results of calls).
-    pub fn owned_copy(reg: &Arc<Registry>, ty: TypeId, src: usize) -> PyResult<CData> {
+    ///
+    /// # Safety
+    /// `src` starts the readable bytes of a complete value of type `ty`
+    /// (`size_of(ty)` of them, any alignment).
+    pub unsafe fn owned_copy(reg: &Arc<Registry>, ty: TypeId, src: usize) -> PyResult<CData> {
         let (size, align) = reg
             .with(|t| t.size_align(ty))
             .map_err(crate::base::errors::type_error)?;
         let mem = Memory::zeroed(size, align)?;
-        // SAFETY: `src` holds a value of `ty`, `size` bytes, and `mem` is new.
+        // SAFETY: `src` holds a value of `ty`, `size` readable bytes, per this
+        // function's contract, and `mem` is new, so they do not overlap.
         unsafe { std::ptr::copy_nonoverlapping(src as *const u8, mem.addr() as *mut u8, size) };
         Ok(new_owned(reg, ty, reg.shape(ty), mem, None, Origin::Owning))
     }

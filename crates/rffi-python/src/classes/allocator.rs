@@ -154,7 +154,9 @@ fn allocate(
             // write as in cffi.
             if let Some(init) = init.filter(|i| len.is_some() || !i.is_instance_of::<PyInt>()) {
                 let sized = reg.with(|t| t.array_of(item, Some(n)));
-                convert::write(py, reg, sized, mem.addr(), init)?;
+                // SAFETY: `mem`, just obtained and held here, has `total`
+                // bytes, the size of `sized` (`n` items of `size` bytes).
+                unsafe { convert::write(py, reg, sized, mem.addr(), init)? };
             }
             (mem, if len.is_none() { Some(n) } else { None })
         }
@@ -186,7 +188,9 @@ fn new_item(
         None => init.clone(),
     };
     let end = mem.addr() + mem.size();
-    convert::write_within(py, reg, item, mem.addr(), &init, Some(end))?;
+    // SAFETY: `mem`, just obtained and held here, has room for one `item`
+    // (sized for the flexible array member `init` sets), and `end` is its end.
+    unsafe { convert::write_within(py, reg, item, mem.addr(), &init, Some(end))? };
     Ok(mem)
 }
 

@@ -72,13 +72,19 @@ impl Buffer {
         })
     }
 
-    fn bytes(&self) -> &[u8] {
+    /// The bytes this buffer covers, refused once `ffi.release` let them go.
+    fn bytes(&self) -> PyResult<&[u8]> {
+        self.owner.check_live()?;
         if self.size == 0 {
-            return &[];
+            return Ok(&[]);
         }
-        // SAFETY: the buffer was made from a cdata covering `size` bytes, and
-        // `owner` keeps that memory alive as long as this object.
-        unsafe { std::slice::from_raw_parts(self.addr as *const u8, self.size) }
+        // SAFETY: the buffer was made (above, its only constructor) from a
+        // cdata whose `size` bytes were checked: outside the NULL page and
+        // within its owner's memory when that is known; `owner` keeps that
+        // memory as long as this object, and it was not released (just
+        // checked). The slice lives only while the caller copies it out,
+        // with no Python code run meanwhile.
+        Ok(unsafe { std::slice::from_raw_parts(self.addr as *const u8, self.size) })
     }
 
     fn range(&self, key: &Bound<'_, PyAny>) -> PyResult<(usize, usize)> {
@@ -127,17 +133,13 @@ impl Buffer {
     ) -> PyResult<Py<PyAny>> {
         let py = other.py();
         let theirs = match other.cast::<Buffer>() {
-            Ok(b) => {
-                b.get().owner.check_live()?;
-                new_bytes(py, b.get().bytes())?
-            }
+            Ok(b) => new_bytes(py, b.get().bytes()?)?,
             Err(_) => match pyo3::types::PyMemoryView::from(other) {
                 Ok(view) => view.call_method0("tobytes")?.cast_into::<PyBytes>()?,
                 Err(_) => return Ok(py.NotImplemented()),
             },
         };
-        self.owner.check_live()?;
-        let ours = new_bytes(py, self.bytes())?;
+        let ours = new_bytes(py, self.bytes()?)?;
         Ok(ours.rich_compare(theirs, op)?.unbind())
     }
 
@@ -158,7 +160,7 @@ impl Buffer {
         key: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let (a, b) = self.range(key)?;
-        new_bytes(py, &self.bytes()[a..b])
+        new_bytes(py, &self.bytes()?[a..b])
     }
 
     fn __setitem__(&self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {

@@ -196,7 +196,9 @@ impl Lib {
         let owner = self.global_owner(py, ty, addr)?;
         if let Shape::Array { .. } = self.reg.shape(ty) {
             // As cffi: the address of a global array is the array itself.
-            return convert::read(py, &self.reg, ty, addr, &owner);
+            // SAFETY: nothing is read for an array; the cdata made holds
+            // `owner`, which keeps the library mapped.
+            return unsafe { convert::read(py, &self.reg, ty, addr, &owner) };
         }
         let ptr = self.reg.with(|t| t.pointer_to(ty));
         CData::plain(&self.reg, ptr, addr, owner).into_py_any(py)
@@ -237,7 +239,13 @@ impl Lib {
             Some(Symbol::Variable { ty, .. }) => {
                 let addr = this.address(name)?;
                 let owner = this.global_owner(py, ty, addr)?;
-                return convert::read(py, &this.reg, ty, addr, &owner);
+                // SAFETY: `addr` is the library's symbol for this variable,
+                // which holds a value of `ty` as the cdef declares (the
+                // declaration is trusted, as in cffi); the library stays
+                // mapped while this runs (the `Lib` holds it, with the GIL
+                // held and no Python code run by a read) and after, through
+                // `owner` in the cdata made for an array or record.
+                return unsafe { convert::read(py, &this.reg, ty, addr, &owner) };
             }
             Some(Symbol::Constant(v)) => v.into_py_any(py)?,
             Some(Symbol::Function(ty)) => {
@@ -258,7 +266,14 @@ impl Lib {
                 is_const: false,
             }) => {
                 let addr = self.address(name)?;
-                convert::write(py, &self.reg, ty, addr, value)
+                // Converting `value` runs Python code, which may `ffi.dlclose`
+                // this library: a second user of its owner makes that close
+                // wait (see `Lib::close`) until this write is done.
+                let _mapped = self.owner();
+                // SAFETY: `addr` is the library's symbol for this variable,
+                // which holds a writable value of `ty` as the cdef declares
+                // (trusted, as in cffi); `_mapped` keeps the library mapped.
+                unsafe { convert::write(py, &self.reg, ty, addr, value) }
             }
             Some(_) => Err(PyAttributeError::new_err(format!(
                 "cannot write to function or constant '{name}'"

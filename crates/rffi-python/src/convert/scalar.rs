@@ -67,15 +67,19 @@ impl FastField {
     #[inline]
     pub unsafe fn read(&self, py: Python<'_>, this: &CData, base: usize) -> *mut ffi::PyObject {
         if self.kind == Kind::Other {
-            let r = crate::convert::value::read_field(
-                py,
-                &this.reg,
-                base,
-                &self.field,
-                self.shape,
-                &this.owner,
-                this.origin == crate::cdata::value::Origin::Owning,
-            );
+            // SAFETY: the member's bytes in the record at `base` are
+            // readable, per the caller; `this.owner` keeps them.
+            let r = unsafe {
+                crate::convert::value::read_field(
+                    py,
+                    &this.reg,
+                    base,
+                    &self.field,
+                    self.shape,
+                    &this.owner,
+                    this.origin == crate::cdata::value::Origin::Owning,
+                )
+            };
             return into_slot(py, r);
         }
         // SAFETY: not a bitfield (those are `Other`): the member's bytes lie
@@ -93,14 +97,18 @@ impl ItemRead {
     #[inline]
     pub unsafe fn read(&self, py: Python<'_>, this: &CData, addr: usize) -> *mut ffi::PyObject {
         if self.kind == Kind::Other {
-            let r = crate::convert::value::read_shaped(
-                py,
-                &this.reg,
-                self.ty,
-                self.shape,
-                addr,
-                &this.owner,
-            );
+            // SAFETY: the item's bytes at `addr` are readable, per the
+            // caller; `this.owner` keeps them.
+            let r = unsafe {
+                crate::convert::value::read_shaped(
+                    py,
+                    &this.reg,
+                    self.ty,
+                    self.shape,
+                    addr,
+                    &this.owner,
+                )
+            };
             return into_slot(py, r);
         }
         // SAFETY: as the caller guarantees.

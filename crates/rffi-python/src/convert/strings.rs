@@ -19,7 +19,11 @@ fn items(c: &CData) -> Option<(rffi_types::TypeId, Shape, Option<usize>)> {
 }
 
 /// Reads code units of `size` bytes from `addr` until a zero or `limit`.
-fn units_until_nul(addr: usize, size: u8, limit: Option<usize>) -> Vec<u32> {
+///
+/// # Safety
+/// The units from `addr` are readable up to the first zero unit, or up to
+/// `limit` units when that comes first.
+unsafe fn units_until_nul(addr: usize, size: u8, limit: Option<usize>) -> Vec<u32> {
     let scalar = Scalar::Int {
         size,
         signed: false,
@@ -27,7 +31,8 @@ fn units_until_nul(addr: usize, size: u8, limit: Option<usize>) -> Vec<u32> {
     let mut out = Vec::new();
     let mut i = 0;
     while limit.is_none_or(|l| i < l) {
-        // SAFETY: C strings are read up to their NUL, or within the array's length.
+        // SAFETY: unit `i` comes before the first zero unit and before
+        // `limit`, so it is readable per this function's contract.
         let Value::Int(u) =
             (unsafe { memory::read((addr + i * size as usize) as *const u8, scalar) })
         else {
@@ -155,7 +160,11 @@ pub fn string(py: Python<'_>, c: &CData, maxlen: isize) -> PyResult<Py<PyAny>> {
             crate::convert::strings::new_bytes(py, bytes)?.into_py_any(py)
         }
         Shape::WideChar { size } => {
-            let units = units_until_nul(c.addr, size, limit);
+            // SAFETY: `c` is live and not in the NULL page (checked above);
+            // `limit` keeps the read within the array's length and within
+            // the memory its owner holds when that is known; otherwise it is
+            // C's string, read up to its NUL as cffi reads it.
+            let units = unsafe { units_until_nul(c.addr, size, limit) };
             decode_wide(&units, size).into_py_any(py)
         }
         _ => Err(unexpected(c)),
@@ -250,7 +259,14 @@ pub fn unpack(py: Python<'_>, c: &CData, length: isize) -> PyResult<Py<PyAny>> {
             within(length)?;
             let shape = c.reg.shape(item);
             for i in 0..length {
-                let v = convert::read_shaped(py, &c.reg, item, shape, c.addr + i * size, &c.owner)?;
+                // SAFETY: item `i < length` of `c`, which is live and not in
+                // the NULL page; `within` checked `length` items against the
+                // array's length and its owner's memory (else they are C's,
+                // as the caller says); the cdata made for array or record
+                // items hold `c.owner`.
+                let v = unsafe {
+                    convert::read_shaped(py, &c.reg, item, shape, c.addr + i * size, &c.owner)?
+                };
                 // SAFETY: `i` is below the list's length; its slot is empty,
                 // and the reference is given to the list.
                 unsafe { pyo3::ffi::PyList_SET_ITEM(list.as_ptr(), i as isize, v.into_ptr()) };

@@ -187,20 +187,35 @@ fn to_wide_char(reg: &Registry, ty: TypeId, size: u8, obj: &Bound<'_, PyAny>) ->
 
 /// Writes the value of `obj` at `addr` as a C value of type `ty`, following
 /// cffi's rules for initializers and assignments.
-pub fn write(
+///
+/// # Safety
+/// `addr` is the start of writable memory holding (or meant to hold) a value
+/// of type `ty` — its `size_of(ty)` bytes, any alignment — which stays
+/// allocated until this returns, although converting `obj` runs Python code
+/// (see `cdata::value::writing_into`, which keeps a released owner's bytes
+/// in place meanwhile). An array type without a length is written with as
+/// many items as `obj` has, so the caller guarantees room for them, which
+/// `write_within` with `end` checks instead.
+pub unsafe fn write(
     py: Python<'_>,
     reg: &Arc<Registry>,
     ty: TypeId,
     addr: usize,
     obj: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
-    write_within(py, reg, ty, addr, obj, None)
+    // SAFETY: the contract of `write` is `write_within`'s with no `end`.
+    unsafe { write_within(py, reg, ty, addr, obj, None) }
 }
 
 /// [`write()`] into memory that ends at `end` when that is known: a
 /// flexible array member (`int d[];`), whose type has no length, takes no
 /// more items than fit before it.
-pub fn write_within(
+///
+/// # Safety
+/// As for [`write()`], except that with `end` given the memory from `addr`
+/// to `end` is what the caller guarantees for an array without a length (a
+/// flexible array member at the end of a record, or such a record itself).
+pub unsafe fn write_within(
     py: Python<'_>,
     reg: &Arc<Registry>,
     ty: TypeId,
@@ -209,12 +224,11 @@ pub fn write_within(
     end: Option<usize>,
 ) -> PyResult<()> {
     let shape = reg.shape(ty);
-    let p = addr as *mut u8;
-    match shape {
+    let v = match shape {
         Shape::Int { size, signed, .. } => {
             let v = to_integer(obj)?;
             check_range(reg, ty, v, size, signed)?;
-            write_scalar(p, shape, Value::Int(v));
+            Value::Int(v)
         }
         Shape::Bool => {
             let v = to_integer(obj)?;
@@ -223,39 +237,49 @@ pub fn write_within(
                     "integer {v} does not fit '_Bool'"
                 )));
             }
-            write_scalar(p, shape, Value::Int(v));
+            Value::Int(v)
         }
-        Shape::Char => write_scalar(p, shape, Value::Int(to_char(reg, ty, obj)?)),
-        Shape::WideChar { size } => {
-            write_scalar(p, shape, Value::Int(to_wide_char(reg, ty, size, obj)?))
-        }
-        Shape::Float { .. } | Shape::LongDouble => {
-            write_scalar(p, shape, Value::Float(to_float(obj)?))
-        }
+        Shape::Char => Value::Int(to_char(reg, ty, obj)?),
+        Shape::WideChar { size } => Value::Int(to_wide_char(reg, ty, size, obj)?),
+        Shape::Float { .. } | Shape::LongDouble => Value::Float(to_float(obj)?),
         Shape::Complex { .. } => {
             let c: num_complex_like::C = num_complex_like::extract(obj)?;
-            write_scalar(p, shape, Value::Complex(c.0, c.1));
+            Value::Complex(c.0, c.1)
         }
-        Shape::Pointer { .. } => {
-            let target = pointer_value(reg, ty, obj)?;
-            write_scalar(p, shape, Value::Pointer(target));
+        Shape::Pointer { .. } => Value::Pointer(pointer_value(reg, ty, obj)?),
+        Shape::Array { item, len } => {
+            // SAFETY: `addr` holds an array of type `ty`, with room up to
+            // `end` when its type has no length, per this function's contract.
+            return unsafe { write_array(py, reg, ty, (item, len), addr, obj, end) };
         }
-        Shape::Array { item, len } => write_array(py, reg, ty, (item, len), addr, obj, end)?,
-        Shape::Record { union } => write_record(py, reg, ty, union, addr, obj, end)?,
+        Shape::Record { union } => {
+            // SAFETY: `addr` holds a record of type `ty`, per this function's
+            // contract (and room up to `end` for its flexible array member).
+            return unsafe { write_record(py, reg, ty, union, addr, obj, end) };
+        }
         Shape::Void | Shape::Function => {
             return Err(PyTypeError::new_err(format!(
                 "cannot initialize ctype '{}'",
                 reg.cname(ty)
             )))
         }
-    }
+    };
+    // SAFETY: `addr` holds a value of `ty`, a scalar of this shape, writable,
+    // per this function's contract.
+    unsafe { write_scalar(addr as *mut u8, shape, v) };
     Ok(())
 }
 
-fn write_scalar(p: *mut u8, shape: Shape, v: Value) {
+/// Stores the scalar `v` at `p` as a value of shape `shape` (nothing for a
+/// shape that is not a scalar).
+///
+/// # Safety
+/// `p` is the start of the writable bytes of a value of shape `shape` (any
+/// alignment), allocated until this returns.
+unsafe fn write_scalar(p: *mut u8, shape: Shape, v: Value) {
     if let Some(s) = shape.scalar() {
-        // SAFETY: callers pass addresses of memory holding a value of this
-        // type, checked against its owner by the cdata layer.
+        // SAFETY: per this function's contract, the scalar's bytes at `p`
+        // are writable.
         unsafe { memory::write(p, s, v) }
     }
 }
@@ -341,7 +365,15 @@ fn pointer_compatible(t: &rffi_types::Types, to: TypeId, from: TypeId) -> Pointe
     }
 }
 
-fn write_array(
+/// Writes `obj` (bytes, str, a list or tuple, or an array cdata of type
+/// `ty`) as the array of type `ty` (items `item`, `len` of them if known)
+/// at `addr`.
+///
+/// # Safety
+/// As for [`write_within`]: `addr` starts writable memory for an array of
+/// type `ty` (up to `end`, if given, when `len` is `None`), allocated until
+/// this returns.
+unsafe fn write_array(
     py: Python<'_>,
     reg: &Arc<Registry>,
     ty: TypeId,
@@ -367,8 +399,11 @@ fn write_array(
                     bytes.len()
                 )));
             }
-            // SAFETY: the array at `addr` has room for `bytes.len()` items of one byte.
-            unsafe { memory::write_bytes(addr as *mut u8, bytes) };
+            // SAFETY: the array at `addr` has room for `room` one-byte items
+            // (its length, or the bytes up to `end`), per this function's
+            // contract, and `bytes` is no longer. `copy` (memmove), since
+            // the array may be `ffi.from_buffer` of this very bytes object.
+            unsafe { std::ptr::copy(bytes.as_ptr(), addr as *mut u8, bytes.len()) };
             return Ok(());
         }
     }
@@ -382,7 +417,10 @@ fn write_array(
                     units.len()
                 )));
             }
-            write_units(addr, item_shape, item_size, &units);
+            // SAFETY: the array at `addr` has room for `room` items of this
+            // wide character type, per this function's contract, and there
+            // are no more units than that.
+            unsafe { write_units(addr, item_shape, item_size, &units) };
             return Ok(());
         }
     }
@@ -394,7 +432,21 @@ fn write_array(
             c.live()?;
             let size = c.byte_size();
             c.refuse_outside(c.addr, size)?;
-            // SAFETY: both arrays have the same type and so the same size.
+            // An array type without a length (`p.d = ffi.new("int[]", n)` for
+            // a flexible array member) takes only the items that fit: C (and
+            // cffi) would copy past the end of the record's memory.
+            if size > room.saturating_mul(item_size) {
+                return Err(PyIndexError::new_err(format!(
+                    "initializer cdata is too long for '{}' (got {} items)",
+                    reg.cname(ty),
+                    size / item_size.max(1)
+                )));
+            }
+            // SAFETY: the destination holds an array of type `ty`, per this
+            // function's contract; the source is a live array cdata of the
+            // same type whose `size` bytes were just checked against its
+            // owner's extent where that is known (else they are C's array,
+            // as the cdata's type says). `copy` allows them to overlap.
             unsafe { std::ptr::copy(c.addr as *const u8, addr as *mut u8, size) };
             return Ok(());
         }
@@ -413,23 +465,36 @@ fn write_array(
         )));
     }
     for (i, it) in items.iter().enumerate() {
-        write(py, reg, item, addr + i * item_size, it)?;
+        // SAFETY: item `i < room` of the array at `addr`, which has room for
+        // `room` items per this function's contract.
+        unsafe { write(py, reg, item, addr + i * item_size, it)? };
     }
     Ok(())
 }
 
 /// Makes the pointer argument at `addr` point to `mem`, kept for the call.
-fn pass_temporary(addr: usize, item: TypeId, mem: Arc<Memory>, keep: &mut Keep) {
-    write_scalar(
-        addr as *mut u8,
-        Shape::Pointer { item },
-        Value::Pointer(mem.addr()),
-    );
+///
+/// # Safety
+/// `addr` is the writable slot of a pointer (to `item`) argument.
+unsafe fn pass_temporary(addr: usize, item: TypeId, mem: Arc<Memory>, keep: &mut Keep) {
+    // SAFETY: per this function's contract.
+    unsafe {
+        write_scalar(
+            addr as *mut u8,
+            Shape::Pointer { item },
+            Value::Pointer(mem.addr()),
+        )
+    };
     keep.memory.push(mem);
 }
 
 /// The `n` items of type `item` (each `size` bytes) from `addr`, as a list.
-pub fn read_items<'py>(
+///
+/// # Safety
+/// `addr` starts `n` readable values of type `item`, `size` bytes apart,
+/// in memory that `owner` keeps (or that outlives the cdata made for
+/// array and record items, when `owner` is `Owner::None`).
+pub unsafe fn read_items<'py>(
     py: Python<'py>,
     reg: &Arc<Registry>,
     item: TypeId,
@@ -441,19 +506,28 @@ pub fn read_items<'py>(
     let shape = reg.shape(item);
     let list = PyList::empty(py);
     for i in 0..n {
-        list.append(read_shaped(py, reg, item, shape, addr + i * size, owner)?)?;
+        // SAFETY: item `i < n` at `addr`, per this function's contract.
+        let v = unsafe { read_shaped(py, reg, item, shape, addr + i * size, owner)? };
+        list.append(v)?;
     }
     Ok(list)
 }
 
 /// Stores wide-character code units one after another from `addr`.
-fn write_units(addr: usize, shape: Shape, unit_size: usize, units: &[u32]) {
+///
+/// # Safety
+/// `addr` starts writable room for `units.len()` values of the wide
+/// character shape `shape`, each `unit_size` bytes.
+unsafe fn write_units(addr: usize, shape: Shape, unit_size: usize, units: &[u32]) {
     for (i, u) in units.iter().enumerate() {
-        write_scalar(
-            (addr + i * unit_size) as *mut u8,
-            shape,
-            Value::Int(i128::from(*u)),
-        );
+        // SAFETY: unit `i` lies in the room this function's contract gives.
+        unsafe {
+            write_scalar(
+                (addr + i * unit_size) as *mut u8,
+                shape,
+                Value::Int(i128::from(*u)),
+            )
+        };
     }
 }
 
@@ -506,7 +580,15 @@ fn sequence_items<'py>(obj: &Bound<'py, PyAny>) -> Option<Vec<Bound<'py, PyAny>>
     None
 }
 
-fn write_record(
+/// Writes `obj` (a record cdata of type `ty`, a list or tuple of the
+/// members in order, or a dict of them by name) as the record of type `ty`
+/// at `addr`.
+///
+/// # Safety
+/// As for [`write_within`]: `addr` starts writable memory for a record of
+/// type `ty` (and, for a flexible array member, up to `end` if given),
+/// allocated until this returns.
+unsafe fn write_record(
     py: Python<'_>,
     reg: &Arc<Registry>,
     ty: TypeId,
@@ -522,7 +604,10 @@ fn write_record(
         if reg.translate(&c.reg, c.ty).ok() == Some(ty) {
             c.live()?;
             let size = reg.size_of(ty).unwrap_or(0);
-            // SAFETY: source and destination hold a value of the same record type.
+            // SAFETY: the destination holds a record of type `ty`, per this
+            // function's contract; the source is a live record cdata of the
+            // same type, which the cdata layer checked (NULL page, owner's
+            // extent) when it made it. `copy` allows them to overlap.
             unsafe { std::ptr::copy(c.addr as *const u8, addr as *mut u8, size) };
             return Ok(());
         }
@@ -542,7 +627,8 @@ fn write_record(
             )));
         }
         for ((f, _), it) in listed.zip(items.iter()) {
-            write_field_within(py, reg, addr, f, it, end)?;
+            // SAFETY: `f` is a member of the record `ty` at `addr`.
+            unsafe { write_field_within(py, reg, addr, f, it, end)? };
         }
         return Ok(());
     }
@@ -553,7 +639,8 @@ fn write_record(
                 .iter()
                 .find(|(f, _)| f.name == name)
                 .ok_or_else(|| PyKeyError::new_err(name.clone()))?;
-            write_field_within(py, reg, addr, f, &v, end)?;
+            // SAFETY: `f` is a member of the record `ty` at `addr`.
+            unsafe { write_field_within(py, reg, addr, f, &v, end)? };
         }
         return Ok(());
     }
@@ -567,7 +654,13 @@ fn write_record(
 
 /// Writes one member of the record at `base`, bitfields included, into
 /// memory that ends at `end` when that is known (see [`write_within`]).
-pub fn write_field_within(
+///
+/// # Safety
+/// `base` starts a record of which `f` is a member, and the bytes of that
+/// member (its bits' bytes for a bitfield) are writable (and readable, for
+/// a bitfield) and allocated until this returns; a member `T d[]` is
+/// written as [`write_within`] writes it, up to `end` when given.
+pub unsafe fn write_field_within(
     py: Python<'_>,
     reg: &Arc<Registry>,
     base: usize,
@@ -576,7 +669,9 @@ pub fn write_field_within(
     end: Option<usize>,
 ) -> PyResult<()> {
     match f.bits {
-        None => write_within(py, reg, f.ty, base + f.offset, obj, end),
+        // SAFETY: the member's bytes at `base + f.offset`, per this
+        // function's contract.
+        None => unsafe { write_within(py, reg, f.ty, base + f.offset, obj, end) },
         Some(bf) => {
             let v = to_integer(obj)?;
             let signed = reg
@@ -596,7 +691,8 @@ pub fn write_field_within(
                     "value {v} outside the range allowed by the bit field width: {lo} <= x <= {hi}"
                 )));
             }
-            // SAFETY: the record at `base` contains this bitfield.
+            // SAFETY: the bytes of this bitfield of the record at `base` are
+            // readable and writable, per this function's contract.
             unsafe { memory::write_bits(base as *mut u8, f.offset, bf, v) };
             Ok(())
         }
@@ -605,7 +701,13 @@ pub fn write_field_within(
 
 /// Reads the member `f` (of type shape `shape`) of the record at `base` that
 /// `owner` keeps alive; `from_new` when the record is what `ffi.new` made.
-pub fn read_field(
+///
+/// # Safety
+/// `base` starts a record of which `f` is a member, the bytes of that member
+/// (its bits' bytes for a bitfield) are readable, and `owner` keeps them (a
+/// cdata made for an array or record member holds `owner`; with
+/// `Owner::None` the memory must outlive it, as C's memory does).
+pub unsafe fn read_field(
     py: Python<'_>,
     reg: &Arc<Registry>,
     base: usize,
@@ -623,11 +725,14 @@ pub fn read_field(
                 let ty = reg.with(|t| t.pointer_to(item));
                 CData::plain(reg, ty, base + f.offset, owner.clone()).into_py_any(py)
             }
-            _ => read_shaped(py, reg, f.ty, shape, base + f.offset, owner),
+            // SAFETY: the member's bytes at `base + f.offset`, kept by
+            // `owner`, per this function's contract.
+            _ => unsafe { read_shaped(py, reg, f.ty, shape, base + f.offset, owner) },
         },
         Some(bf) => {
             let signed = matches!(shape.scalar(), Some(Scalar::Int { signed: true, .. }));
-            // SAFETY: the record at `base` contains this bitfield.
+            // SAFETY: the bytes of this bitfield of the record at `base` are
+            // readable, per this function's contract.
             let v = unsafe { memory::read_bits(base as *const u8, f.offset, bf, signed) };
             // As cffi: a `_Bool` or `char` bitfield reads as an int.
             if matches!(shape, Shape::Bool | Shape::Char) {
@@ -668,18 +773,29 @@ fn read_open_array(
 
 /// The Python value of the C value of type `ty` at `addr`: a number, bytes or
 /// str for primitives, a cdata for pointers, arrays and records.
-pub fn read(
+///
+/// # Safety
+/// For a primitive or pointer type, `addr` starts the readable bytes of a
+/// value of type `ty` (any alignment). For an array or record, nothing is
+/// read here, but the cdata made holds `addr` and `owner`: `owner` keeps
+/// the memory at `addr` (or, with `Owner::None`, it is C's memory, which
+/// outlives the cdata as cffi assumes).
+pub unsafe fn read(
     py: Python<'_>,
     reg: &Arc<Registry>,
     ty: TypeId,
     addr: usize,
     owner: &Owner,
 ) -> PyResult<Py<PyAny>> {
-    read_shaped(py, reg, ty, reg.shape(ty), addr, owner)
+    // SAFETY: the same contract, with the shape of `ty`.
+    unsafe { read_shaped(py, reg, ty, reg.shape(ty), addr, owner) }
 }
 
 /// [`read`] when the caller already knows the type's shape.
-pub fn read_shaped(
+///
+/// # Safety
+/// As for [`read`]; `shape` is the shape of `ty`.
+pub unsafe fn read_shaped(
     py: Python<'_>,
     reg: &Arc<Registry>,
     ty: TypeId,
@@ -689,7 +805,8 @@ pub fn read_shaped(
 ) -> PyResult<Py<PyAny>> {
     match shape {
         Shape::Pointer { .. } => {
-            // SAFETY: `addr` holds a pointer, per the cdata layer's checks.
+            // SAFETY: `addr` holds a readable pointer, per this function's
+            // contract.
             let Value::Pointer(target) =
                 (unsafe { memory::read(addr as *const u8, Scalar::Pointer) })
             else {
@@ -709,7 +826,8 @@ pub fn read_shaped(
         ))),
         _ => {
             let s = shape.scalar().expect("primitive shapes are scalars");
-            // SAFETY: `addr` holds a value of this primitive type.
+            // SAFETY: `addr` holds a readable value of this primitive type,
+            // per this function's contract.
             let v = unsafe { memory::read(addr as *const u8, s) };
             scalar_to_py(py, reg, ty, shape, v)
         }
@@ -752,7 +870,12 @@ use pyo3::IntoPyObjectExt;
 
 /// Writes a call argument: like [`write()`], plus what only calls accept:
 /// `bytes` for `char *`, and a list or tuple for `T *` (a temporary array).
-pub fn write_arg(
+///
+/// # Safety
+/// `addr` is the writable slot of an argument of type `ty` (its size, any
+/// alignment), such as one in a call's argument frame, allocated until this
+/// returns.
+pub unsafe fn write_arg(
     py: Python<'_>,
     reg: &Arc<Registry>,
     ty: TypeId,
@@ -761,10 +884,12 @@ pub fn write_arg(
     keep: &mut Keep,
 ) -> PyResult<()> {
     let Shape::Pointer { item } = reg.shape(ty) else {
-        return write(py, reg, ty, addr, obj);
+        // SAFETY: `addr` holds a `ty`, per this function's contract.
+        return unsafe { write(py, reg, ty, addr, obj) };
     };
     if let Ok(c) = obj.cast::<CData>() {
-        write(py, reg, ty, addr, obj)?;
+        // SAFETY: `addr` holds a `ty`, per this function's contract.
+        unsafe { write(py, reg, ty, addr, obj)? };
         keep.hold_for_call(&c.cdata().owner);
         return Ok(());
     }
@@ -774,11 +899,14 @@ pub fn write_arg(
         && crate::convert::file::is_file(obj)?
     {
         let stream = crate::convert::file::stream_of(obj)?;
-        write_scalar(
-            addr as *mut u8,
-            Shape::Pointer { item },
-            Value::Pointer(stream),
-        );
+        // SAFETY: `addr` holds a pointer `ty`, per this function's contract.
+        unsafe {
+            write_scalar(
+                addr as *mut u8,
+                Shape::Pointer { item },
+                Value::Pointer(stream),
+            )
+        };
         return Ok(());
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
@@ -788,33 +916,43 @@ pub fn write_arg(
         ) {
             let target = b.as_bytes().as_ptr() as usize;
             keep.objects.push(obj.clone().unbind());
-            write_scalar(
-                addr as *mut u8,
-                Shape::Pointer { item },
-                Value::Pointer(target),
-            );
+            // SAFETY: `addr` holds a pointer `ty`, per this function's contract.
+            unsafe {
+                write_scalar(
+                    addr as *mut u8,
+                    Shape::Pointer { item },
+                    Value::Pointer(target),
+                )
+            };
             return Ok(());
         }
     }
     if let Some(items) = sequence_items(obj) {
-        if item_shape == Shape::Void {
+        // As cffi: no temporary array of items of unknown size (`void`, `T[]`).
+        let Some(item_size) = reg.size_of(item).filter(|_| item_shape != Shape::Void) else {
             return Err(init_error(reg, ty, "cdata pointer", obj));
-        }
-        let item_size = reg.size_of(item).unwrap_or(0);
+        };
         let align = reg.with(|t| t.align_of(item)).unwrap_or(1);
         let mem = Memory::zeroed(item_size * items.len(), align)?;
+        let end = mem.addr() + mem.size();
         for (i, it) in items.iter().enumerate() {
-            write(py, reg, item, mem.addr() + i * item_size, it)?;
+            // SAFETY: item `i` of the new temporary array, which `mem` (held
+            // here) keeps; `end` bounds an item type without a length (`T[]`,
+            // or a record ending in one), whose size counts as 0.
+            unsafe { write_within(py, reg, item, mem.addr() + i * item_size, it, Some(end))? };
         }
-        pass_temporary(addr, item, mem, keep);
+        // SAFETY: `addr` holds a pointer `ty`, per this function's contract.
+        unsafe { pass_temporary(addr, item, mem, keep) };
         return Ok(());
     }
     if let (Ok(text), Shape::WideChar { size }) = (obj.cast::<PyString>(), item_shape) {
         let mut units = wide_units(text, size)?;
         units.push(0);
         let mem = Memory::zeroed(units.len() * size as usize, size as usize)?;
-        write_units(mem.addr(), item_shape, size as usize, &units);
-        pass_temporary(addr, item, mem, keep);
+        // SAFETY: `mem` was just made with room for every unit.
+        unsafe { write_units(mem.addr(), item_shape, size as usize, &units) };
+        // SAFETY: `addr` holds a pointer `ty`, per this function's contract.
+        unsafe { pass_temporary(addr, item, mem, keep) };
         return Ok(());
     }
     if obj.is_instance_of::<PyString>() {
@@ -824,7 +962,8 @@ pub fn write_arg(
         };
         return Err(init_error(reg, ty, expected, obj));
     }
-    write(py, reg, ty, addr, obj)
+    // SAFETY: `addr` holds a `ty`, per this function's contract.
+    unsafe { write(py, reg, ty, addr, obj) }
 }
 
 /// An exact Python `int` that fits 64 bits, read with nothing else checked;
@@ -868,7 +1007,9 @@ pub fn arg_as_int(
         check_range(reg, ty, v, size, signed)?;
         return Ok(v);
     }
-    write_arg(py, reg, ty, addr, obj, keep)?;
+    // SAFETY: `cell`, 16 bytes on this stack frame, has room for any
+    // integer-class scalar (the types this function is given).
+    unsafe { write_arg(py, reg, ty, addr, obj, keep)? };
     let scalar = reg.shape(ty).scalar().unwrap_or(Scalar::Pointer);
     // SAFETY: `cell` holds the 16 bytes just written for this scalar.
     match unsafe { memory::read(addr as *const u8, scalar) } {

@@ -10,7 +10,7 @@ use pyo3::exceptions::{PyAttributeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PySlice, PyString};
 use pyo3::IntoPyObjectExt;
-use rffi_call::{memory, Value};
+use rffi_call::Value;
 use rffi_types::TypeId;
 
 use crate::cdata::object::CDataGet;
@@ -212,7 +212,12 @@ impl CData {
                 .into_py_any(py);
             }
         }
-        convert::read(py, &self.reg, item, addr, &self.owner)
+        // SAFETY: `item_addr` checked that this cdata is live, that `addr`
+        // is outside the NULL page, within the array's length and within
+        // the memory its owner holds when that is known (else it is C's
+        // memory, as the pointer's type says); cdata made for array or record
+        // items hold `self.owner`.
+        unsafe { convert::read(py, &self.reg, item, addr, &self.owner) }
     }
 
     pub fn set_item(
@@ -224,13 +229,21 @@ impl CData {
         if let Ok(slice) = key.cast::<PySlice>() {
             let (item, start, len) = self.slice_bounds(slice)?;
             return writing_into(&self.owner, || {
-                assign_slice(py, &self.reg, item, start, len, value)
+                // SAFETY: `slice_bounds` checked the `len` items from `start`
+                // (live, outside the NULL page, within the array's length and
+                // the owner's memory when known); `writing_into` keeps that
+                // memory in place while Python code runs in the conversion.
+                unsafe { assign_slice(py, &self.reg, item, start, len, value) }
             });
         }
         let i = index_of(key)?;
         let (item, addr) = self.item_addr(i)?;
         writing_into(&self.owner, || {
-            convert::write_within(py, &self.reg, item, addr, value, self.owner.end())
+            // SAFETY: `item_addr` checked the item at `addr` (live, outside
+            // the NULL page, within the array's length and the owner's memory
+            // when known); `writing_into` keeps that memory in place while
+            // the conversion runs Python code; `end` is the owner's end.
+            unsafe { convert::write_within(py, &self.reg, item, addr, value, self.owner.end()) }
         })
     }
 
@@ -244,15 +257,22 @@ impl CData {
             let key = name.to_str()?;
             if !key.starts_with("__") {
                 return this.with_field(key, false, |base, f| {
-                    convert::read_field(
-                        py,
-                        &this.reg,
-                        base,
-                        &f.field,
-                        f.shape,
-                        &this.owner,
-                        this.origin == Origin::Owning,
-                    )
+                    // SAFETY: `with_field` checked that `this` is live, that
+                    // the record at `base` is outside the NULL page and that
+                    // the member's bytes lie in the owner's memory when that
+                    // is known (else the record is C's, as the pointer's type
+                    // says); `this.owner` keeps them.
+                    unsafe {
+                        convert::read_field(
+                            py,
+                            &this.reg,
+                            base,
+                            &f.field,
+                            f.shape,
+                            &this.owner,
+                            this.origin == Origin::Owning,
+                        )
+                    }
                 });
             }
         }
@@ -295,7 +315,20 @@ impl CData {
     ) -> PyResult<()> {
         self.with_field(name, true, |base, f| {
             writing_into(&self.owner, || {
-                convert::write_field_within(py, &self.reg, base, &f.field, value, self.owner.end())
+                // SAFETY: `with_field` checked the member (live, outside the
+                // NULL page, its bytes in the owner's memory when known);
+                // `writing_into` keeps that memory in place while the
+                // conversion runs Python code; `end` is the owner's end.
+                unsafe {
+                    convert::write_field_within(
+                        py,
+                        &self.reg,
+                        base,
+                        &f.field,
+                        value,
+                        self.owner.end(),
+                    )
+                }
             })
         })
     }
@@ -332,7 +365,11 @@ impl CData {
             self.refuse_null(self.addr)?;
             self.refuse_outside(self.addr, n.saturating_mul(size))?;
         }
-        let list = convert::read_items(py, &self.reg, item, self.addr, size, n, &self.owner)?;
+        // SAFETY: the `n` items were just checked (live, outside the NULL
+        // page, within the owner's memory when known; `n` is the array's
+        // length); cdata made for array or record items hold `self.owner`.
+        let list =
+            unsafe { convert::read_items(py, &self.reg, item, self.addr, size, n, &self.owner)? };
         Ok(list.call_method0("__iter__")?.unbind())
     }
 
@@ -350,7 +387,11 @@ impl CData {
 }
 
 /// `p[a:b] = values`: a list, tuple or array cdata of exactly `len` items.
-fn assign_slice(
+///
+/// # Safety
+/// `start` starts `len` writable items of type `item`, allocated until this
+/// returns although the conversion runs Python code (see `writing_into`).
+unsafe fn assign_slice(
     py: Python<'_>,
     reg: &Arc<Registry>,
     item: TypeId,
@@ -359,7 +400,15 @@ fn assign_slice(
     value: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
     let size = reg.size_of(item).unwrap_or(0);
-    if let Ok(c) = value.cast::<CData>() {
+    // As cffi: only an array of the same item type is copied as bytes; any
+    // other cdata is iterated and its items converted (or refused) one by
+    // one. (Copying `len * size` bytes from an array of smaller items would
+    // read past its end.)
+    let same_items = |c: &CData| match c.shape() {
+        Shape::Array { item: theirs, .. } => reg.translate(&c.reg, theirs).ok() == Some(item),
+        _ => false,
+    };
+    if let Some(c) = value.cast::<CData>().ok().filter(|c| same_items(c.cdata())) {
         let c = c.cdata();
         let n = c.length()?;
         if n != len {
@@ -369,7 +418,10 @@ fn assign_slice(
         }
         c.live()?;
         c.refuse_outside(c.addr, len * size)?;
-        // SAFETY: both ranges hold `len` items of the same size.
+        // SAFETY: the destination holds `len` writable items, per this
+        // function's contract; the source is a live array cdata of `len`
+        // items of the same type, checked against its owner's memory when
+        // that is known. `copy` allows the two to overlap.
         unsafe { std::ptr::copy(c.addr as *const u8, start as *mut u8, len * size) };
         return Ok(());
     }
@@ -382,8 +434,11 @@ fn assign_slice(
                     bytes.len()
                 )));
             }
-            // SAFETY: the slice covers `len` one-byte items.
-            unsafe { memory::write_bytes(start as *mut u8, bytes) };
+            // SAFETY: the destination holds `len` writable one-byte items,
+            // per this function's contract, and `bytes` has `len` bytes.
+            // `copy` (memmove): the destination may be `ffi.from_buffer` of
+            // this very bytes object.
+            unsafe { std::ptr::copy(bytes.as_ptr(), start as *mut u8, len) };
             return Ok(());
         }
     }
@@ -400,7 +455,8 @@ fn assign_slice(
         )));
     }
     for (i, it) in items.iter().enumerate() {
-        convert::write(py, reg, item, start + i * size, it)?;
+        // SAFETY: item `i < len` from `start`, per this function's contract.
+        unsafe { convert::write(py, reg, item, start + i * size, it)? };
     }
     Ok(())
 }
