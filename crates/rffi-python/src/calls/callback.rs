@@ -24,8 +24,10 @@ use rffi_types::{Type, TypeId};
 
 use crate::base::errors::IntoPyResult;
 use crate::cdata::value::{CData, Extras, Origin};
+use crate::convert::scalar;
 use crate::convert::value as convert;
 use crate::memory::owner::{Memory, Owner};
+use crate::model::read_facts::{kind_of, Kind};
 use crate::model::registry::{Registry, Shape};
 
 /// A Python exception is set (the interpreter's error indicator holds it).
@@ -60,14 +62,9 @@ fn raise(py: Python<'_>, err: PyErr) -> Raised {
 
 /// How one C argument becomes a Python object, chosen by its type.
 enum ArgConv {
-    /// Integers and enums: a Python int.
-    Int { size: u8, signed: bool },
-    /// `_Bool`: `True` or `False`.
-    Bool,
-    /// `char`: a `bytes` of length 1.
-    Char,
-    /// `float` (4) or `double` (8): a Python float.
-    Float { size: u8 },
+    /// Integers and enums up to 64 bits, `_Bool`, `char`, `float` and
+    /// `double`: made by the one scalar conversion (`convert::scalar`).
+    Scalar(Kind),
     /// Pointers: a cdata with no owner. The object is reused by the next
     /// call when nothing kept it (see [`Spare`]).
     Pointer {
@@ -89,10 +86,11 @@ impl ArgConv {
             };
         }
         match reg.shape(ty) {
-            Shape::Int { size, signed, .. } if size <= 8 => ArgConv::Int { size, signed },
-            Shape::Bool => ArgConv::Bool,
-            Shape::Char => ArgConv::Char,
-            Shape::Float { size } if size == 4 || size == 8 => ArgConv::Float { size },
+            shape @ (Shape::Int { .. } | Shape::Bool | Shape::Char | Shape::Float { .. })
+                if kind_of(shape) != Kind::Other =>
+            {
+                ArgConv::Scalar(kind_of(shape))
+            }
             shape @ Shape::Pointer { .. } => ArgConv::Pointer {
                 ty,
                 shape,
@@ -116,32 +114,13 @@ impl ArgConv {
         p: *const u8,
     ) -> Result<*mut ffi::PyObject, Raised> {
         // SAFETY: (all arms) per this function's contract, `p` holds a value
-        // of the argument's C type, read here by its size (unaligned: libffi
-        // gives no alignment promise for small arguments), and the GIL is
-        // held for the CPython constructors.
+        // of the argument's C type, and the GIL is held for the CPython
+        // constructors.
         let obj = unsafe {
             match *self {
-                ArgConv::Int { size, signed: true } => ffi::PyLong_FromLongLong(match size {
-                    1 => i64::from(p.cast::<i8>().read()),
-                    2 => i64::from(p.cast::<i16>().read_unaligned()),
-                    4 => i64::from(p.cast::<i32>().read_unaligned()),
-                    _ => p.cast::<i64>().read_unaligned(),
-                }),
-                ArgConv::Int {
-                    size,
-                    signed: false,
-                } => ffi::PyLong_FromUnsignedLongLong(match size {
-                    1 => u64::from(p.read()),
-                    2 => u64::from(p.cast::<u16>().read_unaligned()),
-                    4 => u64::from(p.cast::<u32>().read_unaligned()),
-                    _ => p.cast::<u64>().read_unaligned(),
-                }),
-                ArgConv::Bool => ffi::PyBool_FromLong(std::ffi::c_long::from(p.read() != 0)),
-                ArgConv::Char => ffi::PyBytes_FromStringAndSize(p.cast(), 1),
-                ArgConv::Float { size: 4 } => {
-                    ffi::PyFloat_FromDouble(f64::from(p.cast::<f32>().read_unaligned()))
-                }
-                ArgConv::Float { .. } => ffi::PyFloat_FromDouble(p.cast::<f64>().read_unaligned()),
+                // Unaligned reads: libffi gives no alignment promise for
+                // small arguments, and `load` reads any alignment.
+                ArgConv::Scalar(kind) => scalar::load(kind, p as usize),
                 ArgConv::Pointer {
                     ty,
                     shape,
@@ -389,16 +368,10 @@ impl Drop for Spare {
 /// How the Python result goes back to C, chosen by the result type.
 enum RetConv {
     Void,
-    /// Integers and enums: exact ints that fit go straight in.
-    Int {
-        size: u8,
-        signed: bool,
-    },
-    /// `float` or `double`: exact floats go straight in.
-    Float {
-        size: u8,
-    },
-    /// Everything else, and whatever the fast paths above do not take.
+    /// Integers and enums up to 64 bits, `float` and `double`: an exact
+    /// `int` or `float` that fits goes straight in (`convert::scalar`).
+    Scalar(Kind),
+    /// Everything else, and whatever the scalar conversion declines.
     General,
 }
 
@@ -412,25 +385,11 @@ impl RetConv {
         }
         match shape {
             Shape::Void => RetConv::Void,
-            Shape::Int { size, signed, .. } if size <= 8 => RetConv::Int { size, signed },
-            Shape::Float { size } if size == 4 || size == 8 => RetConv::Float { size },
+            shape @ (Shape::Int { .. } | Shape::Float { .. }) if kind_of(shape) != Kind::Other => {
+                RetConv::Scalar(kind_of(shape))
+            }
             _ => RetConv::General,
         }
-    }
-}
-
-/// Whether `v` fits an integer of `size` bytes (cffi's range check; values
-/// that do not fit go the general way, which raises its OverflowError).
-fn int_fits(v: i64, size: u8, signed: bool) -> bool {
-    if size >= 8 {
-        return signed || v >= 0;
-    }
-    let bits = u32::from(size) * 8;
-    if signed {
-        let half = 1i64 << (bits - 1);
-        (-half..half).contains(&v)
-    } else {
-        (0..1i64 << bits).contains(&v)
     }
 }
 
@@ -670,38 +629,11 @@ impl Target {
         match self.ret_conv {
             // SAFETY: `obj` is a live object.
             RetConv::Void if unsafe { ffi::Py_IsNone(obj) } != 0 => return Ok(()),
-            RetConv::Int { size, signed } => {
-                // SAFETY: `obj` is a live object and the GIL is held; an
-                // exact int converts without raising (an overflow is only
-                // flagged), and `result` has `size` bytes.
-                unsafe {
-                    if ffi::PyLong_CheckExact(obj) != 0 {
-                        let mut overflow = 0;
-                        let v = ffi::PyLong_AsLongAndOverflow(obj, &mut overflow);
-                        if overflow == 0 && int_fits(v, size, signed) {
-                            match size {
-                                1 => result.write(v as u8),
-                                2 => result.cast::<u16>().write_unaligned(v as u16),
-                                4 => result.cast::<u32>().write_unaligned(v as u32),
-                                _ => result.cast::<i64>().write_unaligned(v),
-                            }
-                            return Ok(());
-                        }
-                    }
-                }
-            }
-            RetConv::Float { size } => {
-                // SAFETY: as above; `PyFloat_AS_DOUBLE` reads an exact float.
-                unsafe {
-                    if ffi::PyFloat_CheckExact(obj) != 0 {
-                        let v = ffi::PyFloat_AS_DOUBLE(obj);
-                        if size == 4 {
-                            result.cast::<f32>().write_unaligned(v as f32);
-                        } else {
-                            result.cast::<f64>().write_unaligned(v);
-                        }
-                        return Ok(());
-                    }
+            RetConv::Scalar(kind) => {
+                // SAFETY: `obj` is a live object, the GIL is held and
+                // `result` has room for the result.
+                if unsafe { scalar::store(kind, result as usize, obj) }.is_some() {
+                    return Ok(());
                 }
             }
             RetConv::Void | RetConv::General => {}

@@ -11,13 +11,12 @@
 //! call, before anything happened, to the general path in `call.rs`, which
 //! gives the same result or cffi's error.
 
-use std::os::raw::c_int;
-
 use pyo3::ffi;
 use rffi_call::{Direct, Regs, Returned};
 use rffi_types::TypeId;
 
 use crate::cdata::value::CData;
+use crate::convert::scalar;
 use crate::memory::owner::Memory;
 use crate::model::call_site::{FastArg, FastRet, FastSig};
 use crate::model::registry::{Registry, Shape};
@@ -44,13 +43,15 @@ impl FastSig {
             // GIL is held, which is all these readers need.
             let ok = unsafe {
                 match *arg {
-                    FastArg::F64(n) => read_float(obj).map(|x| regs.floats[n] = x),
-                    FastArg::F32(n) => read_float(obj)
+                    FastArg::F64(n) => scalar::exact_float(obj).map(|x| regs.floats[n] = x),
+                    FastArg::F32(n) => scalar::exact_float(obj)
                         .map(|x| regs.floats[n] = f64::from_bits(u64::from((x as f32).to_bits()))),
-                    FastArg::Int { n, min, max } => read_int(obj)
+                    FastArg::Int { n, min, max } => scalar::exact_int(obj)
                         .filter(|v| (min..=max).contains(v))
                         .map(|v| regs.ints[n] = v),
-                    FastArg::Unsigned64(n) => read_u64(obj).map(|v| regs.ints[n] = v as i64),
+                    FastArg::Unsigned64(n) => {
+                        scalar::exact_u64(obj).map(|v| regs.ints[n] = v as i64)
+                    }
                     FastArg::Pointer { n, item, to_void } => {
                         read_pointer(obj, reg, item, to_void, in_call)
                             .map(|p| regs.ints[n] = p as i64)
@@ -113,59 +114,6 @@ impl<'a> InCall<'a> {
         for m in self.mems.iter().take(self.n).flatten() {
             m.exit_call();
         }
-    }
-}
-
-/// # Safety
-/// GIL held, `obj` live.
-#[inline]
-unsafe fn read_float(obj: *mut ffi::PyObject) -> Option<f64> {
-    // SAFETY: the caller's contract.
-    unsafe {
-        if ffi::Py_TYPE(obj) == std::ptr::addr_of_mut!(ffi::PyFloat_Type) {
-            Some(ffi::PyFloat_AS_DOUBLE(obj))
-        } else {
-            None
-        }
-    }
-}
-
-/// # Safety
-/// GIL held, `obj` live.
-#[inline]
-unsafe fn read_int(obj: *mut ffi::PyObject) -> Option<i64> {
-    // SAFETY: the caller's contract; `PyLong_AsLongLongAndOverflow` on an
-    // exact int sets no exception when it reports overflow.
-    unsafe {
-        if ffi::Py_TYPE(obj) != std::ptr::addr_of_mut!(ffi::PyLong_Type) {
-            return None;
-        }
-        let mut overflow: c_int = 0;
-        let v = ffi::PyLong_AsLongLongAndOverflow(obj, &mut overflow);
-        (overflow == 0).then_some(v)
-    }
-}
-
-/// # Safety
-/// GIL held, `obj` live.
-#[inline]
-unsafe fn read_u64(obj: *mut ffi::PyObject) -> Option<u64> {
-    // SAFETY: the caller's contract. A negative or too large int makes
-    // `PyLong_AsUnsignedLongLong` set an exception, which is cleared: the
-    // general path then raises cffi's own.
-    unsafe {
-        if ffi::Py_TYPE(obj) != std::ptr::addr_of_mut!(ffi::PyLong_Type) {
-            return None;
-        }
-        if let Some(v) = read_int(obj) {
-            return u64::try_from(v).ok();
-        }
-        let v = ffi::PyLong_AsUnsignedLongLong(obj);
-        if v == u64::MAX && !ffi::PyErr_Occurred().is_null() {
-            ffi::PyErr_Clear();
-            return None;
-        }
-        Some(v)
     }
 }
 

@@ -1,11 +1,15 @@
 //! The one scalar conversion of the hot paths: a common scalar (integers
 //! up to 64 bits, `float`, `double`, `_Bool`, `char`) read into a Python
-//! object with CPython's constructors, or written from an exact `int` or
-//! `float` that fits, with no conversion machinery. Member and item reads
-//! and writes (`glue::fast_slots`) and callbacks (`calls::callback`) use
-//! it; what it declines (a subclass, a value out of range, anything needing
-//! a message) goes to the general rules of `convert::value`, which give
-//! cffi's results and errors.
+//! object with CPython's constructors ([`load`]), and an exact `int` or
+//! `float` read from a Python object ([`exact_int`], [`exact_u64`],
+//! [`exact_float`]) and stored when it fits ([`store`]), with no conversion
+//! machinery. Member and item reads and writes (`glue::fast_slots`), the
+//! arguments of a call (`calls::fast_args`) and a callback's arguments and
+//! result (`calls::callback`) all use it; what it declines (a subclass, a
+//! value out of range, anything needing a message) goes to the general
+//! rules of `convert::value`, which give cffi's results and errors.
+
+use std::ffi::c_int;
 
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -128,56 +132,32 @@ impl ItemRead {
 #[inline]
 pub unsafe fn store(kind: Kind, addr: usize, obj: *mut ffi::PyObject) -> Option<()> {
     let p = addr as *mut u8;
-    // SAFETY: `obj` is live and the GIL held, per the caller.
-    let (is_int, is_float) = unsafe {
-        (
-            ffi::PyLong_CheckExact(obj) != 0,
-            ffi::PyFloat_CheckExact(obj) != 0,
-        )
-    };
-    if is_float {
-        // SAFETY: `obj` is an exact float.
-        let v = unsafe { ffi::PyFloat_AS_DOUBLE(obj) };
-        // SAFETY: the scalar's bytes are writable, per the caller.
-        unsafe {
-            match kind {
-                Kind::F64 => p.cast::<f64>().write_unaligned(v),
-                Kind::F32 => p.cast::<f32>().write_unaligned(v as f32),
-                _ => return None,
-            }
-        }
-        return Some(());
-    }
-    if !is_int {
-        return None;
-    }
-    let mut overflow: std::ffi::c_int = 0;
-    // SAFETY: `obj` is an exact int; no Python code runs for it.
-    let v = unsafe { ffi::PyLong_AsLongLongAndOverflow(obj, &mut overflow) };
-    if overflow != 0 {
-        return None; // past 64 bits: the general path raises, or takes a u64
-    }
-    if v == -1 {
-        // SAFETY: the GIL is held.
-        if unsafe { !ffi::PyErr_Occurred().is_null() } {
-            // SAFETY: as above; the general path raises its own error.
-            unsafe { ffi::PyErr_Clear() };
-            return None;
-        }
-    }
-    // SAFETY: the scalar's bytes are writable, per the caller; each value
-    // is stored only when it fits the kind.
+    // SAFETY: (all arms) `obj` is live and the GIL held, per the caller, as
+    // the readers need; the scalar's bytes are writable (any alignment),
+    // and each value is stored only when it fits the kind.
     unsafe {
         match kind {
-            Kind::I8 => p.cast::<i8>().write_unaligned(i8::try_from(v).ok()?),
-            Kind::U8 => p.write_unaligned(u8::try_from(v).ok()?),
-            Kind::I16 => p.cast::<i16>().write_unaligned(i16::try_from(v).ok()?),
-            Kind::U16 => p.cast::<u16>().write_unaligned(u16::try_from(v).ok()?),
-            Kind::I32 => p.cast::<i32>().write_unaligned(i32::try_from(v).ok()?),
-            Kind::U32 => p.cast::<u32>().write_unaligned(u32::try_from(v).ok()?),
-            Kind::I64 => p.cast::<i64>().write_unaligned(v),
-            Kind::U64 => p.cast::<u64>().write_unaligned(u64::try_from(v).ok()?),
-            _ => return None,
+            Kind::F64 => p.cast::<f64>().write_unaligned(exact_float(obj)?),
+            Kind::F32 => p.cast::<f32>().write_unaligned(exact_float(obj)? as f32),
+            Kind::I8 => p
+                .cast::<i8>()
+                .write_unaligned(i8::try_from(exact_int(obj)?).ok()?),
+            Kind::U8 => p.write_unaligned(u8::try_from(exact_int(obj)?).ok()?),
+            Kind::I16 => p
+                .cast::<i16>()
+                .write_unaligned(i16::try_from(exact_int(obj)?).ok()?),
+            Kind::U16 => p
+                .cast::<u16>()
+                .write_unaligned(u16::try_from(exact_int(obj)?).ok()?),
+            Kind::I32 => p
+                .cast::<i32>()
+                .write_unaligned(i32::try_from(exact_int(obj)?).ok()?),
+            Kind::U32 => p
+                .cast::<u32>()
+                .write_unaligned(u32::try_from(exact_int(obj)?).ok()?),
+            Kind::I64 => p.cast::<i64>().write_unaligned(exact_int(obj)?),
+            Kind::U64 => p.cast::<u64>().write_unaligned(exact_u64(obj)?),
+            Kind::Bool | Kind::Char | Kind::Other => return None,
         }
     }
     Some(())
@@ -211,5 +191,67 @@ impl ItemRead {
     pub unsafe fn store(&self, addr: usize, obj: *mut ffi::PyObject) -> Option<()> {
         // SAFETY: as the caller guarantees.
         unsafe { store(self.kind, addr, obj) }
+    }
+}
+
+/// The value of an exact `float` (not a subclass, not an `int`); `None`
+/// for anything else.
+///
+/// # Safety
+/// GIL held, `obj` live.
+#[inline]
+pub unsafe fn exact_float(obj: *mut ffi::PyObject) -> Option<f64> {
+    // SAFETY: the caller's contract.
+    unsafe {
+        if ffi::Py_TYPE(obj) == std::ptr::addr_of_mut!(ffi::PyFloat_Type) {
+            Some(ffi::PyFloat_AS_DOUBLE(obj))
+        } else {
+            None
+        }
+    }
+}
+
+/// The value of an exact `int` that fits 64 signed bits; `None` for
+/// anything else (no exception is left set).
+///
+/// # Safety
+/// GIL held, `obj` live.
+#[inline]
+pub unsafe fn exact_int(obj: *mut ffi::PyObject) -> Option<i64> {
+    // SAFETY: the caller's contract; `PyLong_AsLongLongAndOverflow` on an
+    // exact int sets no exception when it reports overflow.
+    unsafe {
+        if ffi::Py_TYPE(obj) != std::ptr::addr_of_mut!(ffi::PyLong_Type) {
+            return None;
+        }
+        let mut overflow: c_int = 0;
+        let v = ffi::PyLong_AsLongLongAndOverflow(obj, &mut overflow);
+        (overflow == 0).then_some(v)
+    }
+}
+
+/// The value of an exact `int` from 0 to `u64::MAX`; `None` for
+/// anything else (no exception is left set).
+///
+/// # Safety
+/// GIL held, `obj` live.
+#[inline]
+pub unsafe fn exact_u64(obj: *mut ffi::PyObject) -> Option<u64> {
+    // SAFETY: the caller's contract. A negative or too large int makes
+    // `PyLong_AsUnsignedLongLong` set an exception, which is cleared: the
+    // general path then raises cffi's own.
+    unsafe {
+        if ffi::Py_TYPE(obj) != std::ptr::addr_of_mut!(ffi::PyLong_Type) {
+            return None;
+        }
+        if let Some(v) = exact_int(obj) {
+            return u64::try_from(v).ok();
+        }
+        let v = ffi::PyLong_AsUnsignedLongLong(obj);
+        if v == u64::MAX && !ffi::PyErr_Occurred().is_null() {
+            ffi::PyErr_Clear();
+            return None;
+        }
+        Some(v)
     }
 }
