@@ -176,3 +176,23 @@ def test_delete_member_as_cffi(backend) -> None:
     with pytest.raises(AttributeError) as e:
         del s.y
     assert "no field 'y'" in str(e.value) or "no attribute 'y'" in str(e.value)
+
+
+def test_callbacks_take_the_scalar_conversions() -> None:
+    f = rffi.FFI()
+    cases = [
+        ("int(*)(int, double)", (["scalar", "scalar"], "scalar")),
+        ("double(*)(float, unsigned long long)", (["scalar", "scalar"], "scalar")),
+        ("void(*)(char, _Bool)", (["scalar", "scalar"], "void")),
+        ("int *(*)(int *)", (["pointer (reused)"], "general")),
+        ("long double(*)(long double)", (["general"], "general")),
+    ]
+    for cdecl, fast in cases:
+        cb = f.callback(cdecl, lambda *args: None)
+        conv = _rffi._callback_conversions(cb)
+        if FAST:
+            assert conv == fast, cdecl
+        else:
+            general = (["general"] * len(fast[0]), "void" if fast[1] == "void" else "general")
+            assert conv == general, cdecl
+    assert _rffi._callback_conversions(f.new("int *")) is None

@@ -38,6 +38,10 @@ fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(classes::outofline::ffi_from_tables, m)?)?;
     m.add_function(wrap_pyfunction!(glue::introspect::_switches, m)?)?;
     m.add_function(wrap_pyfunction!(glue::introspect::_fast_path_taken, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        glue::introspect::_callback_conversions,
+        m
+    )?)?;
     m.add_function(wrap_pyfunction!(classes::declared::declarations, m)?)?;
     m.add("FFIError", py.get_type::<base::errors::FFIError>())?;
     m.add("CDefError", py.get_type::<base::errors::CDefError>())?;

@@ -941,3 +941,32 @@ pub fn decorator(
     )?;
     Ok(f.into_any().unbind())
 }
+
+/// How the callback `c` converts its arguments and its result, by name
+/// (`"scalar"`, `"pointer"`, `"general"`, `"void"`): what
+/// `_rffi._callback_conversions` shows the tests, so they fail when the
+/// fast conversions stop being chosen. `None` for a cdata that is not a
+/// callback rffi made.
+pub fn conversions(c: &CData) -> Option<(Vec<&'static str>, &'static str)> {
+    let Owner::Memory(m) = &c.owner else {
+        return None;
+    };
+    let held = m.kept_as::<Held>()?;
+    let args = held
+        .target
+        .args
+        .iter()
+        .map(|a| match a {
+            ArgConv::Scalar(_) => "scalar",
+            ArgConv::Pointer { spare, .. } if spare.layout.is_some() => "pointer (reused)",
+            ArgConv::Pointer { .. } => "pointer",
+            ArgConv::General { .. } => "general",
+        })
+        .collect();
+    let ret = match held.target.ret_conv {
+        RetConv::Void => "void",
+        RetConv::Scalar(_) => "scalar",
+        RetConv::General => "general",
+    };
+    Some((args, ret))
+}

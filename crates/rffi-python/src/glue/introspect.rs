@@ -94,3 +94,13 @@ pub fn _fast_path_taken(
         }
     }
 }
+
+/// How the callback `cdata` converts its arguments and result (see
+/// `calls::callback::conversions`); `None` for any other object.
+#[pyfunction]
+pub fn _callback_conversions(
+    cdata: &Bound<'_, PyAny>,
+) -> Option<(Vec<&'static str>, &'static str)> {
+    let c = cdata.cast::<crate::cdata::value::CData>().ok()?;
+    crate::calls::callback::conversions(crate::cdata::object::CDataGet::cdata(c))
+}
