@@ -220,6 +220,28 @@ def test_variadic(testlib):
     assert n == 7
 
 
+def test_variadic_calls_alternating_extra_types(testlib):
+    # Each list of extra types gets its own call plan (rffi keeps them per list):
+    # alternating lists, each seen again, must each use theirs.
+    ffi, lib = testlib
+
+    def i(v):
+        return ffi.cast("int", v)
+
+    def ll(v):
+        return ffi.cast("long long", v)
+
+    def d(v):
+        return ffi.cast("double", v)
+
+    for _ in range(3):
+        assert lib.sum_var_mixed(b"ild", i(1), ll(2**40), d(3.9)) == 1 + 2**40 + 3
+        assert lib.sum_var_mixed(b"dli", d(-2.5), ll(-(2**41)), i(7)) == -2 - 2**41 + 7
+        assert lib.sum_var_mixed(b"ii", i(4), i(5)) == 9
+        assert lib.sum_var_mixed(b"") == 0
+        assert lib.sum_var(2, ffi.cast("short", 3), ffi.cast("char", b"\x04")) == 7
+
+
 def test_globals(testlib):
     ffi, lib = testlib
     lib.counter = 10

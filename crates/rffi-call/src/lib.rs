@@ -30,6 +30,7 @@
 //! ```
 
 mod callback;
+mod context;
 mod direct;
 pub mod errno;
 mod error;
@@ -43,6 +44,7 @@ mod scalar;
 pub mod stdio;
 
 pub use callback::{Callback, Handler};
+pub use context::TypeContext;
 pub use direct::{Direct, Reg, RegResult, Regs, Returned, FLOAT_REGS, INT_REGS};
 pub use error::CallError;
 pub use ffitype::Position;

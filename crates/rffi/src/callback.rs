@@ -178,14 +178,17 @@ impl Ffi {
         ) -> std::result::Result<T, SafeError>,
     ) -> Result<T> {
         let id = self.types_mut().parse_type(ty)?;
-        let types = self.types();
-        if types.function(id).is_none() {
-            return Err(Error::Unsupported {
-                ctype: types.cname(id),
-                reason: "a callback needs a function type".into(),
-            });
+        {
+            let types = self.types();
+            if types.function(id).is_none() {
+                return Err(Error::Unsupported {
+                    ctype: types.cname(id),
+                    reason: "a callback needs a function type".into(),
+                });
+            }
         }
-        let plan = self.plan(&types, id, &[])?;
+        let plan = self.plan(id, &[])?;
+        let types = self.types();
         let why = crate::function::why_no_signature(&types, &plan);
         match make(&types, plan) {
             Ok(inner) => Ok(inner),

@@ -1,10 +1,9 @@
 //! The FFI context: declarations, types and the call plans made from them.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLockReadGuard, RwLockWriteGuard};
 
-use rffi_call::CallPlan;
+use rffi_call::{CallPlan, TypeContext};
 use std::ffi::OsStr;
 
 use rffi_types::{CdefOptions, Symbol, TypeId, Types};
@@ -41,12 +40,10 @@ impl TypeName for CType {
     }
 }
 
-type PlanKey = (TypeId, Vec<TypeId>);
-
 struct Shared {
     id: u64,
-    types: RwLock<Types>,
-    plans: Mutex<HashMap<PlanKey, Arc<CallPlan>>>,
+    /// The declarations and the call plans made from them.
+    types: TypeContext,
     /// The text given to `cdef`, for quoting declarations in errors.
     sources: Mutex<Vec<Arc<str>>>,
 }
@@ -77,12 +74,10 @@ impl Default for Ffi {
 impl Ffi {
     /// An empty context.
     pub fn new() -> Ffi {
-        let types = Types::new();
         Ffi {
             shared: Arc::new(Shared {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-                types: RwLock::new(types),
-                plans: Mutex::new(HashMap::new()),
+                types: TypeContext::new(),
                 sources: Mutex::new(Vec::new()),
             }),
         }
@@ -293,41 +288,17 @@ impl Ffi {
     }
 
     pub(crate) fn types(&self) -> RwLockReadGuard<'_, Types> {
-        self.shared
-            .types
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shared.types.read()
     }
 
     pub(crate) fn types_mut(&self) -> RwLockWriteGuard<'_, Types> {
-        self.shared
-            .types
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shared.types.write()
     }
 
     /// The plan for a function type with these variadic extras, made once.
-    pub(crate) fn plan(
-        &self,
-        types: &Types,
-        fn_type: TypeId,
-        extra: &[TypeId],
-    ) -> Result<Arc<CallPlan>> {
-        let mut plans = self
-            .shared
-            .plans
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let key = (fn_type, extra.to_vec());
-        if let Some(plan) = plans.get(&key) {
-            return Ok(plan.clone());
-        }
-        let plan = Arc::new(if extra.is_empty() {
-            CallPlan::new(types, fn_type)?
-        } else {
-            CallPlan::variadic(types, fn_type, extra)?
-        });
-        plans.insert(key, plan.clone());
-        Ok(plan)
+    /// The caller must not hold a guard of [`types`](Ffi::types) or
+    /// [`types_mut`](Ffi::types_mut): building a plan locks the types.
+    pub(crate) fn plan(&self, fn_type: TypeId, extra: &[TypeId]) -> Result<Arc<CallPlan>> {
+        Ok(self.shared.types.variadic_plan(fn_type, extra)?)
     }
 }

@@ -303,7 +303,7 @@ pub(crate) fn call_dynamic<T: AsRef<Value>>(
     let variadic_bound;
     let bound = if args.len() > fixed {
         let extra = promoted_types(ffi, name, fixed, &args[fixed..])?;
-        let plan = ffi.plan(&ffi.types(), fn_type, &extra)?;
+        let plan = ffi.plan(fn_type, &extra)?;
         variadic_bound = bound.with_variadic_plan(plan)?;
         &variadic_bound
     } else {

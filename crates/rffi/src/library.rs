@@ -159,7 +159,7 @@ impl Library {
     /// The function `name` of the declared type `fn_type`, bound to this library.
     #[allow(unsafe_code)]
     fn bind(&self, name: &str, fn_type: TypeId) -> Result<Arc<BoundFn>> {
-        let plan = self.ffi.plan(&self.ffi.types(), fn_type, &[])?;
+        let plan = self.ffi.plan(fn_type, &[])?;
         // SAFETY: this library was opened by `Ffi::dlopen*`, an unsafe fn
         // whose caller vouched that the Ffi's declarations describe it.
         Ok(Arc::new(unsafe {

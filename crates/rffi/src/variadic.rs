@@ -99,7 +99,7 @@ impl<A: CArgs, R: CResult> VariadicFunction<A, R> {
     ) -> Result<R> {
         let n = self.typed.bound().plan().fixed_args();
         let types = promoted_types(&self.ffi, &self.name, n, extra)?;
-        let plan = self.ffi.plan(&self.ffi.types(), self.fn_type, &types)?;
+        let plan = self.ffi.plan(self.fn_type, &types)?;
         let call = self.typed.bound().with_variadic_plan(plan)?;
         if vouched.is_none() && call.plan().passes_pointers() {
             return Err(Error::PassesPointers {

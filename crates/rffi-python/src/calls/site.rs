@@ -7,7 +7,6 @@ use rffi_call::{CallPlan, Direct, Frame, Reg, Regs, Returned};
 use rffi_types::TypeId;
 use std::sync::Arc;
 
-use crate::base::errors::IntoPyResult;
 use crate::base::switches::force_libffi;
 use crate::cdata::object::CDataGet;
 use crate::cdata::value::CData;
@@ -112,7 +111,7 @@ pub fn call_with(py: Python<'_>, f: &CData, args: Args<'_, '_>) -> PyResult<Py<P
     let variadic_plan;
     let plan: &CallPlan = if variadic {
         let extra = variadic_types(f, args, fixed)?;
-        variadic_plan = reg.with(|t| CallPlan::variadic(t, f.ty, &extra)).py()?;
+        variadic_plan = reg.variadic_plan(f.ty, &extra)?;
         &variadic_plan
     } else {
         fixed_plan

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
 use pyo3::prelude::*;
-use rffi_call::CallPlan;
+use rffi_call::{CallPlan, TypeContext};
 use rffi_types::{Type, TypeId, Types};
 use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
@@ -28,10 +28,10 @@ struct Info {
 pub use crate::model::read_facts::{FieldIndex, IndexedField};
 
 pub struct Registry {
-    types: Mutex<Types>,
+    /// The declarations and the call plans made from them.
+    types: TypeContext,
     /// One ctype object per type, made by `classes::ctype`.
     ctypes: Mutex<HashMap<TypeId, Py<PyAny>>>,
-    plans: Mutex<HashMap<TypeId, Arc<CallPlan>>>,
     /// Per type id, read without locking (an append-only vector of cells).
     /// Only final facts are stored: a type's shape never changes, and its
     /// size only from unknown to known.
@@ -54,9 +54,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Registry {
     pub fn new() -> Arc<Registry> {
         Arc::new(Registry {
-            types: Mutex::new(Types::new()),
+            types: TypeContext::new(),
             ctypes: Mutex::new(HashMap::new()),
-            plans: Mutex::new(HashMap::new()),
             infos: boxcar::Vec::new(),
             grow: Mutex::new(()),
             fields: ArcSwap::from_pointee(FxHashMap::default()),
@@ -169,7 +168,7 @@ impl Registry {
 
     /// Runs `f` on the type model. `f` must not call into Python.
     pub fn with<R>(&self, f: impl FnOnce(&mut Types) -> R) -> R {
-        f(&mut lock(&self.types))
+        self.types.with(f)
     }
 
     pub fn parse(&self, cdecl: &str) -> PyResult<TypeId> {
@@ -225,17 +224,18 @@ impl Registry {
 
     /// The call plan of a function (pointer) type, built on first use.
     pub fn plan(&self, id: TypeId) -> PyResult<Arc<CallPlan>> {
-        if let Some(p) = lock(&self.plans).get(&id) {
-            return Ok(p.clone());
-        }
-        let plan = Arc::new(self.with(|t| CallPlan::new(t, id)).py()?);
-        lock(&self.plans).insert(id, plan.clone());
-        Ok(plan)
+        self.types.plan(id).py()
+    }
+
+    /// The call plan of a variadic function type with these promoted extra
+    /// argument types, built on first use.
+    pub fn variadic_plan(&self, id: TypeId, extra: &[TypeId]) -> PyResult<Arc<CallPlan>> {
+        self.types.variadic_plan(id, extra).py()
     }
 
     /// Forgets cached plans, after `cdef(override=True)` may have changed types.
     pub fn forget_plans(&self) {
-        lock(&self.plans).clear();
+        self.types.forget_plans();
     }
 }
 
