@@ -338,3 +338,16 @@ def test_many_arguments(testlib):
     args = [1, 2.0, b"\x03", 4.0, 5, 6.0, 7, 8.0, 9, 10.0, 11, 12.0, 13, 14.0]
     numeric = [ord(a) if isinstance(a, bytes) else a for a in args]
     assert lib.many_mixed(*args) == sum((i + 1) * x for i, x in enumerate(numeric))
+
+
+def test_variadic_arguments_from_another_ffi(testlib, backend):
+    # A cdata made by another FFI is passed as its own type: a struct pointer that FFI declared
+    # (its type id means nothing in this FFI's registry) and a shared builtin.
+    ffi, lib = testlib
+    other = backend()
+    other.cdef("struct never_here { int a; };")
+    p = other.new("struct never_here *")
+    buf = ffi.new("char[64]")
+    n = lib.format_into(buf, 64, b"%d %p", other.cast("int", 5), p)
+    assert ffi.string(buf).startswith(b"5 0x")
+    assert n == len(ffi.string(buf))

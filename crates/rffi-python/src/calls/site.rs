@@ -221,7 +221,18 @@ fn variadic_types(f: &CData, args: Args<'_, '_>, fixed: usize) -> PyResult<Vec<T
                 i + 1
             )));
         };
-        let ty = c.cdata().ty;
+        // A cdata of another FFI names its type in that FFI's registry: a
+        // pointer there travels as any pointer does, anything else as the
+        // type of the same name here.
+        let c = c.cdata();
+        let ty = match c.shape() {
+            Shape::Pointer { .. } | Shape::Array { .. }
+                if !crate::model::registry::understood(&c.reg, reg, c.ty) =>
+            {
+                reg.parse("void *")?
+            }
+            _ => reg.translate(&c.reg, c.ty)?,
+        };
         // C's default argument promotions, as rffi-types states them.
         let promoted = reg
             .with(|t| rffi_types::variadic_promotion(t, ty))
