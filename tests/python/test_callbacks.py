@@ -385,6 +385,64 @@ def test_pointer_arguments_after_the_function_kept_then_dropped_one(backend):
     assert [k[0] for k in kept] == [0, 1]
 
 
+def test_pointer_arguments_kept_in_every_way_keep_their_values(backend):
+    # rffi reuses a pointer argument's object when only the callback held it (refcount 1, no
+    # weak reference). Each way Python code can keep an argument past the call must leave a
+    # reference behind, on every CPython: 3.14 borrows references on the operand stack
+    # without counting them, and frames, generators and tracebacks own their locals.
+    import functools
+    import sys
+
+    ffi = backend()
+    boxes = [ffi.new("int *", 100 + i) for i in range(8)]
+    kept: dict[str, object] = {}
+    cell = None
+    holder = type("Holder", (), {})()
+
+    def suspended(q):
+        yield q
+
+    def keep(n, p):
+        nonlocal cell
+        if n == 0:
+            cell = p
+        elif n == 1:
+            globals()["_kept_pointer_argument"] = p
+        elif n == 2:
+            kept["generator"] = suspended(p)
+        elif n == 3:
+            kept["frame"] = sys._getframe()
+        elif n == 4:
+            try:
+                raise ValueError(p)
+            except ValueError as e:
+                kept["exception"] = e
+        elif n == 5:
+            holder.p = p
+        elif n == 6:
+            kept["partial"] = functools.partial(print, p)
+        return p[0]
+
+    cb = ffi.callback("int(int, int *)", keep)
+    assert [cb(n, boxes[n]) for n in range(7)] == [100 + n for n in range(7)]
+    for _ in range(3):  # more calls, which would reuse a spare object
+        assert cb(7, boxes[7]) == 107
+    found = [
+        cell,
+        globals().pop("_kept_pointer_argument"),
+        next(kept["generator"]),
+        kept["frame"].f_locals["p"],
+        kept["exception"].args[0],
+        holder.p,
+        kept["partial"].args[0],
+    ]
+    def address(p):
+        return int(ffi.cast("intptr_t", p))
+
+    assert [address(p) for p in found] == [address(b) for b in boxes[:7]]
+    assert [p[0] for p in found] == [100 + n for n in range(7)]
+
+
 def test_function_pointer_arguments(backend):
     ffi = backend()
     double = ffi.callback("int(int)", lambda x: 2 * x)
