@@ -40,6 +40,15 @@ done
 packages=gcc,libc6-dev,make,ca-certificates
 for v in "${versions[@]}"; do packages+=",python$v,python$v-dev,python$v-venv"; done
 
+# A run stopped by force may leave its bind mounts behind, and removing a tree with the
+# checkout or the toolchain mounted inside would remove them: refuse instead.
+unmounted() { # unmounted DIR: fails if anything is mounted at or under DIR
+    ! awk -v d="$1" '$2 == d || index($2, d "/") == 1 { found = 1 } END { exit !found }' /proc/self/mounts
+}
+for dir in "$SID" "$SID.tmp"; do
+    unmounted "$dir" || { echo "$dir has mounts left from a stopped run: umount them first" >&2; exit 1; }
+done
+
 if [ ! -x "$SID/usr/bin/python3.14" ] || [ ! -x "$SID/usr/bin/python3.13" ]; then
     command -v debootstrap >/dev/null ||
         { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
