@@ -1,7 +1,8 @@
 """Eight threads share one FFI and one library for a bounded time (issue 13).
 
 Each thread declares types, calls functions (scalars, pointers, structs by value, variadic),
-creates, reads, writes and releases cdata, sets and reads errno, and runs callbacks, one of
+creates, reads, writes and releases cdata (owned, `ffi.gc`, `from_buffer`, handles), reads
+library globals, sets and reads errno, and runs callbacks, one of
 them shared by every thread, whose pointer arguments rffi reuses between calls (the spares of
 callback.rs). Every result is checked. On a GIL build the threads interleave at the
 interpreter's switch interval and whenever a C call releases the GIL; on the free-threaded
@@ -12,6 +13,7 @@ fails the test. It runs on cffi too, so the checks themselves are known to hold.
 from __future__ import annotations
 
 import random
+import struct
 import sys
 import threading
 import time
@@ -68,6 +70,22 @@ def _worker(ffi, lib, tid: int, shared: dict, stop_at: float, counts: list[int])
         assert ffi.string(text) == f"THREAD {tid} ROUND {i}".encode()
         buf = ffi.buffer(p)
         assert len(buf) == 8
+
+        # Handles, ffi.gc destructors, from_buffer and global variables.
+        obj = ("payload", tid, i)
+        h = ffi.new_handle(obj)
+        assert ffi.from_handle(h) is obj
+        freed: list[int] = []
+        g = ffi.gc(ffi.new("int *", i), lambda c: freed.append(c[0]))
+        ffi.release(g)
+        assert freed == [i]
+        raw = bytearray(struct.pack("=ii", a, b))
+        view = ffi.from_buffer("struct point *", raw)
+        assert (view.x, view.y) == (a, b)
+        view.y = tid
+        assert struct.unpack("=ii", raw) == (a, tid)
+        assert ffi.typeof(lib.gains) is ffi.typeof("double[4]")
+        assert ffi.getctype(name, "*") == f"{name} *"
 
         # errno is per thread.
         assert lib.set_errno(100 + tid) == -1
