@@ -37,8 +37,9 @@ for arg in "$@"; do
 done
 [ ${#versions[@]} -gt 0 ] || versions=(3.13 3.14)
 
+# The tree always has both versions, whichever this run tests.
 packages=gcc,libc6-dev,make,ca-certificates
-for v in "${versions[@]}"; do packages+=",python$v,python$v-dev,python$v-venv"; done
+for v in 3.13 3.14; do packages+=",python$v,python$v-dev,python$v-venv"; done
 
 # A run stopped by force may leave its bind mounts behind, and removing a tree with the
 # checkout or the toolchain mounted inside would remove them: refuse instead.
