@@ -83,7 +83,8 @@ mount_at proc /proc proc
 mount_at "$RUSTUP" "$RUSTUP"
 mount_at "$CARGO" "$CARGO"
 mount_at "$ROOT" "$ROOT"
-# pip inside the tree uses the host's certificates and configuration.
+# pip inside the tree uses the host's name servers, certificates and configuration.
+cp -L --remove-destination /etc/resolv.conf "$SID/etc/resolv.conf"
 cp /etc/ssl/certs/ca-certificates.crt "$SID/etc/ssl/certs/ca-certificates.crt"
 [ -f /etc/pip.conf ] && cp /etc/pip.conf "$SID/etc/pip.conf"
 if [ -d /opt/wheels ]; then mount_at /opt/wheels /opt/wheels; fi
@@ -94,6 +95,9 @@ in_sid() {
         PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
         PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 \
         ${PIP_FIND_LINKS:+PIP_FIND_LINKS="$PIP_FIND_LINKS"} \
+        ${HTTPS_PROXY:+HTTPS_PROXY="$HTTPS_PROXY"} ${https_proxy:+https_proxy="$https_proxy"} \
+        ${HTTP_PROXY:+HTTP_PROXY="$HTTP_PROXY"} ${http_proxy:+http_proxy="$http_proxy"} \
+        ${NO_PROXY:+NO_PROXY="$NO_PROXY"} ${no_proxy:+no_proxy="$no_proxy"} \
         ${RUSTUP_TOOLCHAIN:+RUSTUP_TOOLCHAIN="$RUSTUP_TOOLCHAIN"} \
         "$@"
 }
