@@ -22,8 +22,8 @@ CLIB_FLAGS := -shared -fPIC -O2 -Wall
 # `make demo BACKEND=cffi` runs the examples on cffi instead of rffi.
 BACKEND ?= rffi
 
-.PHONY: all venv build clibs demo test bench lint check-platforms clean distclean compat realpkgs fuzz valgrind \
-	valgrind-quick
+.PHONY: all venv build clibs demo test bench lint check-platforms clean distclean compat realpkgs fuzz \
+	valgrind valgrind-quick test-pythons
 
 all: build clibs
 
@@ -69,6 +69,14 @@ test: venv build clibs valgrind-quick
 	$(VPY) -m pytest -q tests/python
 	RFFI_NO_FAST_PATHS=1 $(VPY) -m pytest -q tests/python
 	RFFI_FORCE_LIBFFI=1 $(VPY) -m pytest -q tests/python
+
+# CPython 3.13 and 3.14 (issue 13): tests/pythons/run.sh makes a Debian sid tree with both in
+# ~/.cache/rffi/sid when it is missing (debootstrap, needs root), builds rffi for each there
+# and runs the Python suite (three ways, as above) and the examples on each; .ci/run runs it
+# (timings in the README). PYTHONS_ARGS="--quick 3.14" runs a fixed part on one of them.
+PYTHONS_ARGS ?=
+test-pythons: clibs
+	tests/pythons/run.sh $(PYTHONS_ARGS)
 
 # cffi's own ABI-mode test suite run against rffi (the sdist is fetched once into a cache):
 # fails on a test that tests/compat/expected_failures.txt does not list. COMPAT_ARGS=--cffi

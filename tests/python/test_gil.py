@@ -117,3 +117,50 @@ def test_foreign_callbacks_from_c_threads_need_always(testlib_path):
 @pytest.mark.parametrize("value", ["", "0", "never", "ALWAYS"])
 def test_other_values_keep_the_default(value):
     assert run("print(py.PyGILState_Check())", env={"RFFI_RELEASE_GIL": value}) == "1"
+
+
+# Py_mod_gil (CPython 3.13+): a module slot saying whether the module needs the GIL. A
+# free-threaded interpreter turns its GIL back on when it imports a module that says it does.
+PY_MOD_GIL = 4
+PY_MOD_GIL_USED = 0
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="module GIL slots exist from CPython 3.13")
+def test_the_module_says_it_needs_the_gil():
+    # pyo3 0.30 declares a module free-threading safe unless told otherwise, and rffi has not
+    # been checked to be (docs/design.md, "Free-threaded CPython"): lib.rs says gil_used.
+    import ctypes
+    import sysconfig
+
+    from rffi import _rffi
+
+    header = 32 if sysconfig.get_config_var("Py_GIL_DISABLED") else 16
+
+    class ModuleDef(ctypes.Structure):  # PyModuleDef: its PyModuleDef_Base, then the fields
+        _fields_ = [
+            ("ob_base", ctypes.c_byte * header),
+            ("m_init", ctypes.c_void_p),
+            ("m_index", ctypes.c_ssize_t),
+            ("m_copy", ctypes.c_void_p),
+            ("m_name", ctypes.c_char_p),
+            ("m_doc", ctypes.c_void_p),
+            ("m_size", ctypes.c_ssize_t),
+            ("m_methods", ctypes.c_void_p),
+            ("m_slots", ctypes.c_void_p),
+        ]
+
+    class Slot(ctypes.Structure):
+        _fields_ = [("slot", ctypes.c_int), ("value", ctypes.c_void_p)]
+
+    get_def = ctypes.pythonapi.PyModule_GetDef
+    get_def.restype = ctypes.POINTER(ModuleDef)
+    get_def.argtypes = [ctypes.py_object]
+    mdef = get_def(_rffi).contents
+    assert mdef.m_name == b"_rffi"
+    slots = ctypes.cast(mdef.m_slots, ctypes.POINTER(Slot))
+    found = {}
+    for i in range(64):
+        if slots[i].slot == 0:
+            break
+        found[slots[i].slot] = slots[i].value or 0
+    assert found.get(PY_MOD_GIL) == PY_MOD_GIL_USED

@@ -22,7 +22,10 @@ mod glue;
 mod memory;
 mod model;
 
-#[pymodule]
+// pyo3 0.30 declares a module free-threading safe unless told otherwise; rffi is not checked
+// to be (docs/design.md, "Free-threaded CPython"), so a free-threaded interpreter turns its
+// GIL back on when it imports rffi.
+#[pymodule(gil_used = true)]
 fn _rffi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -334,6 +334,14 @@ fn new_cdata(py: Python<'_>, value: CData) -> Result<*mut ffi::PyObject, Raised>
 /// (Why a count of 1 means that here, borrowed stack references of CPython
 /// 3.14 notwithstanding: see [`Spare`].)
 ///
+/// A count of 1 still proves this on CPython 3.14, whose operand stack borrows references
+/// without counting them: a borrow is taken from a frame's local that holds a counted one, and
+/// the argument array the callback was called with is rffi's own, so after the call every
+/// other holder (a cell, a global, a suspended generator, a kept frame or traceback) counts
+/// (`test_pointer_arguments_kept_in_every_way_keep_their_values`). Immortal objects (3.12+)
+/// never reach here: CData objects are ordinary heap objects. On a free-threaded build the
+/// count is split between threads and this check would be a race (rffi keeps the GIL there).
+///
 /// # Safety
 /// The GIL is held and `obj` is a live CData object the caller owns a
 /// reference to; `layout` is CData's.
