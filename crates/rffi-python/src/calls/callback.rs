@@ -187,7 +187,7 @@ struct Layout {
     weaklist: usize,
 }
 
-/// The layout of CData objects (`cdata_type.rs`).
+/// The layout of CData objects (`cdata::object`).
 fn layout() -> Option<Layout> {
     crate::cdata::object::value_and_weaklist()
         .map(|(contents, weaklist)| Layout { contents, weaklist })

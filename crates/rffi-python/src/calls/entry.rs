@@ -2,7 +2,7 @@
 //! argument tuple that `tp_call` would build.
 //!
 //! Every CData object carries [`cdata_vectorcall`] at the offset its type
-//! declares (`cdata_type.rs`); it calls function pointers and refuses the
+//! declares (`glue::cdata_type`); it calls function pointers and refuses the
 //! rest with the general path's errors.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};

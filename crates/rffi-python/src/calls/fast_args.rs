@@ -8,7 +8,7 @@
 //! constructors: no pyo3 conversion, no registry, no allocation. An
 //! argument the fast path does not take (a subclass, a cdata of another
 //! type, an int out of range, anything needing a message) sends the whole
-//! call, before anything happened, to the general path in `call.rs`, which
+//! call, before anything happened, to the general path in `calls::site`, which
 //! gives the same result or cffi's error.
 
 use pyo3::ffi;

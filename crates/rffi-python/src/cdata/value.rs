@@ -127,7 +127,7 @@ impl PlanCell {
     }
 }
 
-/// The value of a cdata object (see `cdata_type.rs` for the object itself).
+/// The value of a cdata object (see `cdata::object` for the object itself).
 pub struct CData {
     pub reg: Arc<Registry>,
     pub ty: TypeId,

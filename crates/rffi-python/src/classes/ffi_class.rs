@@ -264,7 +264,7 @@ impl Ffi {
 }
 
 impl Ffi {
-    /// `ffi.new(cdecl, init)` (the method itself is in `ffi_fastcall.rs`).
+    /// `ffi.new(cdecl, init)` (the method itself is in `classes::ffi_methods`).
     pub(crate) fn new_cdata<'py>(
         &self,
         py: Python<'py>,
@@ -276,7 +276,7 @@ impl Ffi {
         crate::classes::allocator::new(py, &self.reg, ty, shape, init, &how)
     }
 
-    /// `ffi.cast(cdecl, source)` (the method itself is in `ffi_fastcall.rs`).
+    /// `ffi.cast(cdecl, source)` (the method itself is in `classes::ffi_methods`).
     pub(crate) fn cast<'py>(
         &self,
         cdecl: &Bound<'py, PyAny>,

@@ -3,7 +3,7 @@
 //! For `ffi.cast("int *", 0)` pyo3 spends more than the cast itself on the
 //! method call (argument parsing, thread-local bookkeeping). The FFI class
 //! declares these two methods itself (as class attributes holding method
-//! descriptors made here, see `ffi.rs`): functions that take positional
+//! descriptors made here, see `classes::ffi_api`): functions that take positional
 //! arguments straight from CPython's array and make their result with
 //! [`cdata::object::new`](crate::cdata::object::new). Keywords and wrong argument
 //! counts are bound here too, with Python's errors; the same Rust code

@@ -8,9 +8,9 @@
 //! Python code nor a pyo3 upgrade can change what the hot paths rely on.
 //!
 //! Each slot first tries its fast path, written against the object layout
-//! here (`hot.rs`: a member or item read or write of a common scalar, a call
+//! here (`glue::fast_slots`: a member or item read or write of a common scalar, a call
 //! through the direct invoker), and otherwise runs the general path of
-//! `cdata.rs` inside [`general`], which attaches the thread the pyo3 way (so
+//! `glue::cdata_ops` inside [`general`], which attaches the thread the pyo3 way (so
 //! Python objects dropped there are released at once), catches panics and
 //! turns errors into exceptions.
 

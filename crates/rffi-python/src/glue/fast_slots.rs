@@ -1,12 +1,12 @@
-//! The fast paths of the CData slots (`cdata_type.rs`): a struct member
+//! The fast paths of the CData slots (`glue::cdata_type`): a struct member
 //! (`s.weight`, `s.weight = 1.5`) and an array or pointer item (`a[50]`,
 //! `a[50] = 7`) of a common scalar, read or written without the general
 //! path's conversions.
 //!
 //! Each handles the common case directly (a member found by its interned
 //! name, an exact `int` index within bounds, an exact `int` or `float`
-//! value, with the facts of the type from `fastread`) and answers `None` for
-//! everything else, which the general path of `cdata.rs` then does with its
+//! value, with the facts of the type from `model::read_facts`) and answers `None` for
+//! everything else, which the general path of `glue::cdata_ops` then does with its
 //! errors. The checks of that path are kept: released memory and the NULL
 //! page are refused by `CData::refuse_null` with its error, and memory
 //! bounds by the owner.
