@@ -10,6 +10,7 @@
 //! exact int or float, records, `long double`...) takes the general path of
 //! `convert`, with cffi's rules and messages.
 
+use crate::model::node::node;
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Arc;
@@ -142,11 +143,7 @@ impl ArgConv {
                         let value = match shape {
                             Shape::Record { .. } => CData::owned_copy(reg, ty, p as usize)
                                 .and_then(|c| {
-                                    let c = CData {
-                                        origin: Origin::Reference,
-                                        releasable: false,
-                                        ..c
-                                    };
+                                    let c = c.with_origin(Origin::Reference, false);
                                     c.into_py_any(py)
                                 }),
                             _ => convert::read_shaped(py, reg, ty, shape, p as usize, &Owner::None),
@@ -256,14 +253,10 @@ struct Spare {
 /// fails to compile here until that has been checked again.
 fn retarget(c: &mut CData, addr: usize) {
     let CData {
-        reg: _,
-        ty: _,
+        node: _,
         addr: a,
         owner: _,
-        origin: _,
         extras: _,
-        shape: _,
-        releasable: _,
     } = c;
     *a = addr;
 }
@@ -883,13 +876,16 @@ pub fn make(
         target,
     };
     Ok(CData {
-        origin: Origin::Callback,
         extras: Extras {
             callback: Some(func.repr()?.to_string()),
             ..Extras::default()
         }
         .into(),
-        ..CData::plain(reg, ptr_ty, code, Owner::keep(callback))
+        ..CData::made(
+            node(reg, ptr_ty, Origin::Callback, false),
+            code,
+            Owner::keep_python(callback),
+        )
     })
 }
 

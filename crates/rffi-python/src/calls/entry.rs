@@ -1,9 +1,11 @@
 //! The vectorcall entry of cdata: calls of library functions skip the
 //! argument tuple that `tp_call` would build.
 //!
-//! Every CData object carries [`cdata_vectorcall`] at the offset its type
-//! declares (`glue::cdata_type`); it calls function pointers and refuses the
-//! rest with the general path's errors.
+//! Every function-pointer cdata that holds no Python object carries
+//! [`cdata_vectorcall`] at the offset its type declares (`cdata::object`,
+//! `glue::cdata_type`); other cdata reach [`call`] through `tp_call`, which
+//! calls function pointers and refuses the rest with the general path's
+//! errors.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -51,11 +53,25 @@ pub unsafe extern "C" fn cdata_vectorcall(
     };
     // SAFETY: `kwnames` is NULL or a tuple, per the vectorcall protocol.
     let keywords = !kwnames.is_null() && unsafe { ffi::PyTuple_GET_SIZE(kwnames) } > 0;
+    // SAFETY: CPython's contract, as this function's.
+    unsafe { call(callable, raw, keywords) }
+}
+
+/// Calls the cdata `callable` with the positional arguments `raw`
+/// (refused when `keywords`): what the vectorcall entry and `tp_call` do.
+///
+/// # Safety
+/// GIL held; `callable` is a live CData object and `raw` live objects, all
+/// borrowed for the call.
+pub unsafe fn call(
+    callable: *mut ffi::PyObject,
+    raw: &[*mut ffi::PyObject],
+    keywords: bool,
+) -> *mut ffi::PyObject {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         if !keywords {
-            // SAFETY: only CData objects (a type that cannot be subclassed)
-            // carry this entry, so `callable` is a CData instance, borrowed
-            // for this call, as are the arguments.
+            // SAFETY: `callable` is a CData instance, borrowed for this
+            // call, as are the arguments (this function's contract).
             if let Some(result) = unsafe { fast_call(callable, raw) } {
                 return result;
             }

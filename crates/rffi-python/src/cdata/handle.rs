@@ -1,5 +1,6 @@
 //! `ffi.new_handle` / `ffi.from_handle`: a `void *` standing for a Python object.
 
+use crate::model::node::node;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -71,10 +72,11 @@ pub fn new_handle(reg: &Arc<Registry>, obj: &Bound<'_, PyAny>) -> PyResult<CData
         .unwrap_or_else(|e| e.into_inner())
         .insert(addr, obj.clone().unbind());
     let void_ptr = reg.parse("void *")?;
-    Ok(CData {
-        origin: Origin::Handle,
-        ..CData::plain(reg, void_ptr, addr, Owner::keep(Entry { mem }))
-    })
+    Ok(CData::made(
+        node(reg, void_ptr, Origin::Handle, false),
+        addr,
+        Owner::keep_python(Entry { mem }),
+    ))
 }
 
 /// The repr of the object behind a live handle, for the handle's own repr.

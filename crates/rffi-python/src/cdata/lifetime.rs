@@ -1,6 +1,7 @@
 //! `ffi.gc`, `ffi.release` and `with`: ending the life of C memory at a
 //! chosen moment instead of when Python collects the cdata.
 
+use crate::model::node::node_shaped;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
@@ -62,10 +63,12 @@ pub fn gc(cdata: &Bound<'_, PyAny>, destructor: &Bound<'_, PyAny>) -> PyResult<O
         .into()
     });
     Ok(Some(CData {
-        origin,
-        releasable: true,
         extras,
-        ..CData::plain(&c.reg, c.ty, c.addr, Owner::Memory(mem))
+        ..CData::made(
+            node_shaped(&c.reg, c.ty, c.shape, origin, true),
+            c.addr,
+            Owner::Memory(mem),
+        )
     }))
 }
 

@@ -10,37 +10,77 @@ use pyo3::PyTypeInfo;
 
 use crate::cdata::value::CData;
 
-/// A CData object as CPython sees it.
+/// A CData object as CPython sees it: 56 bytes, in pymalloc's 64-byte
+/// class with room for the 8 bytes of a small `ffi.new` after it.
 #[repr(C)]
 pub struct CDataObject {
     pub(crate) ob_base: ffi::PyObject,
     /// The weak-reference list (`__weaklistoffset__`).
     pub(crate) weaklist: *mut ffi::PyObject,
-    /// The vectorcall entry (`__vectorcalloffset__`): every cdata has the
-    /// same one, which calls function pointers and refuses the rest.
-    pub(crate) vectorcall: Option<ffi::vectorcallfunc>,
     pub(crate) value: CData,
 }
 
-/// The type object, made once at import by `glue::cdata_type::create`.
-static TYPE: AtomicPtr<ffi::PyTypeObject> = AtomicPtr::new(std::ptr::null_mut());
-
-/// The vectorcall entry every cdata carries (`calls::entry`), set with the
-/// type (NULL before): a plain load when a cdata is made.
-static ENTRY: AtomicPtr<std::ffi::c_void> = AtomicPtr::new(std::ptr::null_mut());
-
-/// Records the CData type and the vectorcall entry of its objects; the
-/// type's maker calls it once, before any cdata is made.
-pub fn set_type(tp: *mut ffi::PyTypeObject, entry: ffi::vectorcallfunc) {
-    ENTRY.store(entry as *mut std::ffi::c_void, Ordering::Release);
-    TYPE.store(tp, Ordering::Release);
+/// A CData object of a function pointer: the vectorcall entry follows
+/// (`__vectorcalloffset__`), which calls without an argument tuple.
+#[repr(C)]
+pub struct FuncObject {
+    pub(crate) cdata: CDataObject,
+    pub(crate) vectorcall: Option<ffi::vectorcallfunc>,
 }
 
-/// The CData type object (NULL before the module's import made it; no
+const _: () = assert!(std::mem::size_of::<CDataObject>() == 56);
+
+/// The three types of cdata objects, made once at import by
+/// `glue::cdata_type::create`: the base (`ffi.CData`), which most cdata
+/// are, and two subtypes of it that Python code cannot extend further.
+pub struct Types {
+    /// Holds no Python object: not tracked by the garbage collector, so a
+    /// cdata costs no GC header (a pointer, a value, memory of `ffi.new`).
+    pub base: *mut ffi::PyTypeObject,
+    /// A function pointer that holds no Python object: a `FuncObject`,
+    /// with the vectorcall entry.
+    pub func: *mut ffi::PyTypeObject,
+    /// A cdata whose owner holds Python objects (`ffi.gc`, `ffi.callback`,
+    /// `ffi.new_handle`, `ffi.from_buffer`, an allocator's memory): tracked
+    /// by the garbage collector, with traverse, clear and finalize slots.
+    pub gc: *mut ffi::PyTypeObject,
+}
+
+static BASE: AtomicPtr<ffi::PyTypeObject> = AtomicPtr::new(std::ptr::null_mut());
+static FUNC: AtomicPtr<ffi::PyTypeObject> = AtomicPtr::new(std::ptr::null_mut());
+static GC: AtomicPtr<ffi::PyTypeObject> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The vectorcall entry of function cdata (`calls::entry`), set with the
+/// types (NULL before): a plain load when a cdata is made.
+static ENTRY: AtomicPtr<std::ffi::c_void> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Records the CData types and the vectorcall entry of function cdata; the
+/// types' maker calls it once, before any cdata is made.
+pub fn set_types(types: Types, entry: ffi::vectorcallfunc) {
+    ENTRY.store(entry as *mut std::ffi::c_void, Ordering::Release);
+    FUNC.store(types.func, Ordering::Release);
+    GC.store(types.gc, Ordering::Release);
+    BASE.store(types.base, Ordering::Release);
+}
+
+/// The CData base type object (NULL before the module's import made it; no
 /// cdata exists before then).
 #[inline]
 pub fn type_ptr() -> *mut ffi::PyTypeObject {
-    TYPE.load(Ordering::Relaxed)
+    BASE.load(Ordering::Relaxed)
+}
+
+/// Whether `tp` is one of the three cdata types.
+///
+/// # Safety
+/// `tp` is a live type object.
+#[inline(always)]
+pub unsafe fn is_cdata_type(tp: *mut ffi::PyTypeObject) -> bool {
+    let base = type_ptr();
+    // SAFETY: `tp` is live, per the contract. Only rffi's two subtypes have
+    // the base as their base: Python code cannot subclass it
+    // (`glue::cdata_type` takes `Py_TPFLAGS_BASETYPE` back once they exist).
+    tp == base || unsafe { (*tp).tp_base } == base
 }
 
 // SAFETY: the type object is made once at import, before any CData value
@@ -110,9 +150,10 @@ pub fn value_and_weaklist() -> Option<(usize, usize)> {
 /// GIL held, `obj` live; the reference must not outlive `obj`.
 #[inline(always)]
 pub unsafe fn cdata_ref<'a>(obj: *mut ffi::PyObject) -> Option<&'a CData> {
-    // SAFETY: the caller's contract; the type is not subclassable, so the
-    // exact check is the whole check and makes the cast sound.
-    unsafe { (ffi::Py_TYPE(obj) == type_ptr()).then(|| value_of(obj)) }
+    // SAFETY: the caller's contract; the cdata types cannot be subclassed
+    // by Python code, so this check is the whole check and makes the cast
+    // sound.
+    unsafe { is_cdata_type(ffi::Py_TYPE(obj)).then(|| value_of(obj)) }
 }
 
 impl<'py> IntoPyObject<'py> for CData {
@@ -126,31 +167,41 @@ impl<'py> IntoPyObject<'py> for CData {
     }
 }
 
-/// A new Python object holding `value`.
+/// A new Python object holding `value`, of the cdata type its owner and
+/// type call for.
 #[inline]
 pub fn new(py: Python<'_>, value: CData) -> PyResult<Bound<'_, CData>> {
-    let tp = type_ptr();
+    let (tp, func) = if value.owner.holds_python() || value.extras.holds_python() {
+        (GC.load(Ordering::Relaxed), false)
+    } else if value.callable {
+        (FUNC.load(Ordering::Relaxed), true)
+    } else {
+        (type_ptr(), false)
+    };
     if tp.is_null() {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(
             "the rffi extension is not initialized",
         ));
     }
-    // SAFETY: `tp` is the CData type, whose `tp_alloc` (CPython's generic
-    // one) returns a zeroed object of `tp_basicsize` bytes, GC-tracked, or
-    // NULL with an exception set. The value is moved in before anything can
-    // see the object: nothing runs between the allocation and the write
-    // (the collector's traversal could otherwise meet a zeroed value).
+    // SAFETY: `tp` is one of the cdata types, whose `tp_alloc` (CPython's
+    // generic one) returns a zeroed object of `tp_basicsize` bytes (a
+    // `FuncObject` for `FUNC`), GC-tracked for `GC`, or NULL with an
+    // exception set. The value is moved in before anything can see the
+    // object: nothing runs between the allocation and the write (the
+    // collector's traversal could otherwise meet a zeroed value).
     unsafe {
         let obj = ffi::PyType_GenericAlloc(tp, 0);
         if obj.is_null() {
             return Err(PyErr::fetch(py));
         }
         let o = obj as *mut CDataObject;
-        let entry = ENTRY.load(Ordering::Relaxed);
-        // A non-NULL entry is the `vectorcallfunc` `set_type` stored.
-        let entry = (!entry.is_null())
-            .then(|| std::mem::transmute::<*mut std::ffi::c_void, ffi::vectorcallfunc>(entry));
-        std::ptr::addr_of_mut!((*o).vectorcall).write(entry);
+        if func {
+            let entry = ENTRY.load(Ordering::Relaxed);
+            // A non-NULL entry is the `vectorcallfunc` `set_types` stored.
+            let entry = (!entry.is_null())
+                .then(|| std::mem::transmute::<*mut std::ffi::c_void, ffi::vectorcallfunc>(entry));
+            std::ptr::addr_of_mut!((*(obj as *mut FuncObject)).vectorcall).write(entry);
+        }
         std::ptr::addr_of_mut!((*o).value).write(value);
         Ok(Bound::from_owned_ptr(py, obj).cast_into_unchecked())
     }

@@ -14,6 +14,7 @@ use rffi_call::{memory, Value};
 use rffi_types::TypeId;
 
 use crate::memory::owner::{Memory, Owner};
+use crate::model::node::{node, node_shaped, Node, NodeRef};
 use crate::model::registry::{IndexedField, Registry, Shape};
 use rffi_call::ShapeScalar;
 
@@ -53,26 +54,7 @@ pub(crate) fn index_of(key: &Bound<'_, PyAny>) -> PyResult<isize> {
     })
 }
 
-/// How a cdata came to be, which decides its repr.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
-    /// A pointer, an array view, a function: shows the address.
-    Plain,
-    /// A primitive value (`ffi.cast("int", 5)`): shows the value.
-    Value,
-    /// Memory from `ffi.new`: shows how many bytes its owner holds.
-    Owning,
-    /// A struct reached through a pointer or a field: `'struct p &'`.
-    Reference,
-    /// A slice `p[a:b]`.
-    Sliced,
-    /// `ffi.from_buffer`: shows the exporter's type, kept in [`Extras::from`].
-    Buffer,
-    /// `ffi.callback`: shows the Python function, kept in [`Extras::callback`].
-    Callback,
-    /// `ffi.new_handle`: shows the repr of the object it stands for.
-    Handle,
-}
+pub use crate::model::node::Origin;
 
 /// What few cdata need, kept out of line so that the common cdata (a
 /// pointer, a value, a small `ffi.new`) stays small.
@@ -99,6 +81,13 @@ impl ExtrasCell {
     #[inline]
     pub fn get(&self) -> Option<&Extras> {
         self.0.get()
+    }
+
+    /// Whether these hold a Python object (the exporter type of
+    /// `ffi.from_buffer`), which the garbage collector must see.
+    #[inline]
+    pub fn holds_python(&self) -> bool {
+        self.get().is_some_and(|e| e.from.is_some())
     }
 }
 
@@ -128,27 +117,33 @@ impl PlanCell {
 }
 
 /// The value of a cdata object (see `cdata::object` for the object itself).
+/// Four words: what its type and origin say is in its node (reached by
+/// `Deref`: `c.reg`, `c.ty`, `c.shape`, `c.origin`, `c.releasable`).
 pub struct CData {
-    pub reg: Arc<Registry>,
-    pub ty: TypeId,
-    pub origin: Origin,
-    /// Made by `ffi.new`, an allocator, `ffi.gc` or `ffi.from_buffer`: may be
-    /// given to `ffi.release` and used with `with` (derived cdata may not).
-    pub releasable: bool,
+    pub node: NodeRef,
     /// See the module's comment. For a primitive type this must be a cell
     /// that `owner` keeps, holding a value of the type: `scalar_value` reads
     /// it with no check (only `CData::value` and `ffi.gc` make such cdata).
     pub addr: usize,
     pub owner: Owner,
-    /// `reg.shape(ty)`, kept so the hot paths need not ask.
-    pub(crate) shape: Shape,
     /// What only some cdata have; empty for most.
     pub extras: ExtrasCell,
 }
 
+const _: () = assert!(std::mem::size_of::<CData>() == 32);
+
+impl std::ops::Deref for CData {
+    type Target = Node;
+
+    #[inline(always)]
+    fn deref(&self) -> &Node {
+        &self.node
+    }
+}
+
 impl CData {
     pub fn plain(reg: &Arc<Registry>, ty: TypeId, addr: usize, owner: Owner) -> CData {
-        CData::shaped(reg, ty, reg.shape(ty), addr, owner)
+        CData::made(node(reg, ty, Origin::Plain, false), addr, owner)
     }
 
     /// [`plain`](Self::plain) when the caller already knows the shape.
@@ -160,16 +155,26 @@ impl CData {
         addr: usize,
         owner: Owner,
     ) -> CData {
+        CData::made(node_shaped(reg, ty, shape, Origin::Plain, false), addr, owner)
+    }
+
+    /// A cdata of `node` at `addr`, kept alive by `owner`, with no extras.
+    #[inline]
+    pub fn made(node: NodeRef, addr: usize, owner: Owner) -> CData {
         CData {
-            reg: reg.clone(),
-            ty,
-            origin: Origin::Plain,
-            releasable: false,
+            node,
             addr,
             owner,
-            shape,
             extras: ExtrasCell::default(),
         }
+    }
+
+    /// This cdata with another origin (and releasability): the same type,
+    /// address and owner.
+    #[inline]
+    pub fn with_origin(self, origin: Origin, releasable: bool) -> CData {
+        let node = node_shaped(&self.reg, self.ty, self.shape, origin, releasable);
+        CData { node, ..self }
     }
 
     /// This cdata, which has no extras yet, with `len` recorded as its
@@ -226,12 +231,11 @@ impl CData {
         let mem = Memory::zeroed(16, layout.map_or(16, |(_, align)| align))?;
         // SAFETY: the cell has 16 bytes, enough for any scalar.
         unsafe { memory::write(mem.addr() as *mut u8, scalar, v) };
-        Ok(CData {
-            addr: mem.addr(),
-            owner: Owner::Memory(mem),
-            origin: Origin::Value,
-            ..CData::shaped(reg, ty, shape, 0, Owner::None)
-        })
+        Ok(CData::made(
+            node_shaped(reg, ty, shape, Origin::Value, false),
+            mem.addr(),
+            Owner::Memory(mem),
+        ))
     }
 
     #[inline]
@@ -667,13 +671,9 @@ pub fn new_owned(
     origin: Origin,
 ) -> CData {
     CData {
-        reg: reg.clone(),
-        ty,
-        origin,
-        releasable: true,
+        node: node_shaped(reg, ty, shape, origin, true),
         addr: mem.addr(),
         owner: Owner::Memory(mem),
-        shape,
         extras: match len {
             Some(_) => Extras {
                 len,

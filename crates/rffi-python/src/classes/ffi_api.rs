@@ -1,5 +1,6 @@
 //! The Python API of `FFI`: the methods and attributes a program calls.
 
+use crate::model::node::node;
 use std::sync::Mutex;
 
 use pyo3::exceptions::{PyAttributeError, PyRuntimeError, PyTypeError, PyValueError};
@@ -406,14 +407,16 @@ impl Ffi {
             Shape::Pointer { .. } => {
                 let (addr, bytes, hold) = buffer::hold(py, &obj, require_writable)?;
                 return Ok(CData {
-                    origin: Origin::Buffer,
-                    releasable: true,
-                    extras: Extras {
+                                    extras: Extras {
                         from: Some(obj.get_type().unbind()),
                         ..Extras::default()
                     }
                     .into(),
-                    ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, bytes, hold))
+                    ..CData::made(
+                node(&self.reg, ty, Origin::Buffer, true),
+                addr,
+                buffer_owner(addr, bytes, hold),
+            )
                 });
             }
             _ => {
@@ -437,15 +440,17 @@ impl Ffi {
             None => bytes / item_size,
         };
         Ok(CData {
-            origin: Origin::Buffer,
-            releasable: true,
             extras: Extras {
                 len: if len.is_none() { Some(n) } else { None },
                 from: Some(obj.get_type().unbind()),
                 ..Extras::default()
             }
             .into(),
-            ..CData::plain(&self.reg, ty, addr, buffer_owner(addr, bytes, hold))
+            ..CData::made(
+                node(&self.reg, ty, Origin::Buffer, true),
+                addr,
+                buffer_owner(addr, bytes, hold),
+            )
         })
     }
 

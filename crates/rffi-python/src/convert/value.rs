@@ -1,5 +1,6 @@
 //! Python objects to C values in memory and back, with cffi's rules and messages.
 
+use crate::model::node::node_shaped;
 use std::sync::Arc;
 
 use pyo3::exceptions::{PyIndexError, PyKeyError, PyOverflowError, PyTypeError, PyValueError};
@@ -815,10 +816,11 @@ pub unsafe fn read_shaped(
             CData::shaped(reg, ty, shape, target, Owner::None).into_py_any(py)
         }
         Shape::Array { .. } => CData::shaped(reg, ty, shape, addr, owner.clone()).into_py_any(py),
-        Shape::Record { .. } => CData {
-            origin: Origin::Reference,
-            ..CData::shaped(reg, ty, shape, addr, owner.clone())
-        }
+        Shape::Record { .. } => CData::made(
+            node_shaped(reg, ty, shape, Origin::Reference, false),
+            addr,
+            owner.clone(),
+        )
         .into_py_any(py),
         Shape::Void | Shape::Function => Err(PyTypeError::new_err(format!(
             "cannot read a value of ctype '{}'",

@@ -3,6 +3,7 @@
 //! items and members, arithmetic, iteration — with every error cffi gives.
 //! The fast paths of `glue::fast_slots` answer the common cases first.
 
+use crate::model::node::node;
 use std::sync::Arc;
 
 use pyo3::basic::CompareOp;
@@ -191,10 +192,11 @@ impl CData {
         if let Ok(slice) = key.cast::<PySlice>() {
             let (item, start, len) = self.slice_bounds(slice)?;
             let ty = self.reg.with(|t| t.array_of(item, None));
-            return CData {
-                origin: Origin::Sliced,
-                ..CData::plain(&self.reg, ty, start, self.owner.clone())
-            }
+            return CData::made(
+                node(&self.reg, ty, Origin::Sliced, false),
+                start,
+                self.owner.clone(),
+            )
             .with_len(Some(len))
             .into_py_any(py);
         }
@@ -205,10 +207,11 @@ impl CData {
                 (self.origin, self.shape(), self.reg.shape(item))
             {
                 // cffi: the struct a `new`ed pointer points to shows as owning.
-                return CData {
-                    origin: Origin::Owning,
-                    ..CData::plain(&self.reg, item, addr, self.owner.clone())
-                }
+                return CData::made(
+                    node(&self.reg, item, Origin::Owning, false),
+                    addr,
+                    self.owner.clone(),
+                )
                 .into_py_any(py);
             }
         }

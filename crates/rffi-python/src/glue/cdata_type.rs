@@ -25,7 +25,9 @@ use pyo3::types::PyString;
 use pyo3::IntoPyObjectExt;
 
 use crate::base::gil::attached;
-use crate::cdata::object::{set_type, type_ptr, value_of, CDataGet, CDataObject};
+use crate::cdata::object::{
+    set_types, type_ptr, value_of, CDataGet, CDataObject, FuncObject, Types,
+};
 use crate::cdata::value::CData;
 use crate::memory::owner::Owner;
 
@@ -95,7 +97,11 @@ unsafe extern "C" fn dealloc(obj: *mut ffi::PyObject) {
     // SAFETY: CPython calls this with the GIL held, for a CData object that
     // nothing references any more.
     unsafe {
-        ffi::PyObject_GC_UnTrack(obj.cast());
+        let tp = ffi::Py_TYPE(obj);
+        let gc = ffi::PyType_IS_GC(tp) != 0;
+        if gc {
+            ffi::PyObject_GC_UnTrack(obj.cast());
+        }
         let o = obj as *mut CDataObject;
         if !(*o).weaklist.is_null() {
             ffi::PyObject_ClearWeakRefs(obj);
@@ -115,8 +121,11 @@ unsafe extern "C" fn dealloc(obj: *mut ffi::PyObject) {
             pyo3::panic::PanicException::new_err("rffi panicked freeing a cdata")
                 .write_unraisable(py, None);
         }
-        let tp = ffi::Py_TYPE(obj);
-        ffi::PyObject_GC_Del(obj.cast());
+        if gc {
+            ffi::PyObject_GC_Del(obj.cast());
+        } else {
+            ffi::PyObject_Free(obj.cast());
+        }
         ffi::Py_DECREF(tp.cast());
     }
 }
@@ -334,6 +343,24 @@ unsafe extern "C" fn nb_subtract(
     })
 }
 
+/// `tp_call` of cdata without the vectorcall entry (all but function
+/// pointers that hold no Python object): the entry's work, from a tuple.
+unsafe extern "C" fn call(
+    obj: *mut ffi::PyObject,
+    args: *mut ffi::PyObject,
+    kwargs: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython passes a live CData object, a tuple and NULL or a
+    // dict, with the GIL held.
+    unsafe {
+        let keywords = !kwargs.is_null() && ffi::PyDict_Size(kwargs) > 0;
+        let n = ffi::PyTuple_GET_SIZE(args);
+        let items: Vec<*mut ffi::PyObject> =
+            (0..n).map(|i| ffi::PyTuple_GET_ITEM(args, i)).collect();
+        crate::calls::entry::call(obj, &items, keywords)
+    }
+}
+
 unsafe extern "C" fn traverse(
     obj: *mut ffi::PyObject,
     visit: ffi::visitproc,
@@ -464,31 +491,30 @@ pub fn create(module: &Bound<'_, PyModule>) -> PyResult<()> {
         },
         ffi::PyMethodDef::zeroed(),
     ]));
+    let member = |name: *const c_char, offset: usize| ffi::PyMemberDef {
+        name,
+        type_code: ffi::Py_T_PYSSIZET,
+        offset: offset as ffi::Py_ssize_t,
+        flags: ffi::Py_READONLY,
+        doc: std::ptr::null(),
+    };
+    let end = || member(std::ptr::null(), 0);
     let members: &'static mut [ffi::PyMemberDef] = Box::leak(Box::new([
-        ffi::PyMemberDef {
-            name: cstr!("__weaklistoffset__"),
-            type_code: ffi::Py_T_PYSSIZET,
-            offset: std::mem::offset_of!(CDataObject, weaklist) as ffi::Py_ssize_t,
-            flags: ffi::Py_READONLY,
-            doc: std::ptr::null(),
-        },
-        ffi::PyMemberDef {
-            name: cstr!("__vectorcalloffset__"),
-            type_code: ffi::Py_T_PYSSIZET,
-            offset: std::mem::offset_of!(CDataObject, vectorcall) as ffi::Py_ssize_t,
-            flags: ffi::Py_READONLY,
-            doc: std::ptr::null(),
-        },
-        ffi::PyMemberDef {
-            name: std::ptr::null(),
-            type_code: 0,
-            offset: 0,
-            flags: 0,
-            doc: std::ptr::null(),
-        },
+        member(
+            cstr!("__weaklistoffset__"),
+            std::mem::offset_of!(CDataObject, weaklist),
+        ),
+        end(),
+    ]));
+    let func_members: &'static mut [ffi::PyMemberDef] = Box::leak(Box::new([
+        member(
+            cstr!("__vectorcalloffset__"),
+            std::mem::offset_of!(FuncObject, vectorcall),
+        ),
+        end(),
     ]));
     let slot = |slot: c_int, pfunc: *mut c_void| ffi::PyType_Slot { slot, pfunc };
-    let slots: &'static mut [ffi::PyType_Slot] = Box::leak(Box::new([
+    let base_slots: &'static mut [ffi::PyType_Slot] = Box::leak(Box::new([
         slot(ffi::Py_tp_dealloc, dealloc as *mut c_void),
         slot(ffi::Py_tp_repr, repr as *mut c_void),
         slot(ffi::Py_tp_hash, hash as *mut c_void),
@@ -496,10 +522,7 @@ pub fn create(module: &Bound<'_, PyModule>) -> PyResult<()> {
         slot(ffi::Py_tp_getattro, getattro as *mut c_void),
         slot(ffi::Py_tp_setattro, setattro as *mut c_void),
         slot(ffi::Py_tp_iter, iter as *mut c_void),
-        slot(ffi::Py_tp_call, ffi::PyVectorcall_Call as *mut c_void),
-        slot(ffi::Py_tp_traverse, traverse as *mut c_void),
-        slot(ffi::Py_tp_clear, clear as *mut c_void),
-        slot(ffi::Py_tp_finalize, finalize as *mut c_void),
+        slot(ffi::Py_tp_call, call as *mut c_void),
         slot(ffi::Py_tp_methods, methods.as_mut_ptr().cast()),
         slot(ffi::Py_tp_members, members.as_mut_ptr().cast()),
         slot(ffi::Py_nb_bool, nb_bool as *mut c_void),
@@ -512,26 +535,80 @@ pub fn create(module: &Bound<'_, PyModule>) -> PyResult<()> {
         slot(ffi::Py_mp_ass_subscript, ass_subscript as *mut c_void),
         slot(0, std::ptr::null_mut()),
     ]));
-    let spec: &'static mut ffi::PyType_Spec = Box::leak(Box::new(ffi::PyType_Spec {
-        name: cstr!("rffi.CData"),
-        basicsize: std::mem::size_of::<CDataObject>() as c_int,
-        itemsize: 0,
-        flags: (ffi::Py_TPFLAGS_DEFAULT
-            | ffi::Py_TPFLAGS_HAVE_GC
-            | ffi::Py_TPFLAGS_HAVE_VECTORCALL
-            | ffi::Py_TPFLAGS_IMMUTABLETYPE
-            | ffi::Py_TPFLAGS_DISALLOW_INSTANTIATION) as _,
-        slots: slots.as_mut_ptr(),
-    }));
-    // SAFETY: the spec and its tables are static and well formed (each
-    // table ends with a zeroed entry); the result is a new reference to a
-    // type object, or NULL with an exception set.
-    let ty = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyType_FromSpec(spec))? };
-    // The static keeps the reference the call returned: the type lives as
-    // long as the process.
-    set_type(
-        ty.clone().into_ptr().cast(),
+    // The subtypes inherit every other slot from the base.
+    let func_slots: &'static mut [ffi::PyType_Slot] = Box::leak(Box::new([
+        slot(ffi::Py_tp_dealloc, dealloc as *mut c_void),
+        slot(ffi::Py_tp_call, ffi::PyVectorcall_Call as *mut c_void),
+        slot(ffi::Py_tp_members, func_members.as_mut_ptr().cast()),
+        slot(0, std::ptr::null_mut()),
+    ]));
+    let gc_slots: &'static mut [ffi::PyType_Slot] = Box::leak(Box::new([
+        slot(ffi::Py_tp_dealloc, dealloc as *mut c_void),
+        slot(ffi::Py_tp_traverse, traverse as *mut c_void),
+        slot(ffi::Py_tp_clear, clear as *mut c_void),
+        slot(ffi::Py_tp_finalize, finalize as *mut c_void),
+        slot(0, std::ptr::null_mut()),
+    ]));
+    let common = ffi::Py_TPFLAGS_DEFAULT
+        | ffi::Py_TPFLAGS_IMMUTABLETYPE
+        | ffi::Py_TPFLAGS_DISALLOW_INSTANTIATION;
+    let spec = |basicsize: usize, flags: u64, slots: &'static mut [ffi::PyType_Slot]| {
+        let spec: &'static mut ffi::PyType_Spec = Box::leak(Box::new(ffi::PyType_Spec {
+            // One name for the three: `type(p).__name__` is "CData" for any cdata.
+            name: cstr!("rffi.CData"),
+            basicsize: basicsize as c_int,
+            itemsize: 0,
+            flags: (common | flags) as _,
+            slots: slots.as_mut_ptr(),
+        }));
+        spec as *mut ffi::PyType_Spec
+    };
+    let base_spec = spec(
+        std::mem::size_of::<CDataObject>(),
+        ffi::Py_TPFLAGS_BASETYPE,
+        base_slots,
+    );
+    let func_spec = spec(
+        std::mem::size_of::<FuncObject>(),
+        ffi::Py_TPFLAGS_HAVE_VECTORCALL,
+        func_slots,
+    );
+    let gc_spec = spec(
+        std::mem::size_of::<CDataObject>(),
+        ffi::Py_TPFLAGS_HAVE_GC,
+        gc_slots,
+    );
+    // SAFETY: the specs and their tables are static and well formed (each
+    // table ends with a zeroed entry); each call returns a new reference to
+    // a type object, or NULL with an exception set. The subtypes are made
+    // while the base allows subclassing; then it no longer does, so that
+    // Python code cannot make a type of its own with this layout (the
+    // cdata checks of `cdata::object` rely on it). The base is rffi's own
+    // heap type, not shared by anything yet.
+    let (base, func, gc) = unsafe {
+        let base = Bound::from_owned_ptr_or_err(py, ffi::PyType_FromSpec(base_spec))?;
+        let func = Bound::from_owned_ptr_or_err(
+            py,
+            ffi::PyType_FromSpecWithBases(func_spec, base.as_ptr()),
+        )?;
+        let gc = Bound::from_owned_ptr_or_err(
+            py,
+            ffi::PyType_FromSpecWithBases(gc_spec, base.as_ptr()),
+        )?;
+        let tp = base.as_ptr() as *mut ffi::PyTypeObject;
+        (*tp).tp_flags &= !ffi::Py_TPFLAGS_BASETYPE;
+        ffi::PyType_Modified(tp);
+        (base, func, gc)
+    };
+    // The statics keep the references the calls returned: the types live
+    // as long as the process.
+    set_types(
+        Types {
+            base: base.clone().into_ptr().cast(),
+            func: func.into_ptr().cast(),
+            gc: gc.into_ptr().cast(),
+        },
         crate::calls::entry::cdata_vectorcall,
     );
-    module.add("CData", ty)
+    module.add("CData", base)
 }

@@ -52,7 +52,7 @@ unsafe fn member<'a>(
     };
     // Only the interned names the table holds match: anything else (a str
     // subclass, a name built at run time, a missing member) goes the general way.
-    let table = this.reg.reads.fields(py, &*this.reg, rec)?;
+    let table = this.reg.reads.fields(py, &**this.reg, rec)?;
     let field = table.find(name)?;
     let base = this.addr;
     // A pointer moved beyond its memory: the general path raises.
@@ -92,7 +92,7 @@ unsafe fn item<'a>(
         Shape::Pointer { item } => (item, None),
         _ => return None,
     };
-    let facts = this.reg.reads.item(&*this.reg, item)?;
+    let facts = this.reg.reads.item(&**this.reg, item)?;
     // SAFETY: `key` is an int; on overflow the error is cleared and the
     // general path raises its own.
     let i = unsafe { ffi::PyLong_AsSsize_t(key) };

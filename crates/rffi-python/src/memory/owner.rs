@@ -66,9 +66,11 @@ enum Bytes {
         ptr: *mut u8,
         rest: Box<Foreign>,
     },
-    /// What owns the bytes, kept alive: never released.
+    /// What owns the bytes, kept alive: never released. `python` when it
+    /// holds Python objects (which the garbage collector must see).
     Kept {
         state: State,
+        python: bool,
         _owner: Box<dyn std::any::Any + Send + Sync>,
     },
 }
@@ -222,12 +224,23 @@ impl Memory {
         }))
     }
 
-    /// What owns some memory (an opened library, an object), kept alive.
-    fn kept(value: impl std::any::Any + Send + Sync) -> Arc<Memory> {
+    /// What owns some memory (an opened library, an object), kept alive;
+    /// `python` when it holds Python objects.
+    fn kept(value: impl std::any::Any + Send + Sync, python: bool) -> Arc<Memory> {
         Arc::new(Memory(Bytes::Kept {
             state: State::default(),
+            python,
             _owner: Box::new(value),
         }))
+    }
+
+    /// Whether this holds Python objects, which may refer back to the cdata
+    /// holding it: a finalizer or buffer hold of foreign memory, a kept object.
+    pub fn holds_python(&self) -> bool {
+        matches!(
+            self.0,
+            Bytes::Foreign { .. } | Bytes::Kept { python: true, .. }
+        )
     }
 
     /// Where the bytes are (0 for kept owners). For inline bytes that is
@@ -540,12 +553,29 @@ pub enum Owner {
 impl Owner {
     /// An owner that keeps `obj` alive: the exporter of a buffer, a parent cdata.
     pub fn object(obj: Py<PyAny>) -> Owner {
-        Owner::keep(obj)
+        Owner::keep_python(obj)
     }
 
-    /// An owner that keeps `value` alive: an opened library, a callback's code.
+    /// An owner that keeps `value`, which holds no Python object, alive: an
+    /// opened library.
     pub fn keep(value: impl std::any::Any + Send + Sync) -> Owner {
-        Owner::Memory(Memory::kept(value))
+        Owner::Memory(Memory::kept(value, false))
+    }
+
+    /// An owner that keeps `value`, which holds Python objects, alive: a
+    /// callback's code and function, a handle's entry.
+    pub fn keep_python(value: impl std::any::Any + Send + Sync) -> Owner {
+        Owner::Memory(Memory::kept(value, true))
+    }
+
+    /// Whether this holds Python objects (see [`Memory::holds_python`]):
+    /// a cdata holding it must be seen by the garbage collector.
+    #[inline]
+    pub fn holds_python(&self) -> bool {
+        match self {
+            Owner::None => false,
+            Owner::Memory(m) => m.holds_python(),
+        }
     }
 
     /// How many cdata (and others) share this owner.

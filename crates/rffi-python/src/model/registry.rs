@@ -45,6 +45,8 @@ pub struct Registry {
     /// Set when the FFI comes from the tables of a cffi out-of-line module
     /// (`classes::outofline`): what differs from an FFI made by `cdef`.
     pub(crate) outofline: OnceLock<OutOfLine>,
+    /// The nodes its cdata point to (`model::node`).
+    pub(crate) nodes: crate::model::node::NodeTable,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -61,6 +63,7 @@ impl Registry {
             fields: ArcSwap::from_pointee(FxHashMap::default()),
             reads: crate::model::read_facts::ReadCache::default(),
             outofline: OnceLock::new(),
+            nodes: Default::default(),
         })
     }
 
