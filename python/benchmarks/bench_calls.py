@@ -350,26 +350,48 @@ def threads_table(impls, libpath, quick):
 
 
 # Resident memory from /proc, not ru_maxrss: a child's maxrss starts from
-# its parent's peak, which would hide the growth being measured.
+# its parent's peak, which would hide the growth being measured. One cdata is
+# made before measuring: the first `ffi.new("int *")` parses the type and
+# fills caches once, which is not what a cdata costs. The growth is measured
+# for a million and for two million kept cdata (in a list made beforehand):
+# the difference, over a million, is what one more kept cdata costs, free of
+# what the allocators had spare when the loop began.
 MEMORY_SCRIPT = """
 import os, sys
 def rss_kib():
     return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGESIZE") // 1024
 mod = __import__(sys.argv[1])
+n = int(sys.argv[2])
 ffi = mod.FFI()
+first = ffi.new("int *")
+keep = [None] * n
 before = rss_kib()
-keep = [ffi.new("int *") for _ in range(1_000_000)]
+for i in range(n):
+    keep[i] = ffi.new("int *")
 print(rss_kib() - before)
 """
 
 
 def memory_table():
-    print("\nResident memory growth for ffi.new(\"int *\") x 1,000,000 (kept alive)")
+    print("\nResident memory growth for ffi.new(\"int *\") kept alive (issue 11's goal: rffi <= cffi)")
+    grown = {}
     for module in ("rffi", "cffi"):
-        out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, module],
-                             capture_output=True, text=True)
-        kib = out.stdout.strip() or out.stderr.strip().splitlines()[-1]
-        print(f"{module:8s}{kib:>12s} KiB")
+        for n in (1_000_000, 2_000_000):
+            out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, module, str(n)],
+                                 capture_output=True, text=True)
+            text = out.stdout.strip()
+            if not text.isdigit():
+                print(f"{module:8s} failed: {(out.stderr.strip().splitlines() or ['?'])[-1]}")
+                return
+            grown[module, n] = int(text)
+    per = {}
+    for module in ("rffi", "cffi"):
+        per[module] = (grown[module, 2_000_000] - grown[module, 1_000_000]) * 1024 / 1_000_000
+        print(f"{module:8s}{grown[module, 1_000_000]:>10,} KiB for 10^6, "
+              f"{grown[module, 2_000_000]:>10,} KiB for 2x10^6, {per[module]:6.1f} bytes per cdata")
+    verdict = "met" if per["rffi"] <= per["cffi"] else "NOT met"
+    print(f"bytes per kept cdata, rffi/cffi: {per['rffi'] / per['cffi']:.3f} ({verdict}); "
+          f"for 10^6, rffi/cffi: {grown['rffi', 1_000_000] / grown['cffi', 1_000_000]:.3f}")
 
 
 if __name__ == "__main__":

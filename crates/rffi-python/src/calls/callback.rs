@@ -129,7 +129,7 @@ impl ArgConv {
                 } => {
                     let target = p.cast::<usize>().read_unaligned();
                     return spare.cdata(py, target, |addr| {
-                        CData::shaped(reg, ty, shape, addr, Owner::None)
+                        CData::shaped(reg, ty, shape, addr, Owner::none())
                     });
                 }
                 ArgConv::General { ty, shape } => {
@@ -146,7 +146,9 @@ impl ArgConv {
                                     let c = c.with_origin(Origin::Reference, false);
                                     c.into_py_any(py)
                                 }),
-                            _ => convert::read_shaped(py, reg, ty, shape, p as usize, &Owner::None),
+                            _ => {
+                                convert::read_shaped(py, reg, ty, shape, p as usize, &Owner::none())
+                            }
                         };
                         value.map(Py::into_ptr).map_err(|e| raise(py, e))
                     });
@@ -206,7 +208,7 @@ fn layout() -> Option<Layout> {
 /// or re-entered, never shares one object.
 ///
 /// Each argument has its own spare, only ever holding cdata that argument
-/// made with `CData::shaped(reg, ty, shape, addr, Owner::None)`: they differ
+/// made with `CData::shaped(reg, ty, shape, addr, Owner::none())`: they differ
 /// in `addr` alone (see [`retarget`]).
 ///
 /// Why a reference count of 1 is a sound uniqueness test here, CPython 3.14
@@ -246,17 +248,16 @@ struct Spare {
 
 /// Makes the spare `c` the pointer cdata of `addr`, as new.
 ///
-/// A pointer cdata made by `CData::shaped(reg, ty, shape, addr, Owner::None)`
+/// A pointer cdata made by `CData::shaped(reg, ty, shape, addr, Owner::none())`
 /// depends on `addr` only through the `addr` field: everything else comes from
-/// the type (`extras`, which only a function pointer's call site cached on
-/// its first call fills here, too). The destructuring lists every field so that a change to `CData`
-/// fails to compile here until that has been checked again.
+/// the type (the head is its node: such a cdata has no extras). The
+/// destructuring lists every field so that a change to `CData` fails to
+/// compile here until that has been checked again.
 fn retarget(c: &mut CData, addr: usize) {
     let CData {
-        node: _,
+        head: _,
         addr: a,
         owner: _,
-        extras: _,
     } = c;
     *a = addr;
 }
@@ -875,18 +876,15 @@ pub fn make(
         _callback: callback,
         target,
     };
-    Ok(CData {
-        extras: Extras {
+    Ok(CData::made_with(
+        node(reg, ptr_ty, Origin::Callback, false),
+        code,
+        Owner::keep_python(callback),
+        Extras {
             callback: Some(func.repr()?.to_string()),
             ..Extras::default()
-        }
-        .into(),
-        ..CData::made(
-            node(reg, ptr_ty, Origin::Callback, false),
-            code,
-            Owner::keep_python(callback),
-        )
-    })
+        },
+    ))
 }
 
 /// What a callback cdata keeps alive: the C entry point and, again, the
@@ -903,10 +901,10 @@ struct Held {
 /// callback visits them, since only then are they its own references; one
 /// sharing it (a cast of it) leaves the cycle uncollected, as before.
 pub fn traverse(c: &CData, visit: &crate::base::gc::Visit) -> Result<(), std::ffi::c_int> {
-    let Owner::Memory(m) = &c.owner else {
+    let Some(m) = c.owner.as_memory() else {
         return Ok(());
     };
-    if Arc::strong_count(m) != 1 {
+    if c.owner.memory_users() != 1 {
         return Ok(());
     }
     let Some(held) = m.kept_as::<Held>() else {
@@ -952,9 +950,7 @@ pub fn decorator(
 /// fast conversions stop being chosen. `None` for a cdata that is not a
 /// callback rffi made.
 pub fn conversions(c: &CData) -> Option<(Vec<&'static str>, &'static str)> {
-    let Owner::Memory(m) = &c.owner else {
-        return None;
-    };
+    let m = c.owner.as_memory()?;
     let held = m.kept_as::<Held>()?;
     let args = held
         .target

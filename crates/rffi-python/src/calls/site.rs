@@ -138,7 +138,7 @@ pub fn call_with(py: Python<'_>, f: &CData, args: Args<'_, '_>) -> PyResult<Py<P
     if plan.ret_is_void() {
         return Ok(py.None());
     }
-    let owner = crate::memory::owner::Owner::None;
+    let owner = crate::memory::owner::Owner::none();
     let ret = plan.ret();
     let addr = result.as_mut_ptr() as usize;
     if let Shape::Record { .. } = reg.shape(ret) {

@@ -28,8 +28,8 @@ fn cdata_arg<'a, 'py>(x: &'a Bound<'py, PyAny>, what: &str) -> PyResult<&'a Boun
 pub fn gc(cdata: &Bound<'_, PyAny>, destructor: &Bound<'_, PyAny>) -> PyResult<Option<CData>> {
     let c = cdata_arg(cdata, "gc()")?.cdata();
     if destructor.is_none() {
-        return match (&c.owner, c.releasable) {
-            (Owner::Memory(m), true) if m.is_from_gc() => {
+        return match (c.owner.as_memory(), c.releasable) {
+            (Some(m), true) if m.is_from_gc() => {
                 m.detach();
                 Ok(None)
             }
@@ -54,21 +54,19 @@ pub fn gc(cdata: &Bound<'_, PyAny>, destructor: &Bound<'_, PyAny>) -> PyResult<O
         Origin::Value | Origin::Handle | Origin::Callback => c.origin,
         _ => Origin::Plain,
     };
-    let extras = c.extras.get().map_or_else(Default::default, |e| {
-        Extras {
-            len: e.len,
-            callback: e.callback.clone(),
-            ..Extras::default()
-        }
-        .into()
-    });
-    Ok(Some(CData {
-        extras,
-        ..CData::made(
-            node_shaped(&c.reg, c.ty, c.shape, origin, true),
+    let node = node_shaped(&c.reg, c.ty, c.shape, origin, true);
+    Ok(Some(match c.extras() {
+        Some(e) => CData::made_with(
+            node,
             c.addr,
-            Owner::Memory(mem),
-        )
+            Owner::memory(mem),
+            Extras {
+                len: e.len,
+                callback: e.callback.clone(),
+                ..Extras::default()
+            },
+        ),
+        None => CData::made(node, c.addr, Owner::memory(mem)),
     }))
 }
 
@@ -79,10 +77,7 @@ pub fn gc(cdata: &Bound<'_, PyAny>, destructor: &Bound<'_, PyAny>) -> PyResult<O
 pub fn release(py: Python<'_>, cdata: &Bound<'_, PyAny>) -> PyResult<()> {
     let c = cdata_arg(cdata, "release()")?.cdata();
     releasable(c)?;
-    match &c.owner {
-        Owner::Memory(m) => m.release(py),
-        _ => Ok(()),
-    }
+    c.owner.release(py)
 }
 
 /// Refuses `with` and `ffi.release` on cdata that own nothing, as cffi.

@@ -8,10 +8,12 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::PyTypeInfo;
 
-use crate::cdata::value::CData;
+use crate::cdata::value::{CData, Extras};
+use crate::memory::owner::Owner;
+use crate::model::node::NodeRef;
 
-/// A CData object as CPython sees it: 56 bytes, in pymalloc's 64-byte
-/// class with room for the 8 bytes of a small `ffi.new` after it.
+/// A CData object as CPython sees it: 48 bytes (pymalloc's 48-byte class),
+/// and up to 16 bytes of a small `ffi.new` after it (`new_inline`).
 #[repr(C)]
 pub struct CDataObject {
     pub(crate) ob_base: ffi::PyObject,
@@ -28,7 +30,17 @@ pub struct FuncObject {
     pub(crate) vectorcall: Option<ffi::vectorcallfunc>,
 }
 
-const _: () = assert!(std::mem::size_of::<CDataObject>() == 56);
+const _: () = assert!(std::mem::size_of::<CDataObject>() == 48);
+
+// Where an owner of the `Object` kind finds the node, the owner word and
+// the bytes of the object that holds its bytes (`memory::owner`).
+const _: () = {
+    use crate::memory::owner::object_layout as at;
+    let value = std::mem::offset_of!(CDataObject, value);
+    assert!(value + std::mem::offset_of!(CData, head) == at::NODE);
+    assert!(value + std::mem::offset_of!(CData, owner) == at::OWNER);
+    assert!(std::mem::size_of::<CDataObject>() == at::BYTES);
+};
 
 /// The three types of cdata objects, made once at import by
 /// `glue::cdata_type::create`: the base (`ffi.CData`), which most cdata
@@ -171,13 +183,14 @@ impl<'py> IntoPyObject<'py> for CData {
 /// type call for.
 #[inline]
 pub fn new(py: Python<'_>, value: CData) -> PyResult<Bound<'_, CData>> {
-    let (tp, func) = if value.owner.holds_python() || value.extras.holds_python() {
-        (GC.load(Ordering::Relaxed), false)
-    } else if value.callable {
-        (FUNC.load(Ordering::Relaxed), true)
-    } else {
-        (type_ptr(), false)
-    };
+    let (tp, func) =
+        if value.owner.holds_python() || value.extras().is_some_and(Extras::holds_python) {
+            (GC.load(Ordering::Relaxed), false)
+        } else if value.callable {
+            (FUNC.load(Ordering::Relaxed), true)
+        } else {
+            (type_ptr(), false)
+        };
     if tp.is_null() {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(
             "the rffi extension is not initialized",
@@ -202,6 +215,49 @@ pub fn new(py: Python<'_>, value: CData) -> PyResult<Bound<'_, CData>> {
                 .then(|| std::mem::transmute::<*mut std::ffi::c_void, ffi::vectorcallfunc>(entry));
             std::ptr::addr_of_mut!((*(obj as *mut FuncObject)).vectorcall).write(entry);
         }
+        std::ptr::addr_of_mut!((*o).value).write(value);
+        Ok(Bound::from_owned_ptr(py, obj).cast_into_unchecked())
+    }
+}
+
+/// A new cdata of `node` (an `ffi.new` node whose `inline` is not 0) that
+/// holds its `node.inline` bytes, zeroed, after its own fields: one
+/// allocation, with no `Memory`. Its owner is the object itself; cdata
+/// derived from it hold a reference to it.
+pub fn new_inline(py: Python<'_>, node: NodeRef) -> PyResult<Bound<'_, CData>> {
+    let tp = type_ptr();
+    let size = usize::from(node.inline);
+    if tp.is_null() || size == 0 || node.callable {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "rffi: no cdata can hold these bytes inside it",
+        ));
+    }
+    let total = std::mem::size_of::<CDataObject>() + size;
+    // SAFETY: `tp` is the base cdata type, which is not a GC type: an
+    // object of it may be longer than `tp_basicsize`, allocated here and
+    // initialized with `PyObject_Init` (which sets its type, taking a
+    // reference, and its count), as CPython's own allocator would. The
+    // block comes from the C allocator (`PyMem_RawMalloc`), not pymalloc:
+    // 52 bytes for `int *` are one 64-byte malloc chunk, as cffi's are,
+    // without pymalloc's pool headers, so a million cost what cffi's do.
+    // The deallocator frees it the same way (its owner says it holds its
+    // bytes). malloc aligns the block to 16 (`max_align_t` on the 64-bit
+    // systems rffi supports), so the bytes at offset 48 are aligned to 16,
+    // enough for `inline` (see `Node::inline`). Every field is written
+    // before anything can see the object.
+    unsafe {
+        let obj = ffi::PyMem_RawMalloc(total) as *mut ffi::PyObject;
+        if obj.is_null() {
+            return Err(pyo3::exceptions::PyMemoryError::new_err(format!(
+                "cannot allocate {total} bytes"
+            )));
+        }
+        ffi::PyObject_Init(obj, tp);
+        let o = obj as *mut CDataObject;
+        let bytes = (obj as *mut u8).add(std::mem::size_of::<CDataObject>());
+        std::ptr::write_bytes(bytes, 0, size);
+        std::ptr::addr_of_mut!((*o).weaklist).write(std::ptr::null_mut());
+        let value = CData::made(node, bytes as usize, Owner::own_bytes(obj));
         std::ptr::addr_of_mut!((*o).value).write(value);
         Ok(Bound::from_owned_ptr(py, obj).cast_into_unchecked())
     }

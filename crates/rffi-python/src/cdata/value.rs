@@ -13,8 +13,8 @@ use pyo3::IntoPyObjectExt;
 use rffi_call::{memory, Value};
 use rffi_types::TypeId;
 
-use crate::memory::owner::{Memory, Owner};
-use crate::model::node::{node, node_shaped, Node, NodeRef};
+use crate::memory::owner::{Kind, Memory, Owner};
+use crate::model::node::{node, node_shaped, Node, NodeRef, PlanCell};
 use crate::model::registry::{IndexedField, Registry, Shape};
 use rffi_call::ShapeScalar;
 
@@ -56,8 +56,8 @@ pub(crate) fn index_of(key: &Bound<'_, PyAny>) -> PyResult<isize> {
 
 pub use crate::model::node::Origin;
 
-/// What few cdata need, kept out of line so that the common cdata (a
-/// pointer, a value, a small `ffi.new`) stays small.
+/// What few cdata need, set when they are made and kept out of line so
+/// that the common cdata (a pointer, a value, a small `ffi.new`) stays small.
 #[derive(Default)]
 pub struct Extras {
     /// The number of items of an array whose type has no length (`int[]`).
@@ -67,77 +67,108 @@ pub struct Extras {
     pub from: Option<Py<pyo3::types::PyType>>,
     /// `ffi.callback`: the repr of the Python function it calls.
     pub callback: Option<String>,
-    /// The call plan of a function pointer, found on its first call so
-    /// later calls neither lock nor hash.
-    pub plan: PlanCell,
 }
 
-/// Where a cdata keeps its [`Extras`]: set when it is made, or on the first
-/// call of a function pointer. One word.
-#[derive(Default)]
-pub struct ExtrasCell(once_cell::race::OnceBox<Extras>);
-
-impl ExtrasCell {
-    #[inline]
-    pub fn get(&self) -> Option<&Extras> {
-        self.0.get()
-    }
-
+impl Extras {
     /// Whether these hold a Python object (the exporter type of
     /// `ffi.from_buffer`), which the garbage collector must see.
     #[inline]
     pub fn holds_python(&self) -> bool {
-        self.get().is_some_and(|e| e.from.is_some())
+        self.from.is_some()
     }
 }
 
-impl From<Extras> for ExtrasCell {
-    fn from(extras: Extras) -> ExtrasCell {
-        ExtrasCell(once_cell::race::OnceBox::with_value(Box::new(extras)))
+/// A node and extras, boxed together for a cdata that has extras.
+struct Ext {
+    node: NodeRef,
+    extras: Extras,
+}
+
+/// The first word of a cdata: its node (a `NodeRef`), or, low bit set, a
+/// box holding its node and its [`Extras`].
+pub struct Head(usize);
+
+// SAFETY: a `Head` owns a `NodeRef` or a `Box<Ext>`, both `Send + Sync`
+// (a node and `Extras` hold only `Send + Sync` data), and nothing in it
+// changes after it is made.
+unsafe impl Send for Head {}
+// SAFETY: as above.
+unsafe impl Sync for Head {}
+
+const EXT: usize = 1;
+
+impl Head {
+    #[inline(always)]
+    fn plain(node: NodeRef) -> Head {
+        Head(node.into_raw() as usize)
+    }
+
+    fn with_extras(node: NodeRef, extras: Extras) -> Head {
+        Head(Box::into_raw(Box::new(Ext { node, extras })) as usize | EXT)
+    }
+
+    #[inline(always)]
+    fn ext(&self) -> Option<&Ext> {
+        // SAFETY: with the low bit set the word is a `Box<Ext>` this head
+        // owns, alive as long as `self`.
+        (self.0 & EXT != 0).then(|| unsafe { &*((self.0 & !EXT) as *const Ext) })
+    }
+
+    #[inline(always)]
+    fn node(&self) -> &Node {
+        match self.ext() {
+            Some(ext) => &ext.node,
+            // SAFETY: with the low bit clear the word is a `NodeRef` this
+            // head owns (`NodeRef::into_raw`), so the node lives as long
+            // as `self`.
+            None => unsafe { &*(self.0 as *const Node) },
+        }
+    }
+
+    /// The node, as a counted reference of its own.
+    fn node_ref(&self) -> NodeRef {
+        match self.ext() {
+            Some(ext) => ext.node.clone(),
+            // SAFETY: as in `node`: the word is a live `NodeRef`, which is
+            // cloned without being taken.
+            None => unsafe { NodeRef::clone_raw(self.0 as *const Node) },
+        }
     }
 }
 
-/// A call plan, set once: `get` and `get_or_init` as `OnceLock`'s, in one
-/// word instead of two.
-#[derive(Default)]
-pub struct PlanCell(once_cell::race::OnceBox<Arc<crate::model::call_site::CallSite>>);
-
-impl PlanCell {
-    #[inline]
-    pub fn get(&self) -> Option<&Arc<crate::model::call_site::CallSite>> {
-        self.0.get()
-    }
-
-    pub fn get_or_init(
-        &self,
-        f: impl FnOnce() -> Arc<crate::model::call_site::CallSite>,
-    ) -> &Arc<crate::model::call_site::CallSite> {
-        self.0.get_or_init(|| Box::new(f()))
+impl Drop for Head {
+    fn drop(&mut self) {
+        if self.0 & EXT != 0 {
+            // SAFETY: the box this head owns, dropped once.
+            drop(unsafe { Box::from_raw((self.0 & !EXT) as *mut Ext) });
+        } else {
+            // SAFETY: the `NodeRef` this head owns, given back once.
+            drop(unsafe { NodeRef::from_raw(self.0 as *const Node) });
+        }
     }
 }
 
 /// The value of a cdata object (see `cdata::object` for the object itself).
-/// Four words: what its type and origin say is in its node (reached by
+/// Three words: what its type and origin say is in its node (reached by
 /// `Deref`: `c.reg`, `c.ty`, `c.shape`, `c.origin`, `c.releasable`).
+#[repr(C)]
 pub struct CData {
-    pub node: NodeRef,
+    pub head: Head,
     /// See the module's comment. For a primitive type this must be a cell
     /// that `owner` keeps, holding a value of the type: `scalar_value` reads
     /// it with no check (only `CData::value` and `ffi.gc` make such cdata).
     pub addr: usize,
     pub owner: Owner,
-    /// What only some cdata have; empty for most.
-    pub extras: ExtrasCell,
 }
 
-const _: () = assert!(std::mem::size_of::<CData>() == 32);
+const _: () = assert!(std::mem::size_of::<CData>() == 24);
 
 impl std::ops::Deref for CData {
     type Target = Node;
 
     #[inline(always)]
     fn deref(&self) -> &Node {
-        &self.node
+        self.head.node()
     }
 }
 
@@ -155,26 +186,50 @@ impl CData {
         addr: usize,
         owner: Owner,
     ) -> CData {
-        CData::made(node_shaped(reg, ty, shape, Origin::Plain, false), addr, owner)
+        CData::made(
+            node_shaped(reg, ty, shape, Origin::Plain, false),
+            addr,
+            owner,
+        )
     }
 
     /// A cdata of `node` at `addr`, kept alive by `owner`, with no extras.
     #[inline]
     pub fn made(node: NodeRef, addr: usize, owner: Owner) -> CData {
         CData {
-            node,
+            head: Head::plain(node),
             addr,
             owner,
-            extras: ExtrasCell::default(),
         }
     }
 
+    /// A cdata of `node` at `addr`, kept alive by `owner`, with `extras`.
+    pub fn made_with(node: NodeRef, addr: usize, owner: Owner, extras: Extras) -> CData {
+        CData {
+            head: Head::with_extras(node, extras),
+            addr,
+            owner,
+        }
+    }
+
+    /// The extras of this cdata, if it has some.
+    #[inline(always)]
+    pub fn extras(&self) -> Option<&Extras> {
+        self.head.ext().map(|e| &e.extras)
+    }
+
+    /// The node of this cdata, as a counted reference of its own.
+    #[inline]
+    pub fn node_ref(&self) -> NodeRef {
+        self.head.node_ref()
+    }
+
     /// This cdata with another origin (and releasability): the same type,
-    /// address and owner.
+    /// address and owner (and no extras).
     #[inline]
     pub fn with_origin(self, origin: Origin, releasable: bool) -> CData {
         let node = node_shaped(&self.reg, self.ty, self.shape, origin, releasable);
-        CData { node, ..self }
+        CData::made(node, self.addr, self.owner)
     }
 
     /// This cdata, which has no extras yet, with `len` recorded as its
@@ -182,14 +237,13 @@ impl CData {
     #[inline]
     pub fn with_len(self, len: Option<usize>) -> CData {
         match len {
-            Some(_) => CData {
-                extras: Extras {
+            Some(_) => {
+                let extras = Extras {
                     len,
                     ..Extras::default()
-                }
-                .into(),
-                ..self
-            },
+                };
+                CData::made_with(self.node_ref(), self.addr, self.owner, extras)
+            }
             None => self,
         }
     }
@@ -197,20 +251,27 @@ impl CData {
     /// The number of items recorded for an array whose type has no length.
     #[inline]
     pub fn array_len(&self) -> Option<usize> {
-        self.extras.get().and_then(|e| e.len)
+        self.extras().and_then(|e| e.len)
     }
 
-    /// Where a function pointer keeps its call plan.
+    /// Where a function pointer keeps its call plan: in its node, shared by
+    /// every cdata of its type.
     #[inline]
     pub fn plan(&self) -> &PlanCell {
-        &self.extras.0.get_or_init(Box::default).plan
+        &self.node().plan
+    }
+
+    #[inline(always)]
+    fn node(&self) -> &Node {
+        self.head.node()
     }
 
     /// The bytes its memory holds, for cdata that own memory from `ffi.new`.
     pub fn owned_size(&self) -> usize {
-        match &self.owner {
-            Owner::Memory(m) => m.size(),
-            _ => 0,
+        match self.owner.kind() {
+            Kind::Memory(m) => m.size(),
+            Kind::Object(_) => self.owner.span().map_or(0, |(_, size)| size),
+            Kind::None => 0,
         }
     }
 
@@ -224,7 +285,7 @@ impl CData {
             let Value::Pointer(p) = v else {
                 return Err(PyTypeError::new_err("a pointer value is required"));
             };
-            return Ok(CData::shaped(reg, ty, shape, p, Owner::None));
+            return Ok(CData::shaped(reg, ty, shape, p, Owner::none()));
         }
         // 16 bytes hold any scalar; aligned as the type (small cells are
         // kept inline in their `Memory`).
@@ -234,7 +295,7 @@ impl CData {
         Ok(CData::made(
             node_shaped(reg, ty, shape, Origin::Value, false),
             mem.addr(),
-            Owner::Memory(mem),
+            Owner::memory(mem),
         ))
     }
 
@@ -670,17 +731,18 @@ pub fn new_owned(
     len: Option<usize>,
     origin: Origin,
 ) -> CData {
-    CData {
-        node: node_shaped(reg, ty, shape, origin, true),
-        addr: mem.addr(),
-        owner: Owner::Memory(mem),
-        extras: match len {
-            Some(_) => Extras {
+    let node = node_shaped(reg, ty, shape, origin, true);
+    let addr = mem.addr();
+    match len {
+        Some(_) => CData::made_with(
+            node,
+            addr,
+            Owner::memory(mem),
+            Extras {
                 len,
                 ..Extras::default()
-            }
-            .into(),
-            None => ExtrasCell::default(),
-        },
+            },
+        ),
+        None => CData::made(node, addr, Owner::memory(mem)),
     }
 }

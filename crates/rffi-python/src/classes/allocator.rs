@@ -13,6 +13,7 @@ use crate::cdata::object::CDataGet;
 use crate::cdata::value::{new_owned, CData, Origin};
 use crate::convert::value as convert;
 use crate::memory::owner::{Finalizer, Memory};
+use crate::model::node::{node_shaped, NodeRef};
 use crate::model::registry::{Registry, Shape};
 
 /// Where the memory of a new cdata comes from.
@@ -97,6 +98,14 @@ pub fn new<'py>(
     init: Option<&Bound<'py, PyAny>>,
     how: &Alloc,
 ) -> PyResult<Bound<'py, CData>> {
+    if let Alloc::Default { .. } = how {
+        let node = node_shaped(reg, ty, shape, Origin::Owning, true);
+        if node.inline != 0 {
+            if let Some(c) = new_inline(py, reg, node, init)? {
+                return Ok(c);
+            }
+        }
+    }
     let (mem, len) = allocate(py, reg, ty, shape, init, how)?;
     // cffi shows memory from a custom allocator by its address.
     let origin = match how {
@@ -104,6 +113,38 @@ pub fn new<'py>(
         Alloc::Python { .. } => Origin::Plain,
     };
     crate::cdata::object::new_with(py, || new_owned(reg, ty, shape, mem, len, origin))
+}
+
+/// [`new`] of a few bytes, kept inside the cdata object (see
+/// `cdata::object::new_inline`): `None` when `init` needs more bytes than
+/// the type has (a struct's flexible array member).
+fn new_inline<'py>(
+    py: Python<'py>,
+    reg: &Arc<Registry>,
+    node: NodeRef,
+    init: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Option<Bound<'py, CData>>> {
+    let init = init.filter(|i| !i.is_none());
+    let (shape, ty) = (node.shape, node.ty);
+    if let (Shape::Pointer { item }, Some(init)) = (shape, init) {
+        if flexible_size(reg, item, init)?.is_some() {
+            return Ok(None);
+        }
+    }
+    let c = crate::cdata::object::new_inline(py, node)?;
+    if let Some(init) = init {
+        let (addr, size) = (c.cdata().addr, c.cdata().owned_size());
+        match shape {
+            // SAFETY: the object `c`, held here, has `size` bytes at
+            // `addr`, one `item` (whose size `size` is).
+            Shape::Pointer { item } => unsafe {
+                convert::write_within(py, reg, item, addr, init, Some(addr + size))?
+            },
+            // SAFETY: as above: the whole array, of a known length.
+            _ => unsafe { convert::write(py, reg, ty, addr, init)? },
+        }
+    }
+    Ok(Some(c))
 }
 
 /// The memory of [`new`], initialized, and its number of items when the

@@ -12,7 +12,7 @@ use pyo3::types::{PyBytes, PySlice};
 use crate::cdata::object::CDataGet;
 use crate::cdata::value::CData;
 use crate::convert::strings::new_bytes;
-use crate::memory::owner::Owner;
+use crate::memory::owner::{Kind, Owner};
 
 /// A view on `size` bytes at `addr`, keeping their owner alive.
 #[pyclass(name = "buffer", module = "rffi", frozen)]
@@ -65,9 +65,9 @@ impl Buffer {
         Ok(Buffer {
             addr: c.addr,
             size,
-            owner: match &c.owner {
-                Owner::None => Owner::object(cdata.clone().unbind()),
-                other => other.clone(),
+            owner: match c.owner.kind() {
+                Kind::None => Owner::object(cdata.clone().unbind()),
+                _ => c.owner.clone(),
             },
         })
     }

@@ -28,7 +28,7 @@ impl Ffi {
         let reg = Registry::new();
         let void_ptr = reg.parse("void *")?;
         let null =
-            crate::cdata::object::new(py, CData::plain(&reg, void_ptr, 0, Owner::None))?.unbind();
+            crate::cdata::object::new(py, CData::plain(&reg, void_ptr, 0, Owner::none()))?.unbind();
         Ok(Ffi {
             reg,
             null,
@@ -406,18 +406,15 @@ impl Ffi {
             Shape::Array { item, len } => (item, len),
             Shape::Pointer { .. } => {
                 let (addr, bytes, hold) = buffer::hold(py, &obj, require_writable)?;
-                return Ok(CData {
-                                    extras: Extras {
+                return Ok(CData::made_with(
+                    node(&self.reg, ty, Origin::Buffer, true),
+                    addr,
+                    buffer_owner(addr, bytes, hold),
+                    Extras {
                         from: Some(obj.get_type().unbind()),
                         ..Extras::default()
-                    }
-                    .into(),
-                    ..CData::made(
-                node(&self.reg, ty, Origin::Buffer, true),
-                addr,
-                buffer_owner(addr, bytes, hold),
-            )
-                });
+                    },
+                ));
             }
             _ => {
                 return Err(PyTypeError::new_err(format!(
@@ -439,19 +436,16 @@ impl Ffi {
             Some(n) => n,
             None => bytes / item_size,
         };
-        Ok(CData {
-            extras: Extras {
+        Ok(CData::made_with(
+            node(&self.reg, ty, Origin::Buffer, true),
+            addr,
+            buffer_owner(addr, bytes, hold),
+            Extras {
                 len: if len.is_none() { Some(n) } else { None },
                 from: Some(obj.get_type().unbind()),
                 ..Extras::default()
-            }
-            .into(),
-            ..CData::made(
-                node(&self.reg, ty, Origin::Buffer, true),
-                addr,
-                buffer_owner(addr, bytes, hold),
-            )
-        })
+            },
+        ))
     }
 
     #[pyo3(signature = (cdata, maxlen = -1))]
@@ -635,7 +629,7 @@ fn raw_region(
 
 /// The owner of a `from_buffer` cdata: releasing it lets the Python buffer go.
 fn buffer_owner(addr: usize, len: usize, hold: Py<buffer::BufferHold>) -> Owner {
-    Owner::Memory(Memory::foreign(
+    Owner::memory(Memory::foreign(
         addr,
         len,
         true,

@@ -150,7 +150,7 @@ impl Lib {
         let keeper =
             crate::cdata::object::new(py, CData::plain(&self.reg, ty, addr, self.owner()))?
                 .unbind();
-        Ok(Owner::Memory(Memory::foreign(
+        Ok(Owner::memory(Memory::foreign(
             addr,
             size,
             true,

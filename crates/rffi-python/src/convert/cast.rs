@@ -124,7 +124,7 @@ pub fn cast_object<'py>(
     if let (Shape::Pointer { .. }, Some(i)) = (shape, convert::small_int(value)) {
         let addr = truncate(i, std::mem::size_of::<usize>(), false) as usize;
         return crate::cdata::object::new_with(py, || {
-            CData::shaped(reg, ty, shape, addr, Owner::None)
+            CData::shaped(reg, ty, shape, addr, Owner::none())
         });
     }
     crate::cdata::object::new(py, cast(reg, ty, shape, value)?)
@@ -147,7 +147,7 @@ pub fn cast(
             && crate::convert::file::is_file(value)?
         {
             let stream = crate::convert::file::stream_of(value)?;
-            return Ok(CData::shaped(reg, ty, shape, stream, Owner::None));
+            return Ok(CData::shaped(reg, ty, shape, stream, Owner::none()));
         }
     }
     // The name is only for error messages: spelling it costs more than the cast.
@@ -160,11 +160,11 @@ pub fn cast(
             let (addr, owner) = match src {
                 Source::Int(i) => (
                     truncate(i, std::mem::size_of::<usize>(), false) as usize,
-                    Owner::None,
+                    Owner::none(),
                 ),
                 Source::Float(f) => (
                     truncate(float_bits(py, f)?, std::mem::size_of::<usize>(), false) as usize,
-                    Owner::None,
+                    Owner::none(),
                 ),
                 Source::Address(a, owner, _) => (a, owner),
                 Source::Complex(..) => return Err(cannot("complex")),

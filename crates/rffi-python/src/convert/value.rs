@@ -31,9 +31,11 @@ impl Keep {
     /// Keeps the memory of `owner` from being freed until this is dropped,
     /// after the call.
     fn hold_for_call(&mut self, owner: &Owner) {
-        if let Some(m) = owner.call_guarded() {
-            m.enter_call();
-            self.in_call.push(m.clone());
+        if owner.call_guarded().is_some() {
+            if let Some(m) = owner.memory_arc() {
+                m.enter_call();
+                self.in_call.push(m);
+            }
         }
     }
 }
@@ -494,7 +496,7 @@ unsafe fn pass_temporary(addr: usize, item: TypeId, mem: Arc<Memory>, keep: &mut
 /// # Safety
 /// `addr` starts `n` readable values of type `item`, `size` bytes apart,
 /// in memory that `owner` keeps (or that outlives the cdata made for
-/// array and record items, when `owner` is `Owner::None`).
+/// array and record items, when `owner` is `Owner::none()`).
 pub unsafe fn read_items<'py>(
     py: Python<'py>,
     reg: &Arc<Registry>,
@@ -707,7 +709,7 @@ pub unsafe fn write_field_within(
 /// `base` starts a record of which `f` is a member, the bytes of that member
 /// (its bits' bytes for a bitfield) are readable, and `owner` keeps them (a
 /// cdata made for an array or record member holds `owner`; with
-/// `Owner::None` the memory must outlive it, as C's memory does).
+/// `Owner::none()` the memory must outlive it, as C's memory does).
 pub unsafe fn read_field(
     py: Python<'_>,
     reg: &Arc<Registry>,
@@ -759,9 +761,9 @@ fn read_open_array(
 ) -> PyResult<Py<PyAny>> {
     let addr = base + offset;
     let item_size = reg.size_of(item).unwrap_or(0);
-    if let (Owner::Memory(m), true) = (owner, from_new) {
-        if m.addr() == base && m.size() >= offset && item_size > 0 {
-            let n = (m.size() - offset) / item_size;
+    if let (Some((start, size)), true) = (owner.span(), from_new) {
+        if start == base && size >= offset && item_size > 0 {
+            let n = (size - offset) / item_size;
             let ty = reg.with(|t| t.array_of(item, None));
             return CData::plain(reg, ty, addr, owner.clone())
                 .with_len(Some(n))
@@ -779,7 +781,7 @@ fn read_open_array(
 /// For a primitive or pointer type, `addr` starts the readable bytes of a
 /// value of type `ty` (any alignment). For an array or record, nothing is
 /// read here, but the cdata made holds `addr` and `owner`: `owner` keeps
-/// the memory at `addr` (or, with `Owner::None`, it is C's memory, which
+/// the memory at `addr` (or, with `Owner::none()`, it is C's memory, which
 /// outlives the cdata as cffi assumes).
 pub unsafe fn read(
     py: Python<'_>,
@@ -813,7 +815,7 @@ pub unsafe fn read_shaped(
             else {
                 unreachable!("pointers read as pointers")
             };
-            CData::shaped(reg, ty, shape, target, Owner::None).into_py_any(py)
+            CData::shaped(reg, ty, shape, target, Owner::none()).into_py_any(py)
         }
         Shape::Array { .. } => CData::shaped(reg, ty, shape, addr, owner.clone()).into_py_any(py),
         Shape::Record { .. } => CData::made(
@@ -1025,7 +1027,7 @@ pub fn arg_as_int(
 pub fn int_result(py: Python<'_>, reg: &Arc<Registry>, ty: TypeId, v: i128) -> PyResult<Py<PyAny>> {
     match reg.shape(ty) {
         Shape::Int { is_enum: false, .. } => v.into_py_any(py),
-        Shape::Pointer { .. } => CData::plain(reg, ty, v as usize, Owner::None).into_py_any(py),
+        Shape::Pointer { .. } => CData::plain(reg, ty, v as usize, Owner::none()).into_py_any(py),
         shape => scalar_to_py(py, reg, ty, shape, Value::Int(v)),
     }
 }

@@ -85,7 +85,7 @@ impl CData {
             Origin::Owning => format!("owning {} bytes", self.owned_size()),
             Origin::Sliced => format!("sliced length {}", self.array_len().unwrap_or(0)),
             Origin::Buffer => {
-                let from = match self.extras.get().and_then(|e| e.from.as_ref()) {
+                let from = match self.extras().and_then(|e| e.from.as_ref()) {
                     Some(t) => t.bind(py).fully_qualified_name()?.to_string(),
                     None => "?".to_string(),
                 };
@@ -98,8 +98,7 @@ impl CData {
             }
             Origin::Callback => format!(
                 "calling {}",
-                self.extras
-                    .get()
+                self.extras()
                     .and_then(|e| e.callback.as_deref())
                     .unwrap_or("?")
             ),

@@ -1,11 +1,14 @@
-//! The CData type: rffi's own CPython type, declared up front with
-//! `PyType_FromSpec`, as cffi declares its `CData_Type` in C.
+//! The CData types: rffi's own CPython types, declared up front with
+//! `PyType_FromSpec`, as cffi declares its `CData_Type` and subtypes in C.
 //!
 //! An object is a `#[repr(C)]` [`CDataObject`]: the Python header, the
-//! weak-reference list, the vectorcall entry and the Rust [`CData`] value.
-//! Every slot is declared in the spec (nothing is measured on probe objects
-//! or patched into a type pyo3 made), and the type is immutable, so neither
-//! Python code nor a pyo3 upgrade can change what the hot paths rely on.
+//! weak-reference list and the Rust [`CData`] value; a function pointer's
+//! ([`FuncObject`]) has the vectorcall entry after it. The base type is not
+//! a GC type; a function subtype adds the vectorcall entry, a GC subtype the
+//! collector's slots (`cdata::object` says which cdata get which). Every slot
+//! is declared in the specs (nothing is measured on probe objects or patched
+//! into a type pyo3 made), and the types are immutable, so neither Python
+//! code nor a pyo3 upgrade can change what the hot paths rely on.
 //!
 //! Each slot first tries its fast path, written against the object layout
 //! here (`glue::fast_slots`: a member or item read or write of a common scalar, a call
@@ -29,7 +32,7 @@ use crate::cdata::object::{
     set_types, type_ptr, value_of, CDataGet, CDataObject, FuncObject, Types,
 };
 use crate::cdata::value::CData;
-use crate::memory::owner::Owner;
+use crate::memory::owner::Kind;
 
 /// What a slot returns on error.
 trait SlotReturn: Copy {
@@ -107,6 +110,9 @@ unsafe extern "C" fn dealloc(obj: *mut ffi::PyObject) {
             ffi::PyObject_ClearWeakRefs(obj);
         }
         let value = std::ptr::addr_of_mut!((*o).value);
+        // An object holding its own bytes does not count itself; it was
+        // allocated by `cdata::object::new_inline`.
+        let inline = (*value).owner.forget_if_self(obj);
         let drop_value = || {
             if holds_python_objects(&*value) {
                 // Python objects dropped here are released at once only if
@@ -123,6 +129,8 @@ unsafe extern "C" fn dealloc(obj: *mut ffi::PyObject) {
         }
         if gc {
             ffi::PyObject_GC_Del(obj.cast());
+        } else if inline {
+            ffi::PyMem_RawFree(obj.cast());
         } else {
             ffi::PyObject_Free(obj.cast());
         }
@@ -133,11 +141,13 @@ unsafe extern "C" fn dealloc(obj: *mut ffi::PyObject) {
 /// Whether dropping `c` may release a Python object: the owners of most
 /// cdata (none, memory) and the registry, while its FFI lives, hold none.
 fn holds_python_objects(c: &CData) -> bool {
-    let owner = match &c.owner {
-        Owner::None => false,
-        Owner::Memory(m) => m.is_kept(),
+    // Dropping an object's owner gives back a reference to a cdata object.
+    let owner = match c.owner.kind() {
+        Kind::None => false,
+        Kind::Memory(m) => m.is_kept(),
+        Kind::Object(_) => true,
     };
-    owner || c.extras.get().is_some() || std::sync::Arc::strong_count(&c.reg) == 1
+    owner || c.extras().is_some() || std::sync::Arc::strong_count(&c.reg) == 1
 }
 
 unsafe extern "C" fn repr(obj: *mut ffi::PyObject) -> *mut ffi::PyObject {

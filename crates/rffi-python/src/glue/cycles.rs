@@ -17,31 +17,28 @@
 //! derived cdata is left to the other objects in it, or uncollected.
 //!
 //! Plain cdata (a pointer, a number, memory from `ffi.new`) hold no Python
-//! object and visit nothing: pyo3 makes every `#[pyclass]` type a GC type,
-//! so this costs them no memory, and the collector pays a few loads each.
+//! object: they are of the base CData type, which the collector does not
+//! track (no GC header). Only cdata whose owner holds Python objects are of
+//! the GC subtype whose slots these are (`cdata::object::new` chooses).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 
 use pyo3::ffi;
 use pyo3::prelude::*;
 
 use crate::cdata::value::CData;
-use crate::memory::owner::{Memory, Owner};
+use crate::memory::owner::Memory;
 
 /// The memory of `c` when no other cdata (or buffer, or running call)
 /// shares it.
-fn sole_memory(c: &CData) -> Option<&Arc<Memory>> {
-    match &c.owner {
-        Owner::Memory(m) if Arc::strong_count(m) == 1 => Some(m),
-        _ => None,
-    }
+fn sole_memory(c: &CData) -> Option<&Memory> {
+    c.owner.as_memory().filter(|_| c.owner.memory_users() == 1)
 }
 
 /// `tp_traverse` of a cdata.
 pub fn traverse(c: &CData, visit: &crate::base::gc::Visit) -> Result<(), std::ffi::c_int> {
     // The exporter type of a `from_buffer` cdata is its own reference.
-    if let Some(from) = c.extras.get().and_then(|e| e.from.as_ref()) {
+    if let Some(from) = c.extras().and_then(|e| e.from.as_ref()) {
         visit.call(from)?;
     }
     let Some(m) = sole_memory(c) else {

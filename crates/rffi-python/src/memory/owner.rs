@@ -26,7 +26,7 @@
 
 use std::alloc::{alloc, alloc_zeroed, dealloc, Layout};
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::{PyMemoryError, PyValueError};
@@ -539,18 +539,190 @@ fn report_unraisable(py: Python<'_>, err: PyErr, what: &str, arg: Option<Py<PyAn
     err.display(py);
 }
 
-/// The owner a cdata holds on to: one pointer.
-#[derive(Clone)]
-pub enum Owner {
+/// Where an owning cdata object keeps what its `Object` owners read, as
+/// offsets into the object (`cdata::object` checks them against its
+/// layout): the node pointer, the owner word, and the bytes.
+pub mod object_layout {
+    pub const NODE: usize = 24;
+    pub const OWNER: usize = 40;
+    pub const BYTES: usize = 48;
+}
+
+/// What an [`Owner`] is, seen from outside.
+pub enum Kind<'a> {
     /// Nothing: a raw pointer, a cast, memory C owns.
     None,
     /// Memory from `ffi.new`, an allocator, `ffi.gc` or `ffi.from_buffer`
     /// (what `ffi.release` lets go), or what owns the memory (see
     /// [`Owner::keep`]).
-    Memory(Arc<Memory>),
+    Memory(&'a Memory),
+    /// A cdata object that holds its bytes after its own fields (a small
+    /// `ffi.new`): the owner of that object itself (not counted: an object
+    /// does not keep itself alive), or of the cdata derived from it (a
+    /// counted reference).
+    Object(*mut pyo3::ffi::PyObject),
+}
+
+/// The owner a cdata holds on to: one word.
+///
+/// - 0: nothing;
+/// - an `Arc<Memory>` (from `Arc::into_raw`), low bit clear;
+/// - a cdata object with its bytes inside (see [`Kind::Object`]), low bit
+///   set. In that object's own owner word, bit 1 records that
+///   `ffi.release` let the bytes go (they stay until the object goes;
+///   nothing reads them after). The object keeps its node at
+///   [`object_layout::NODE`], this word at [`object_layout::OWNER`] and
+///   its bytes at [`object_layout::BYTES`], as many as the node's `inline`.
+///
+/// The word is atomic only for that bit; the rest never changes.
+pub struct Owner(AtomicUsize);
+
+const OBJECT: usize = 1;
+const RELEASED_BIT: usize = 2;
+const TAGS: usize = OBJECT | RELEASED_BIT;
+
+impl Default for Owner {
+    fn default() -> Owner {
+        Owner::none()
+    }
 }
 
 impl Owner {
+    /// No owner.
+    #[inline(always)]
+    pub const fn none() -> Owner {
+        Owner(AtomicUsize::new(0))
+    }
+
+    /// An owner holding `m`.
+    #[inline]
+    pub fn memory(m: Arc<Memory>) -> Owner {
+        Owner(AtomicUsize::new(Arc::into_raw(m) as usize))
+    }
+
+    /// The owner of a cdata object whose bytes are inside it: the object
+    /// itself, not counted.
+    ///
+    /// # Safety
+    /// `obj` is a cdata object being made with its bytes after its fields
+    /// (see the type's comment), and this owner goes into that object's
+    /// value: its deallocator forgets it rather than dropping it
+    /// ([`Owner::forget_if_self`]).
+    pub unsafe fn own_bytes(obj: *mut pyo3::ffi::PyObject) -> Owner {
+        Owner(AtomicUsize::new(obj as usize | OBJECT))
+    }
+
+    #[inline(always)]
+    fn word(&self) -> usize {
+        self.0.load(Ordering::Relaxed) & !RELEASED_BIT
+    }
+
+    #[inline(always)]
+    pub fn kind(&self) -> Kind<'_> {
+        let w = self.word();
+        if w == 0 {
+            Kind::None
+        } else if w & OBJECT == 0 {
+            // SAFETY: a word with the low bit clear is an `Arc<Memory>`
+            // this owner holds a count of, so the `Memory` lives as long
+            // as `self`.
+            Kind::Memory(unsafe { &*(w as *const Memory) })
+        } else {
+            Kind::Object((w & !TAGS) as *mut pyo3::ffi::PyObject)
+        }
+    }
+
+    /// The memory this holds, if it holds some.
+    #[inline(always)]
+    pub fn as_memory(&self) -> Option<&Memory> {
+        match self.kind() {
+            Kind::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Another count of the memory this holds, if it holds some.
+    pub fn memory_arc(&self) -> Option<Arc<Memory>> {
+        let m = self.as_memory()?;
+        // SAFETY: `m` came from `Arc::into_raw` and this owner holds a
+        // count of it: one more is taken and given to the new `Arc`.
+        unsafe {
+            Arc::increment_strong_count(m);
+            Some(Arc::from_raw(m))
+        }
+    }
+
+    /// How many owners share the memory this holds (0 for other owners).
+    pub fn memory_users(&self) -> usize {
+        match self.as_memory() {
+            // SAFETY: as in `memory_arc`; the `Arc` made here is not dropped.
+            Some(m) => Arc::strong_count(&std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(m) })),
+            None => 0,
+        }
+    }
+
+    /// The owner word of the object whose bytes an `Object` owner holds.
+    ///
+    /// # Safety
+    /// `obj` is the object of this owner's `Kind::Object`.
+    #[inline(always)]
+    unsafe fn object_word<'a>(obj: *mut pyo3::ffi::PyObject) -> &'a AtomicUsize {
+        // SAFETY: the object is alive (this owner is it, or counts it) and
+        // keeps its owner word at `OWNER`, per the type's comment.
+        unsafe { &*((obj as *const u8).add(object_layout::OWNER) as *const AtomicUsize) }
+    }
+
+    /// The bytes of the object of an `Object` owner: where, how many.
+    ///
+    /// # Safety
+    /// As [`object_word`](Self::object_word).
+    #[inline(always)]
+    unsafe fn object_span(obj: *mut pyo3::ffi::PyObject) -> (usize, usize) {
+        // SAFETY: as in `object_word`: the object keeps its node pointer at
+        // `NODE` (a live `NodeRef`: an object holding its bytes has no
+        // extras, so its head is the node itself) and `inline` bytes at
+        // `BYTES`.
+        unsafe {
+            let node = *((obj as *const u8).add(object_layout::NODE)
+                as *const *const crate::model::node::Node);
+            (
+                obj as usize + object_layout::BYTES,
+                usize::from((*node).inline),
+            )
+        }
+    }
+
+    /// `ffi.release` of an object that holds its bytes: marks them let go.
+    fn release_object(obj: *mut pyo3::ffi::PyObject) {
+        // SAFETY: `obj` is the object of this owner's `Kind::Object`.
+        unsafe { Owner::object_word(obj) }.fetch_or(RELEASED_BIT, Ordering::Release);
+    }
+
+    /// Lets the memory of a releasable cdata go now (see [`Memory::release`]).
+    pub fn release(&self, py: Python<'_>) -> PyResult<()> {
+        match self.kind() {
+            Kind::Memory(m) => m.release(py),
+            Kind::Object(obj) => {
+                Owner::release_object(obj);
+                Ok(())
+            }
+            Kind::None => Ok(()),
+        }
+    }
+
+    /// In the deallocator of a cdata object: forgets this owner, without
+    /// dropping it, when it is the object's own uncounted owner of its
+    /// bytes; whether it was.
+    pub fn forget_if_self(&mut self, obj: *mut pyo3::ffi::PyObject) -> bool {
+        match self.kind() {
+            Kind::Object(o) if o == obj => {
+                *self.0.get_mut() = 0;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// An owner that keeps `obj` alive: the exporter of a buffer, a parent cdata.
     pub fn object(obj: Py<PyAny>) -> Owner {
         Owner::keep_python(obj)
@@ -559,39 +731,37 @@ impl Owner {
     /// An owner that keeps `value`, which holds no Python object, alive: an
     /// opened library.
     pub fn keep(value: impl std::any::Any + Send + Sync) -> Owner {
-        Owner::Memory(Memory::kept(value, false))
+        Owner::memory(Memory::kept(value, false))
     }
 
     /// An owner that keeps `value`, which holds Python objects, alive: a
     /// callback's code and function, a handle's entry.
     pub fn keep_python(value: impl std::any::Any + Send + Sync) -> Owner {
-        Owner::Memory(Memory::kept(value, true))
+        Owner::memory(Memory::kept(value, true))
     }
 
     /// Whether this holds Python objects (see [`Memory::holds_python`]):
-    /// a cdata holding it must be seen by the garbage collector.
+    /// a cdata holding it must be seen by the garbage collector. (An object
+    /// holding its bytes holds no Python object.)
     #[inline]
     pub fn holds_python(&self) -> bool {
-        match self {
-            Owner::None => false,
-            Owner::Memory(m) => m.holds_python(),
-        }
+        self.as_memory().is_some_and(Memory::holds_python)
     }
 
-    /// How many cdata (and others) share this owner.
+    /// How many cdata (and others) share the memory of this owner.
     pub fn users(&self) -> usize {
-        match self {
-            Owner::None => 0,
-            Owner::Memory(m) => Arc::strong_count(m),
-        }
+        self.memory_users()
     }
 
-    /// The bytes cdata of this owner may reach, when known (see [`Memory::span`]).
+    /// The bytes cdata of this owner may reach, when known (see
+    /// [`Memory::span`]; an object's are all its bytes).
     #[inline]
     pub fn span(&self) -> Option<(usize, usize)> {
-        match self {
-            Owner::Memory(m) => m.span(),
-            Owner::None => None,
+        match self.kind() {
+            Kind::Memory(m) => m.span(),
+            // SAFETY: `obj` is this owner's object.
+            Kind::Object(obj) => Some(unsafe { Owner::object_span(obj) }),
+            Kind::None => None,
         }
     }
 
@@ -624,26 +794,85 @@ impl Owner {
 
     /// The memory a C call given a pointer into it must keep from being
     /// freed until it returns (see [`Memory::enter_call`]): rffi's heap and
-    /// foreign memory. Inline bytes go with the `Memory`, which the call's
-    /// arguments keep, and kept owners are never released.
+    /// foreign memory. Inline bytes go with their `Memory` or object, which
+    /// the call's arguments keep, and kept owners are never released.
     #[inline]
-    pub fn call_guarded(&self) -> Option<&Arc<Memory>> {
-        match self {
-            Owner::Memory(m) if matches!(m.0, Bytes::Heap { .. } | Bytes::Foreign { .. }) => {
-                Some(m)
-            }
+    pub fn call_guarded(&self) -> Option<&Memory> {
+        match self.kind() {
+            Kind::Memory(m) if matches!(m.0, Bytes::Heap { .. } | Bytes::Foreign { .. }) => Some(m),
             _ => None,
+        }
+    }
+
+    /// Whether `ffi.release` let the memory of this owner go.
+    #[inline]
+    pub fn is_released(&self) -> bool {
+        match self.kind() {
+            Kind::Memory(m) => m.is_released(),
+            Kind::Object(obj) => {
+                // SAFETY: `obj` is this owner's object.
+                let word = unsafe { Owner::object_word(obj) };
+                word.load(Ordering::Acquire) & RELEASED_BIT != 0
+            }
+            Kind::None => false,
         }
     }
 
     /// Refuses access to memory that `ffi.release` let go.
     #[inline]
     pub fn check_live(&self) -> PyResult<()> {
-        match self {
-            Owner::Memory(m) if m.is_released() => Err(PyValueError::new_err(
+        if self.is_released() {
+            return Err(PyValueError::new_err(
                 "cdata was released (ffi.release() or 'with'): its memory cannot be used any more",
-            )),
-            _ => Ok(()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Clone for Owner {
+    /// Another owner of the same: one more count of the memory or object.
+    /// Cloning an object's owner needs the GIL, as every cdata operation
+    /// has it (it is taken if not).
+    fn clone(&self) -> Owner {
+        match self.kind() {
+            Kind::None => Owner::none(),
+            Kind::Memory(m) => {
+                // SAFETY: `m` came from `Arc::into_raw` and this owner holds
+                // a count of it; the new owner holds the one taken here.
+                unsafe { Arc::increment_strong_count(m) };
+                Owner(AtomicUsize::new(m as *const Memory as usize))
+            }
+            Kind::Object(obj) => {
+                // SAFETY: `obj` is a live object (this owner is it or counts
+                // it); its count changes with the GIL held.
+                crate::base::gil::attached(|_| unsafe { pyo3::ffi::Py_IncRef(obj) });
+                Owner(AtomicUsize::new(obj as usize | OBJECT))
+            }
+        }
+    }
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let w = *self.0.get_mut() & !RELEASED_BIT;
+        if w == 0 {
+            return;
+        }
+        if w & OBJECT == 0 {
+            // SAFETY: the count this owner held, given back once.
+            drop(unsafe { Arc::from_raw(w as *const Memory) });
+        } else {
+            let obj = (w & !TAGS) as *mut pyo3::ffi::PyObject;
+            // SAFETY: a counted reference to a live object (an uncounted
+            // one, the object's own, was forgotten by its deallocator);
+            // `Py` is a transparent pointer, and dropping it gives the
+            // count back now with the GIL or later without.
+            drop(unsafe {
+                std::mem::transmute::<std::ptr::NonNull<pyo3::ffi::PyObject>, Py<PyAny>>(
+                    std::ptr::NonNull::new_unchecked(obj),
+                )
+            });
         }
     }
 }

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use once_cell::race::OnceBox;
 use rffi_types::{Shape, TypeId};
 
+use crate::model::call_site::CallSite;
 use crate::model::registry::Registry;
 
 /// How a cdata came to be, which decides its repr.
@@ -62,7 +63,36 @@ pub struct Node {
     /// A function pointer: its cdata are called (and get the type with the
     /// vectorcall entry, `cdata::object`).
     pub callable: bool,
+    /// For the node of `ffi.new`'s cdata (`Origin::Owning`, releasable):
+    /// the bytes one of them owns, when they are few enough to keep inside
+    /// the cdata object (at most [`INLINE_MAX`], aligned to at most 16) and
+    /// known; else 0.
+    pub inline: u8,
+    /// For a function pointer type: its call plan, found on the first call
+    /// of any of its cdata, so later calls neither lock nor hash.
+    pub plan: PlanCell,
 }
+
+/// A call plan, set once: `get` and `get_or_init` as `OnceLock`'s, in one
+/// word instead of two.
+#[derive(Default)]
+pub struct PlanCell(OnceBox<Arc<CallSite>>);
+
+impl PlanCell {
+    #[inline]
+    pub fn get(&self) -> Option<&Arc<CallSite>> {
+        self.0.get()
+    }
+
+    pub fn get_or_init(&self, f: impl FnOnce() -> Arc<CallSite>) -> &Arc<CallSite> {
+        self.0.get_or_init(|| Box::new(f()))
+    }
+}
+
+/// The most bytes of an `ffi.new` kept inside its cdata object: with the
+/// 48 bytes of the object, up to 8 make one 64-byte malloc chunk, up to 16
+/// one of 80 bytes, still smaller than a separate allocation.
+pub const INLINE_MAX: usize = 16;
 
 /// The registry of a node: an alias of its `Arc`, counted by each
 /// `NodeRef` rather than by the node, and never dropped through the node.
@@ -96,6 +126,35 @@ impl NodeRef {
         // One more count of the registry, which the `Drop` of this takes back.
         std::mem::forget(Arc::clone(&*node.reg));
         NodeRef(NonNull::from(node))
+    }
+
+    /// The node's address, the count kept (see [`from_raw`](Self::from_raw)).
+    #[inline(always)]
+    pub fn into_raw(self) -> *const Node {
+        let p = self.0.as_ptr() as *const Node;
+        std::mem::forget(self);
+        p
+    }
+
+    /// The reference [`into_raw`](Self::into_raw) gave the address of.
+    ///
+    /// # Safety
+    /// `p` came from `into_raw`, and its count is taken back once.
+    #[inline(always)]
+    pub unsafe fn from_raw(p: *const Node) -> NodeRef {
+        // SAFETY: `into_raw` gave a non-null node address.
+        NodeRef(unsafe { NonNull::new_unchecked(p as *mut Node) })
+    }
+
+    /// Another reference to the node of a reference `into_raw` gave, which
+    /// stays as it is.
+    ///
+    /// # Safety
+    /// `p` came from `into_raw` and its count is still held.
+    #[inline]
+    pub unsafe fn clone_raw(p: *const Node) -> NodeRef {
+        // SAFETY: the node lives while that count is held.
+        NodeRef::new(unsafe { &*p })
     }
 }
 
@@ -144,7 +203,9 @@ pub struct NodeTable {
     grow: Mutex<()>,
     /// Nodes made for a type whose shape changed after its node was kept
     /// (an enum declared without values, completed later): cdata made
-    /// before keep the node they have, so it is kept here.
+    /// before keep the node they have, so it is kept here (boxed: a node
+    /// never moves while `NodeRef`s point to it).
+    #[allow(clippy::vec_box)]
     stale: Mutex<Vec<Box<Node>>>,
 }
 
@@ -192,17 +253,25 @@ pub fn node_shaped(
             Shape::Function => true,
             _ => false,
         };
+        let inline = match (origin, releasable) {
+            (Origin::Owning, true) => inline_size(reg, ty, shape),
+            _ => 0,
+        };
         Box::new(Node {
             // SAFETY: `reg` is a live `Arc`; the alias is never dropped (it
             // is `ManuallyDrop`) and is only used while a `NodeRef` holds a
             // count of the same `Arc`, or while the registry holding the
             // node is alive.
-            reg: RegAlias(ManuallyDrop::new(unsafe { Arc::from_raw(Arc::as_ptr(reg)) })),
+            reg: RegAlias(ManuallyDrop::new(unsafe {
+                Arc::from_raw(Arc::as_ptr(reg))
+            })),
             ty,
             shape,
             origin,
             releasable,
             callable,
+            inline,
+            plan: PlanCell::default(),
         })
     };
     let kept = cell.get_or_init(make);
@@ -222,6 +291,23 @@ pub fn node_shaped(
     let made = stale.last().map(|b| NodeRef::new(b));
     drop(stale);
     made.unwrap_or_else(|| NodeRef::new(kept))
+}
+
+/// The bytes `ffi.new` of `ty` owns when they can be kept inside the cdata
+/// object (see [`Node::inline`]): the item a pointer type points to, or a
+/// whole array with a length; 0 otherwise.
+fn inline_size(reg: &Registry, ty: TypeId, shape: Shape) -> u8 {
+    // Only a size that can no longer change (see `Registry::final_info`).
+    let fixed = |id: TypeId| reg.final_info(id).and_then(|_| reg.shape_layout(id).1);
+    let layout = match shape {
+        Shape::Pointer { item } if reg.shape(item) != Shape::Function => fixed(item),
+        Shape::Array { len: Some(_), .. } => fixed(ty),
+        _ => None,
+    };
+    match layout {
+        Some((size, align)) if size > 0 && size <= INLINE_MAX && align <= 16 => size as u8,
+        _ => 0,
+    }
 }
 
 const _: () = assert!(std::mem::size_of::<NodeRef>() == 8);
