@@ -10,7 +10,7 @@
 //! exact int or float, records, `long double`...) takes the general path of
 //! `convert`, with cffi's rules and messages.
 
-use crate::model::node::node;
+use crate::model::registry::node;
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Arc;

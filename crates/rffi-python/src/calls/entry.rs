@@ -18,7 +18,8 @@ use crate::cdata::value::CData;
 /// The fast path of `call::call_with`, when the cdata's call site has one.
 ///
 /// # Safety
-/// GIL held; `callable` is a live CData and `args` live objects.
+/// GIL held; `callable` is a live CData object (of any of the three types)
+/// and `args` live objects.
 #[inline]
 pub unsafe fn fast_call(
     callable: *mut ffi::PyObject,
@@ -27,8 +28,8 @@ pub unsafe fn fast_call(
     if !crate::base::switches::fast_paths() {
         return None;
     }
-    // SAFETY: the caller's contract.
-    let f = unsafe { crate::cdata::object::cdata_ref(callable) }?;
+    // SAFETY: the caller's contract: a cdata object, so no type check.
+    let f = unsafe { crate::cdata::object::value_of(callable) };
     let site = f.plan().get()?;
     let (sig, direct) = site.fast()?;
     // SAFETY: the caller's contract; `sig` and `direct` are the site's.
@@ -63,6 +64,7 @@ pub unsafe extern "C" fn cdata_vectorcall(
 /// # Safety
 /// GIL held; `callable` is a live CData object and `raw` live objects, all
 /// borrowed for the call.
+#[inline(always)]
 pub unsafe fn call(
     callable: *mut ffi::PyObject,
     raw: &[*mut ffi::PyObject],

@@ -1,6 +1,6 @@
 //! `ffi.new_handle` / `ffi.from_handle`: a `void *` standing for a Python object.
 
-use crate::model::node::node;
+use crate::model::registry::node;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 

@@ -1,7 +1,7 @@
 //! `ffi.gc`, `ffi.release` and `with`: ending the life of C memory at a
 //! chosen moment instead of when Python collects the cdata.
 
-use crate::model::node::node_shaped;
+use crate::model::registry::node_shaped;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 

@@ -10,7 +10,7 @@ use pyo3::PyTypeInfo;
 
 use crate::cdata::value::{CData, Extras};
 use crate::memory::owner::Owner;
-use crate::model::node::NodeRef;
+use crate::model::registry::NodeRef;
 
 /// A CData object as CPython sees it: 48 bytes (pymalloc's 48-byte class),
 /// and up to 16 bytes of a small `ffi.new` after it (`new_inline`).

@@ -14,7 +14,7 @@ use rffi_call::{memory, Value};
 use rffi_types::TypeId;
 
 use crate::memory::owner::{Kind, Memory, Owner};
-use crate::model::node::{node, node_shaped, Node, NodeRef, PlanCell};
+use crate::model::registry::{node, node_shaped, Node, NodeRef, PlanCell};
 use crate::model::registry::{IndexedField, Registry, Shape};
 use rffi_call::ShapeScalar;
 
@@ -54,7 +54,7 @@ pub(crate) fn index_of(key: &Bound<'_, PyAny>) -> PyResult<isize> {
     })
 }
 
-pub use crate::model::node::Origin;
+pub use crate::model::registry::Origin;
 
 /// What few cdata need, set when they are made and kept out of line so
 /// that the common cdata (a pointer, a value, a small `ffi.new`) stays small.
@@ -78,14 +78,20 @@ impl Extras {
     }
 }
 
-/// A node and extras, boxed together for a cdata that has extras.
+/// A node and extras, boxed together for a cdata that has extras: a copy of
+/// the node first (so that a head finds its node the same way with or
+/// without extras, with no branch), then the reference to the registry's
+/// node that keeps the registry (and the copy's `reg`) alive, then the
+/// extras.
+#[repr(C)]
 struct Ext {
-    node: NodeRef,
+    node: Node,
+    keep: NodeRef,
     extras: Extras,
 }
 
 /// The first word of a cdata: its node (a `NodeRef`), or, low bit set, a
-/// box holding its node and its [`Extras`].
+/// box ([`Ext`]) starting with a copy of its node, then its [`Extras`].
 pub struct Head(usize);
 
 // SAFETY: a `Head` owns a `NodeRef` or a `Box<Ext>`, both `Send + Sync`
@@ -103,8 +109,13 @@ impl Head {
         Head(node.into_raw() as usize)
     }
 
-    fn with_extras(node: NodeRef, extras: Extras) -> Head {
-        Head(Box::into_raw(Box::new(Ext { node, extras })) as usize | EXT)
+    fn with_extras(keep: NodeRef, extras: Extras) -> Head {
+        let ext = Box::new(Ext {
+            node: keep.copy(),
+            keep,
+            extras,
+        });
+        Head(Box::into_raw(ext) as usize | EXT)
     }
 
     #[inline(always)]
@@ -116,19 +127,18 @@ impl Head {
 
     #[inline(always)]
     fn node(&self) -> &Node {
-        match self.ext() {
-            Some(ext) => &ext.node,
-            // SAFETY: with the low bit clear the word is a `NodeRef` this
-            // head owns (`NodeRef::into_raw`), so the node lives as long
-            // as `self`.
-            None => unsafe { &*(self.0 as *const Node) },
-        }
+        // SAFETY: with the low bit clear the word is a `NodeRef` this head
+        // owns (`NodeRef::into_raw`); with it set, a `Box<Ext>` it owns,
+        // which starts with a node (`repr(C)`). Either lives as long as
+        // `self`.
+        unsafe { &*((self.0 & !EXT) as *const Node) }
     }
 
-    /// The node, as a counted reference of its own.
+    /// The node, as a counted reference of its own (the registry's node,
+    /// not an extras box's copy).
     fn node_ref(&self) -> NodeRef {
         match self.ext() {
-            Some(ext) => ext.node.clone(),
+            Some(ext) => ext.keep.clone(),
             // SAFETY: as in `node`: the word is a live `NodeRef`, which is
             // cloned without being taken.
             None => unsafe { NodeRef::clone_raw(self.0 as *const Node) },

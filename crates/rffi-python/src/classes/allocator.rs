@@ -13,7 +13,7 @@ use crate::cdata::object::CDataGet;
 use crate::cdata::value::{new_owned, CData, Origin};
 use crate::convert::value as convert;
 use crate::memory::owner::{Finalizer, Memory};
-use crate::model::node::{node_shaped, NodeRef};
+use crate::model::registry::{node_shaped, NodeRef};
 use crate::model::registry::{Registry, Shape};
 
 /// Where the memory of a new cdata comes from.

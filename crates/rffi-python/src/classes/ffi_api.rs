@@ -1,6 +1,6 @@
 //! The Python API of `FFI`: the methods and attributes a program calls.
 
-use crate::model::node::node;
+use crate::model::registry::node;
 use std::sync::Mutex;
 
 use pyo3::exceptions::{PyAttributeError, PyRuntimeError, PyTypeError, PyValueError};

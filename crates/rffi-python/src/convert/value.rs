@@ -1,6 +1,6 @@
 //! Python objects to C values in memory and back, with cffi's rules and messages.
 
-use crate::model::node::node_shaped;
+use crate::model::registry::node_shaped;
 use std::sync::Arc;
 
 use pyo3::exceptions::{PyIndexError, PyKeyError, PyOverflowError, PyTypeError, PyValueError};

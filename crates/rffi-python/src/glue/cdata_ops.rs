@@ -3,7 +3,7 @@
 //! items and members, arithmetic, iteration — with every error cffi gives.
 //! The fast paths of `glue::fast_slots` answer the common cases first.
 
-use crate::model::node::node;
+use crate::model::registry::node;
 use std::sync::Arc;
 
 use pyo3::basic::CompareOp;

@@ -18,7 +18,8 @@ use pyo3::prelude::*;
 
 use crate::cdata::value::{CData, Origin};
 use crate::model::read_facts::{FastField, ItemRead};
-use crate::model::registry::Shape;
+use crate::model::registry::Node;
+use crate::model::registry::{Registry, Shape};
 
 /// Where a checked place is: the cdata, the fast facts of what is there,
 /// and its address (live, outside the NULL page, within known bounds).
@@ -44,15 +45,17 @@ unsafe fn member<'a>(
     }
     // SAFETY: both live, per the caller.
     let this = unsafe { crate::cdata::object::cdata_ref(obj) }?;
+    let node: &Node = this;
     // As `CData::record_for_fields`: the struct itself, or the one pointed to.
-    let (rec, through_pointer) = match this.shape() {
-        Shape::Record { .. } => (this.ty, false),
+    let (rec, through_pointer) = match node.shape {
+        Shape::Record { .. } => (node.ty, false),
         Shape::Pointer { item } => (item, true),
         _ => return None,
     };
     // Only the interned names the table holds match: anything else (a str
     // subclass, a name built at run time, a missing member) goes the general way.
-    let table = this.reg.reads.fields(py, &**this.reg, rec)?;
+    let reg: &Registry = &node.reg;
+    let table = reg.reads.fields_in(py, reg, rec, &node.reads)?;
     let field = table.find(name)?;
     let base = this.addr;
     // A pointer moved beyond its memory: the general path raises.
@@ -85,14 +88,16 @@ unsafe fn item<'a>(
     }
     // SAFETY: both live, per the caller.
     let this = unsafe { crate::cdata::object::cdata_ref(obj) }?;
+    let node: &Node = this;
     // As `CData::items`: a pointer has no length; an array its own or the
     // one it was made with.
-    let (item, len) = match this.shape() {
-        Shape::Array { item, len } => (item, len.or(this.array_len())),
+    let (item, len) = match node.shape {
+        Shape::Array { item, len } => (item, len.or_else(|| this.array_len())),
         Shape::Pointer { item } => (item, None),
         _ => return None,
     };
-    let facts = this.reg.reads.item(&**this.reg, item)?;
+    let reg: &Registry = &node.reg;
+    let facts = reg.reads.item_in(reg, item, &node.reads)?;
     // SAFETY: `key` is an int; on overflow the error is cleared and the
     // general path raises its own.
     let i = unsafe { ffi::PyLong_AsSsize_t(key) };
@@ -109,7 +114,7 @@ unsafe fn item<'a>(
         if i < 0 || i as usize >= n {
             return None;
         }
-    } else if i != 0 && this.indexed_by_zero_only() {
+    } else if i != 0 && node.releasable && this.indexed_by_zero_only() {
         // A pointer from `ffi.new`: the general path raises cffi's error.
         return None;
     }
@@ -118,8 +123,8 @@ unsafe fn item<'a>(
     if read
         && i == 0
         && matches!(facts.shape, Shape::Record { .. })
-        && matches!(this.origin, Origin::Owning)
-        && matches!(this.shape(), Shape::Pointer { .. })
+        && matches!(node.origin, Origin::Owning)
+        && matches!(node.shape, Shape::Pointer { .. })
     {
         return None;
     }

@@ -78,6 +78,10 @@ pub fn _fast_path_taken(
                 value_ptr()?,
             )),
             "call" => {
+                // `fast_call` is given cdata only (its slots' callers are).
+                if crate::cdata::object::cdata_ref(obj.as_ptr()).is_none() {
+                    return object(None);
+                }
                 let args = value
                     .map(|v| v.cast::<pyo3::types::PyTuple>())
                     .transpose()?;

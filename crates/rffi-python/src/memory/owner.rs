@@ -103,7 +103,7 @@ const FREED: u32 = 2;
 const IN_CALL: u32 = 4;
 
 impl State {
-    #[inline]
+    #[inline(always)]
     fn is_released(&self) -> bool {
         self.0.load(Ordering::Acquire) & RELEASED != 0
     }
@@ -267,7 +267,7 @@ impl Memory {
 
     /// The bytes cdata of this memory may reach, `(start, size)`, when they
     /// are known: rffi's own allocations, an allocator's, a Python buffer.
-    #[inline]
+    #[inline(always)]
     pub fn span(&self) -> Option<(usize, usize)> {
         match &self.0 {
             Bytes::Inline { cell, size, .. } => Some((cell.get() as usize, usize::from(*size))),
@@ -283,7 +283,7 @@ impl Memory {
         matches!(self.0, Bytes::Kept { .. })
     }
 
-    #[inline]
+    #[inline(always)]
     fn state(&self) -> &State {
         match &self.0 {
             Bytes::Inline { state, .. }
@@ -293,7 +293,7 @@ impl Memory {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn is_released(&self) -> bool {
         self.state().is_released()
     }
@@ -684,7 +684,7 @@ impl Owner {
         // `BYTES`.
         unsafe {
             let node = *((obj as *const u8).add(object_layout::NODE)
-                as *const *const crate::model::node::Node);
+                as *const *const crate::model::registry::Node);
             (
                 obj as usize + object_layout::BYTES,
                 usize::from((*node).inline),
@@ -755,7 +755,7 @@ impl Owner {
 
     /// The bytes cdata of this owner may reach, when known (see
     /// [`Memory::span`]; an object's are all its bytes).
-    #[inline]
+    #[inline(always)]
     pub fn span(&self) -> Option<(usize, usize)> {
         match self.kind() {
             Kind::Memory(m) => m.span(),
@@ -767,7 +767,7 @@ impl Owner {
 
     /// Whether `len` bytes at `addr` lie within the bytes of this owner, or
     /// their extent is not known.
-    #[inline]
+    #[inline(always)]
     pub fn covers(&self, addr: usize, len: usize) -> bool {
         match self.span() {
             Some((start, size)) => addr >= start && len <= size && addr - start <= size - len,
@@ -805,7 +805,7 @@ impl Owner {
     }
 
     /// Whether `ffi.release` let the memory of this owner go.
-    #[inline]
+    #[inline(always)]
     pub fn is_released(&self) -> bool {
         match self.kind() {
             Kind::Memory(m) => m.is_released(),
@@ -819,15 +819,20 @@ impl Owner {
     }
 
     /// Refuses access to memory that `ffi.release` let go.
-    #[inline]
+    #[inline(always)]
     pub fn check_live(&self) -> PyResult<()> {
         if self.is_released() {
-            return Err(PyValueError::new_err(
-                "cdata was released (ffi.release() or 'with'): its memory cannot be used any more",
-            ));
+            return Err(released_error());
         }
         Ok(())
     }
+}
+
+#[cold]
+fn released_error() -> PyErr {
+    PyValueError::new_err(
+        "cdata was released (ffi.release() or 'with'): its memory cannot be used any more",
+    )
 }
 
 impl Clone for Owner {

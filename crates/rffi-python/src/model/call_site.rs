@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rffi_call::{CallPlan, Direct, Reg};
 use rffi_types::TypeId;
 
-use crate::model::registry::Shape;
+use rffi_types::Shape;
 
 /// What calling one function pointer type needs, worked out on the first
 /// call and kept in the cdata: the plan and the shape of every argument and

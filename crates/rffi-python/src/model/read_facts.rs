@@ -8,6 +8,7 @@
 //! and size of a type once `Facts::final_info` says they are final. Until
 //! then a lookup answers `None` and the read takes the general path.
 
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use pyo3::ffi;
@@ -180,11 +181,19 @@ pub struct ItemRead {
 /// Per type id, once decided: its members (when it is a complete record)
 /// and what reading it as an item needs (when its size is final and known).
 #[derive(Default)]
-struct Entry {
+pub struct Entry {
     /// Boxed: most types are no record, and the vector has an entry per type id.
     fields: OnceLock<Option<Box<FieldTable>>>,
     item: OnceLock<Option<ItemRead>>,
 }
+
+/// Where a type node keeps the read-facts entry of the type its cdata are
+/// read through (the item of a pointer or array, a record itself), found on
+/// first use: later reads go straight to it. Entries never move (they sit
+/// in an append-only vector) and live as long as the registry holding the
+/// node, or for the process (shared types).
+#[derive(Default)]
+pub struct EntryCell(AtomicPtr<Entry>);
 
 /// The read facts of every type of one registry, read without locking (an
 /// append-only vector of cells indexed by type id).
@@ -212,6 +221,51 @@ impl ReadCache {
         }
     }
 
+    /// The entry of `id`, kept in `cell` (which must always be asked for
+    /// the same `id` of this cache's registry).
+    #[inline(always)]
+    fn entry_in<'a>(&'a self, id: TypeId, cell: &EntryCell) -> Option<&'a Entry> {
+        let p = cell.0.load(Ordering::Acquire);
+        if !p.is_null() {
+            // SAFETY: `p` was stored below from an entry of `id` in this
+            // cache (or the shared one), which never moves or goes while
+            // the registry lives; the cell lives in a node of this registry.
+            return Some(unsafe { &*p });
+        }
+        let e = self.entry(id)?;
+        cell.0
+            .store(e as *const Entry as *mut Entry, Ordering::Release);
+        Some(e)
+    }
+
+    /// The members of `rec` when it is a complete record (`None` for other
+    /// types and for records not complete yet), with the entry kept in `cell`.
+    #[inline(always)]
+    pub fn fields_in(
+        &self,
+        py: Python<'_>,
+        reg: &impl Facts,
+        rec: TypeId,
+        cell: &EntryCell,
+    ) -> Option<&FieldTable> {
+        let entry = self.entry_in(rec, cell)?;
+        if let Some(decided) = entry.fields.get() {
+            return decided.as_deref();
+        }
+        Self::decide_fields(py, reg, rec, entry)
+    }
+
+    /// The item facts of `item` when its size is final and not zero, with
+    /// the entry kept in `cell`.
+    #[inline(always)]
+    pub fn item_in(&self, reg: &impl Facts, item: TypeId, cell: &EntryCell) -> Option<&ItemRead> {
+        let entry = self.entry_in(item, cell)?;
+        if let Some(decided) = entry.item.get() {
+            return decided.as_ref();
+        }
+        Self::decide_item(reg, item, entry)
+    }
+
     #[cold]
     fn grow_to(&self, id: TypeId) -> Option<&Entry> {
         let _growing = self.grow.lock().unwrap_or_else(|e| e.into_inner());
@@ -219,17 +273,6 @@ impl ReadCache {
             self.entries.push(Entry::default());
         }
         self.entries.get(id.index())
-    }
-
-    /// The members of `rec` when it is a complete record; `None` for other
-    /// types and for records not complete yet.
-    #[inline]
-    pub fn fields(&self, py: Python<'_>, reg: &impl Facts, rec: TypeId) -> Option<&FieldTable> {
-        let entry = self.entry(rec)?;
-        if let Some(decided) = entry.fields.get() {
-            return decided.as_deref();
-        }
-        Self::decide_fields(py, reg, rec, entry)
     }
 
     #[cold]
@@ -247,16 +290,6 @@ impl ReadCache {
         let table = FieldTable::new(py, reg, rec)?;
         let _ = entry.fields.set(Some(Box::new(table)));
         entry.fields.get()?.as_deref()
-    }
-
-    /// The item facts of `item` when its size is final and not zero.
-    #[inline]
-    pub fn item(&self, reg: &impl Facts, item: TypeId) -> Option<&ItemRead> {
-        let entry = self.entry(item)?;
-        if let Some(decided) = entry.item.get() {
-            return decided.as_ref();
-        }
-        Self::decide_item(reg, item, entry)
     }
 
     #[cold]
