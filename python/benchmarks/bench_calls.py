@@ -169,6 +169,8 @@ def main():
         ('ffi.cast("double", 1.5)', 'ffi.cast("double", 1.5)'),
         ("struct field read", "s.weight"),
         ("array item read", "a[50]"),
+        ("struct field write", "s.weight = 1.5"),
+        ("array item write", "a[50] = 7"),
         ("from_buffer(numpy array)", "ffi.from_buffer(data)"),
         ("ffi.string(100 bytes)", "ffi.string(p)"),
     ]

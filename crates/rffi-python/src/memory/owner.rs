@@ -692,18 +692,15 @@ impl Owner {
         }
     }
 
-    /// `ffi.release` of an object that holds its bytes: marks them let go.
-    fn release_object(obj: *mut pyo3::ffi::PyObject) {
-        // SAFETY: `obj` is the object of this owner's `Kind::Object`.
-        unsafe { Owner::object_word(obj) }.fetch_or(RELEASED_BIT, Ordering::Release);
-    }
-
-    /// Lets the memory of a releasable cdata go now (see [`Memory::release`]).
+    /// Lets the memory of a releasable cdata go now (see [`Memory::release`];
+    /// an object's bytes are only marked let go: they go with the object).
     pub fn release(&self, py: Python<'_>) -> PyResult<()> {
         match self.kind() {
             Kind::Memory(m) => m.release(py),
             Kind::Object(obj) => {
-                Owner::release_object(obj);
+                // SAFETY: `obj` is this owner's object.
+                let word = unsafe { Owner::object_word(obj) };
+                word.fetch_or(RELEASED_BIT, Ordering::Release);
                 Ok(())
             }
             Kind::None => Ok(()),
