@@ -620,6 +620,12 @@ impl NodeTable {
     }
 }
 
+/// Where the node of (origin, releasable) sits among a type's nodes.
+#[inline(always)]
+fn slot_key(origin: Origin, releasable: bool) -> usize {
+    origin as usize * 2 + usize::from(releasable)
+}
+
 /// The node of `ty` made the way `origin` and `releasable` say, in `reg`.
 pub fn node(reg: &Arc<Registry>, ty: TypeId, origin: Origin, releasable: bool) -> NodeRef {
     node_shaped(reg, ty, reg.shape(ty), origin, releasable)
@@ -634,8 +640,8 @@ pub fn node_shaped(
     origin: Origin,
     releasable: bool,
 ) -> NodeRef {
-    let key = origin as usize * 2 + usize::from(releasable);
-    let hot = &reg.nodes.hot[(ty.index().wrapping_mul(2 * ORIGINS) + key) & (HOT - 1)];
+    let hot = &reg.nodes.hot
+        [(ty.index().wrapping_mul(2 * ORIGINS) + slot_key(origin, releasable)) & (HOT - 1)];
     let p = hot.load(Ordering::Acquire);
     // An enum's shape may change (one declared without values, completed
     // later): its nodes are always checked against the shape.
@@ -662,7 +668,7 @@ fn node_found(
     releasable: bool,
 ) -> NodeRef {
     let table = &reg.nodes;
-    let cell = &table.slot(ty)[origin as usize * 2 + usize::from(releasable)];
+    let cell = &table.slot(ty)[slot_key(origin, releasable)];
     let make = || {
         let callable = match shape {
             Shape::Pointer { item } => reg.shape(item) == Shape::Function,
